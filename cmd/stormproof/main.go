@@ -1,0 +1,65 @@
+// Command stormproof checks whether a camera-fleet design can ever show one
+// customer's event to someone who does not own the camera. It only wires
+// packages together; see the README for the commands.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/version"
+)
+
+type command struct {
+	name, synopsis string
+	run            func(args []string) error
+}
+
+var commands []command
+
+func register(c command) { commands = append(commands, c) }
+
+func usage() {
+	fmt.Fprintf(os.Stderr, "%s\n\nusage: stormproof COMMAND [ARGS]\n\ncommands:\n", version.Version)
+	sort.Slice(commands, func(i, j int) bool { return commands[i].name < commands[j].name })
+	for _, c := range commands {
+		fmt.Fprintf(os.Stderr, "  %-10s %s\n", c.name, c.synopsis)
+	}
+	fmt.Fprintf(os.Stderr, "\nexit status: 0 invariants hold, 1 one is violated, 2 bad input\n")
+}
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage()
+		if len(args) == 0 {
+			return cli.ExitBadInput
+		}
+		return cli.ExitOK
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		fmt.Println(version.Version)
+		return cli.ExitOK
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			err := c.run(args[1:])
+			switch {
+			case err == nil:
+				return cli.ExitOK
+			case errors.Is(err, cli.Violated):
+				return cli.ExitViolation
+			case errors.Is(err, flag.ErrHelp):
+				return cli.ExitOK
+			}
+			return cli.Fail(err)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "stormproof: unknown command %q (run stormproof help)\n", args[0])
+	return cli.ExitBadInput
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stormproof/stormproof/internal/atomicfile"
+	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/version"
+	"github.com/stormproof/stormproof/sim"
+)
+
+func init() {
+	register(command{"run", "simulate a scenario and judge its invariants", cmdRun})
+	register(command{"scenarios", "list the embedded scenarios", cmdScenarios})
+}
+
+const runSynopsis = "stormproof run [SCENARIO|FILE] [--seed N] [--scale F] [--client V] [--mitigate a,b] [--out DIR] [--trace full|slice|none]"
+
+// scenarioFlags are the flags that choose and alter a scenario.
+type scenarioFlags struct {
+	seed     string
+	scale    float64
+	client   string
+	mitigate cli.StringList
+}
+
+func (f *scenarioFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.seed, "seed", "", "random seed (default: the scenario's)")
+	fs.Float64Var(&f.scale, "scale", 0, "multiply the fleet and its capacities by `F`")
+	fs.StringVar(&f.client, "client", "", "cache client: naive-pool, discard-on-timeout or tagged")
+	fs.Var(&f.mitigate, "mitigate", "comma-separated mitigations to switch on (repeatable)")
+}
+
+// load reads a scenario and applies the flags.
+func (f *scenarioFlags) load(name string) (*sim.Scenario, error) {
+	s, err := sim.Load(name)
+	if err != nil {
+		return nil, cli.Bad(err)
+	}
+	o := sim.Override{Client: f.client, Mitigations: f.mitigate, Scale: f.scale}
+	if f.seed != "" {
+		n, err := strconv.ParseUint(f.seed, 10, 64)
+		if err != nil {
+			return nil, cli.Badf("--seed: want a non-negative integer, got %q", f.seed)
+		}
+		o.Seed = &n
+	}
+	s, err = s.Apply(o)
+	if err != nil {
+		return nil, cli.Bad(err)
+	}
+	return s, nil
+}
+
+// reproduce is the command line that runs s again.
+func reproduce(name string, s *sim.Scenario, f *scenarioFlags) string {
+	parts := []string{"stormproof run", name, "--seed", strconv.FormatUint(s.Seed, 10)}
+	if f.scale != 0 {
+		parts = append(parts, "--scale", strconv.FormatFloat(f.scale, 'g', -1, 64))
+	}
+	if f.client != "" {
+		parts = append(parts, "--client", f.client)
+	}
+	if len(f.mitigate) > 0 {
+		parts = append(parts, "--mitigate", strings.Join(f.mitigate, ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+func cmdRun(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var sf scenarioFlags
+	sf.register(fs)
+	out := fs.String("out", "stormproof-out", "directory for trace.jsonl, summary.json and series.json")
+	detail := fs.String("trace", "", "trace detail: full, slice or none (default: the scenario's)")
+	pos, err := cli.Parse(fs, args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			cli.Usage(os.Stdout, fs, runSynopsis)
+		}
+		return err
+	}
+	if len(pos) > 1 {
+		return cli.Badf("run: one scenario at a time (got %d)", len(pos))
+	}
+	name := sim.DefaultScenario
+	if len(pos) == 1 {
+		name = pos[0]
+	}
+	switch *detail {
+	case "", "full", "slice", "none":
+	default:
+		return cli.Badf("--trace: want full, slice or none, got %q", *detail)
+	}
+	s, err := sf.load(name)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.CheckDir(*out); err != nil {
+		return cli.Badf("--out %s: cannot write there: %v", *out, unwrap(err))
+	}
+	tracePath := filepath.Join(*out, "trace.jsonl")
+	tf, err := atomicfile.Create(tracePath)
+	if err != nil {
+		return cli.Badf("--out %s: %v", *out, unwrap(err))
+	}
+	defer tf.Abort()
+	opt := sim.RunOptions{Detail: *detail, Trace: tf, Tool: version.Version, Reproduce: reproduce(name, s, &sf)}
+	if cli.IsTerminal(os.Stderr) {
+		opt.Progress = func(now, end time.Duration) {
+			fmt.Fprintf(os.Stderr, "\rsimulating %s: %5.1f%% (%v of %v)   ", s.Name, 100*now.Seconds()/end.Seconds(), now.Truncate(time.Second), end)
+		}
+	}
+	start := time.Now()
+	res, err := sim.Run(s, opt)
+	if opt.Progress != nil {
+		fmt.Fprint(os.Stderr, "\r\033[K")
+	}
+	if err != nil {
+		return err
+	}
+	sum := &res.Summary
+	files := []struct {
+		name string
+		v    any
+	}{{"summary.json", sum}, {"series.json", &res.Series}}
+	for _, f := range files {
+		b, err := json.MarshalIndent(f.v, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.WriteFile(filepath.Join(*out, f.name), append(b, '\n')); err != nil {
+			return err
+		}
+	}
+	if err := tf.Commit(); err != nil {
+		return err
+	}
+	sum.Print(os.Stdout)
+	fmt.Printf("wrote           %s, %s, %s (%.1f s)\n", tracePath, filepath.Join(*out, "summary.json"),
+		filepath.Join(*out, "series.json"), time.Since(start).Seconds())
+	if !sum.Held() {
+		fmt.Printf("reproduce       %s\n", sum.Reproduce)
+		fmt.Printf("explain         stormproof check %s --out %s\n", tracePath, filepath.Join(*out, "check"))
+		return cli.Violated
+	}
+	return nil
+}
+
+func cmdScenarios(args []string) error {
+	for _, n := range sim.Embedded() {
+		s, err := sim.Load(n)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%-22s %s\n", n, s.Description)
+	}
+	return nil
+}
+
+func unwrap(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,98 @@
+// Package cli holds what every stormproof subcommand shares: flag parsing
+// that allows flags after positional arguments, the exit-status rules, and
+// one-line error reporting.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Exit statuses: 0 all invariants hold, 1 one is violated, 2 bad input.
+const (
+	ExitOK        = 0
+	ExitViolation = 1
+	ExitBadInput  = 2
+)
+
+// BadInput marks an error as the user's input being wrong (exit 2).
+type BadInput struct{ Err error }
+
+func (b *BadInput) Error() string { return b.Err.Error() }
+func (b *BadInput) Unwrap() error { return b.Err }
+
+// Bad wraps err as bad input.
+func Bad(err error) error { return &BadInput{err} }
+
+// Badf formats a bad-input error.
+func Badf(format string, a ...any) error { return &BadInput{fmt.Errorf(format, a...)} }
+
+// Violated is returned by a command whose check found a violation (exit 1).
+var Violated = errors.New("violated")
+
+// Parse parses args into fs, allowing flags and positional arguments in any
+// order. Flag errors are bad input.
+func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, Badf("%s: %v", fs.Name(), err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// Usage prints a flag set's usage to w.
+func Usage(w io.Writer, fs *flag.FlagSet, synopsis string) {
+	fmt.Fprintf(w, "usage: %s\n", synopsis)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// Fail prints err as one line and returns its exit status.
+func Fail(err error) int {
+	var b *BadInput
+	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+	fmt.Fprintf(os.Stderr, "stormproof: %s\n", msg)
+	if errors.As(err, &b) {
+		return ExitBadInput
+	}
+	return ExitBadInput
+}
+
+// IsTerminal reports whether f is a terminal (progress is shown only then).
+func IsTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// StringList is a repeatable flag whose values may also be comma-separated.
+type StringList []string
+
+func (s *StringList) String() string { return strings.Join(*s, ",") }
+
+// Set implements flag.Value.
+func (s *StringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*s = append(*s, p)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,194 @@
+// Package spec holds what the YAML inputs of stormproof (hardware profiles,
+// scenarios, explorer configurations) share: strict decoding with errors
+// that name the file and line, durations and distributions, and the rule
+// that every modelling parameter carries its source.
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Error is a bad-input error that names file, line and field.
+type Error struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+var lineRe = regexp.MustCompile(`^line (\d+): (.*)$`)
+var unknownRe = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
+
+// Decode strictly decodes one YAML document into out: unknown fields,
+// wrong types and trailing documents are errors naming file and line.
+// It returns the document's node tree for line lookups.
+func Decode(file string, data []byte, out any) (*yaml.Node, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlErr(file, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, &Error{File: file, Msg: "empty document"}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(out); err != nil {
+		return nil, yamlErr(file, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &Error{File: file, Line: extra.Line, Msg: "more than one YAML document"}
+	}
+	return &root, nil
+}
+
+func yamlErr(file string, err error) error {
+	var te *yaml.TypeError
+	msg := err.Error()
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	e := &Error{File: file, Msg: msg}
+	if m := lineRe.FindStringSubmatch(msg); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		e.Msg = m[2]
+		if u := unknownRe.FindStringSubmatch(e.Msg); u != nil {
+			e.Field = u[1]
+			e.Msg = "unknown field"
+		}
+	}
+	return e
+}
+
+// Node finds the value node at a dotted path ("fleet.cameras") in a
+// document, or nil.
+func Node(root *yaml.Node, path string) *yaml.Node {
+	n := root
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	if path == "" {
+		return n
+	}
+	for _, part := range strings.Split(path, ".") {
+		if n == nil {
+			return nil
+		}
+		switch n.Kind {
+		case yaml.MappingNode:
+			var next *yaml.Node
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == part {
+					next = n.Content[i+1]
+					break
+				}
+			}
+			n = next
+		case yaml.SequenceNode:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(n.Content) {
+				return nil
+			}
+			n = n.Content[i]
+		default:
+			return nil
+		}
+	}
+	return n
+}
+
+// Errorf builds an Error for the field at path, with the line it is on
+// (or the nearest enclosing field's line when it is absent).
+func Errorf(file string, root *yaml.Node, path string, format string, args ...any) error {
+	e := &Error{File: file, Field: path, Msg: fmt.Sprintf(format, args...)}
+	for p := path; ; {
+		if n := Node(root, p); n != nil {
+			e.Line = n.Line
+			break
+		}
+		i := strings.LastIndex(p, ".")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return e
+}
+
+// RequireSources checks that every leaf value of the document has a comment
+// (its source, or the word "assumed"). A flow mapping or sequence written on
+// one line counts as one leaf. Keys listed in exempt (dotted paths) are
+// identifiers, not parameters.
+func RequireSources(file string, root *yaml.Node, exempt ...string) error {
+	skip := map[string]bool{}
+	for _, e := range exempt {
+		skip[e] = true
+	}
+	return requireSources(file, Node(root, ""), "", skip)
+}
+
+func requireSources(file string, n *yaml.Node, path string, skip map[string]bool) error {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		p := k.Value
+		if path != "" {
+			p = path + "." + k.Value
+		}
+		if skip[p] {
+			continue
+		}
+		if v.Kind == yaml.MappingNode && v.Style&yaml.FlowStyle == 0 {
+			if err := requireSources(file, v, p, skip); err != nil {
+				return err
+			}
+			continue
+		}
+		if v.Kind == yaml.SequenceNode && v.Style&yaml.FlowStyle == 0 {
+			for j, item := range v.Content {
+				if item.Kind == yaml.MappingNode {
+					if err := requireSources(file, item, fmt.Sprintf("%s.%d", p, j), skip); err != nil {
+						return err
+					}
+				} else if !commented(item) {
+					return &Error{File: file, Line: item.Line, Field: fmt.Sprintf("%s.%d", p, j),
+						Msg: `no source: add a comment with its source or "assumed"`}
+				}
+			}
+			continue
+		}
+		if !commented(k) && !commented(v) {
+			return &Error{File: file, Line: k.Line, Field: p, Msg: `no source: add a comment with its source or "assumed"`}
+		}
+	}
+	return nil
+}
+
+func commented(n *yaml.Node) bool {
+	return strings.Trim(n.LineComment, "# \t") != "" || strings.Trim(n.HeadComment, "# \t\n") != ""
+}

@@ -1,0 +1,344 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ClientVariant is the cache client's behaviour on a timeout.
+type ClientVariant uint8
+
+const (
+	// NaivePool: on timeout the caller gets an error and the connection goes
+	// back to the pool with the reply still coming. The next request on that
+	// connection reads it. (redis-py 2023, go-redis #1140, gomemcache PR #5.)
+	NaivePool ClientVariant = iota
+	// DiscardOnTimeout closes the connection on timeout, as go-redis v9 and
+	// gomemcache do today.
+	DiscardOnTimeout
+	// Tagged: each request carries a token the reply must echo (memcached
+	// meta "O" opaque); a mismatch closes the connection and counts as a miss.
+	Tagged
+	numClients
+)
+
+var clientNames = [...]string{"naive-pool", "discard-on-timeout", "tagged"}
+
+func (c ClientVariant) String() string {
+	if int(c) < len(clientNames) {
+		return clientNames[c]
+	}
+	return fmt.Sprintf("client(%d)", uint8(c))
+}
+
+// Clients lists every variant.
+func Clients() []ClientVariant { return []ClientVariant{NaivePool, DiscardOnTimeout, Tagged} }
+
+// ParseClient parses a variant name.
+func ParseClient(s string) (ClientVariant, error) {
+	for i, n := range clientNames {
+		if n == s {
+			return ClientVariant(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown cache client %q (want one of %s)", s, strings.Join(clientNames[:], ", "))
+}
+
+// Mitigation is one switch of the design.
+type Mitigation uint8
+
+const (
+	// BypassCacheOwnership reads device→owners from the registry, never the cache.
+	BypassCacheOwnership Mitigation = iota
+	// VerifyOnView checks the registry before serving an enlarged thumbnail or
+	// video. It does not stop the thumbnail push.
+	VerifyOnView
+	// KeyInValue: the cached value names its device; a mismatch is a miss.
+	KeyInValue
+	// StampedMedia: the camera stamps the accounts it is bound to into its
+	// media; pushes and views to anyone else are refused (VerifiedView, 2025).
+	StampedMedia
+	// EventsTabOff: a kill switch (at the scenario's events_tab_off_at) stops
+	// pushes and views.
+	EventsTabOff
+	// JitteredBackoff: full jitter replaces each profile's reconnect policy.
+	JitteredBackoff
+	// GatewayAdmission: a token bucket limits accepted connections per second.
+	GatewayAdmission
+	// InvalidateOnTransfer: an ownership write deletes the cached entry and
+	// leaves a versioned tombstone, so a SET carrying an older registry read
+	// is refused (a plain DEL would lose the read-then-set race).
+	InvalidateOnTransfer
+	numMitigations
+)
+
+var mitigationNames = [...]string{
+	"bypass-cache-ownership", "verify-on-view", "key-in-value", "stamped-media",
+	"events-tab-off-at", "jittered-backoff", "gateway-admission", "invalidate-on-transfer",
+}
+
+func (m Mitigation) String() string {
+	if int(m) < len(mitigationNames) {
+		return mitigationNames[m]
+	}
+	return fmt.Sprintf("mitigation(%d)", uint8(m))
+}
+
+// AllMitigations lists every mitigation.
+func AllMitigations() []Mitigation {
+	out := make([]Mitigation, numMitigations)
+	for i := range out {
+		out[i] = Mitigation(i)
+	}
+	return out
+}
+
+// Mitigations is a set of switches.
+type Mitigations uint16
+
+// Has reports whether m is on.
+func (s Mitigations) Has(m Mitigation) bool { return s&(1<<m) != 0 }
+
+// With returns s with m on.
+func (s Mitigations) With(m Mitigation) Mitigations { return s | 1<<m }
+
+// List returns the switches that are on, in declaration order.
+func (s Mitigations) List() []Mitigation {
+	var out []Mitigation
+	for m := Mitigation(0); m < numMitigations; m++ {
+		if s.Has(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (s Mitigations) String() string {
+	var names []string
+	for _, m := range s.List() {
+		names = append(names, m.String())
+	}
+	return strings.Join(names, ",")
+}
+
+// ParseMitigations parses a comma-separated list ("" is the empty set).
+func ParseMitigations(s string) (Mitigations, error) {
+	var out Mitigations
+	if strings.TrimSpace(s) == "" {
+		return 0, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		found := false
+		for i, n := range mitigationNames {
+			if n == part || (part == "events-tab-off" && i == int(EventsTabOff)) {
+				out = out.With(Mitigation(i))
+				found = true
+			}
+		}
+		if !found {
+			names := append([]string(nil), mitigationNames[:]...)
+			sort.Strings(names)
+			return 0, fmt.Errorf("unknown mitigation %q (want any of %s)", part, strings.Join(names, ", "))
+		}
+	}
+	return out, nil
+}
+
+// Design is the variant under test: one cache client and a set of mitigations.
+type Design struct {
+	Client      ClientVariant
+	Mitigations Mitigations
+}
+
+func (d Design) String() string {
+	if d.Mitigations == 0 {
+		return d.Client.String()
+	}
+	return d.Client.String() + "+" + d.Mitigations.String()
+}
+
+// Jitter is a reconnect-backoff jitter policy (AWS Architecture Blog,
+// "Exponential Backoff And Jitter", 2015).
+type Jitter uint8
+
+const (
+	JitterNone  Jitter = iota // delay = min(cap, initial·mult^n)
+	JitterFull                // uniform(0, delay)
+	JitterEqual               // delay/2 + uniform(0, delay/2)
+)
+
+var jitterNames = [...]string{"none", "full", "equal"}
+
+func (j Jitter) String() string {
+	if int(j) < len(jitterNames) {
+		return jitterNames[j]
+	}
+	return "?"
+}
+
+// ParseJitter parses a jitter name.
+func ParseJitter(s string) (Jitter, error) {
+	for i, n := range jitterNames {
+		if n == s {
+			return Jitter(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown jitter %q (want none, full or equal)", s)
+}
+
+// Backoff is a camera's reconnect policy.
+type Backoff struct {
+	Initial    time.Duration
+	Multiplier float64
+	Cap        time.Duration
+	Jitter     Jitter
+}
+
+// Delay is the Dur to wait before reconnect attempt n (n ≥ 1).
+func (b Backoff) Delay(n int) Dur {
+	v := float64(b.Initial)
+	for i := 1; i < n && v < float64(b.Cap); i++ {
+		v *= b.Multiplier
+	}
+	if v > float64(b.Cap) {
+		v = float64(b.Cap)
+	}
+	d := time.Duration(v)
+	switch b.Jitter {
+	case JitterFull:
+		return Uniform(0, d)
+	case JitterEqual:
+		return Uniform(d/2, d)
+	}
+	return Const(d)
+}
+
+// Profile is what a camera's state machine needs of its hardware profile.
+// Package hwprofiles loads these from YAML, with a source for every value.
+type Profile struct {
+	Name string
+	// Boot: power-on to first connect attempt.
+	Boot Dur
+	// Backoff: reconnect policy after a lost or failed connection.
+	Backoff Backoff
+	// ConnectTimeout: how long a connect attempt waits for the gateway.
+	ConnectTimeout time.Duration
+	// Keepalive: interval of the keepalive; a lost link is noticed within it.
+	Keepalive time.Duration
+	// MotionPerHour: mean rate of motion events (a Poisson process).
+	MotionPerHour float64
+	// ThumbBytes, ClipBytes: sizes of a thumbnail and of a 12 s event clip.
+	ThumbBytes, ClipBytes uint32
+	// UplinkBytesPerSec bounds the upload of a thumbnail.
+	UplinkBytesPerSec float64
+	// Buffer: events held locally while disconnected; the oldest is dropped
+	// when it is full.
+	Buffer uint32
+	// UploadTimeout: an unacknowledged upload is sent again after this long
+	// (0: never); after MaxUploadRetries the camera reconnects.
+	UploadTimeout    time.Duration
+	MaxUploadRetries uint8
+	// AlwaysOn: mains-powered cameras stay connected. Battery cameras sleep and
+	// wake on motion (WakeLatency), upload, and sleep again.
+	AlwaysOn    bool
+	WakeLatency Dur
+}
+
+// CaptureDur is the time to the next motion event.
+func (p *Profile) CaptureDur() Dur {
+	if p.MotionPerHour <= 0 {
+		return Dur{}
+	}
+	return Exp(time.Duration(float64(time.Hour) / p.MotionPerHour))
+}
+
+// UploadDur is the time a thumbnail takes on the camera's uplink.
+func (p *Profile) UploadDur() Dur {
+	if p.UplinkBytesPerSec <= 0 {
+		return Dur{}
+	}
+	return Const(time.Duration(float64(p.ThumbBytes) / p.UplinkBytesPerSec * float64(time.Second)))
+}
+
+// Params are the parameters of the cloud side, shared by every actor and
+// never mutated during a run.
+type Params struct {
+	Design
+	// Workers: ingest workers; a device's uploads go to worker device % Workers.
+	Workers int
+	// PoolSize: cache connections per worker.
+	PoolSize int
+	// CacheTimeout: the client's per-request deadline.
+	CacheTimeout time.Duration
+	// MaxWaiting bounds the requests waiting for a free pooled connection
+	// (0: unbounded). A request beyond it fails at once ("pool exhausted")
+	// and the lookup falls back to the registry: the load shedding every
+	// pool has in some form (go-redis PoolTimeout, a bounded waiter queue).
+	MaxWaiting int
+	// DialTimeout: a cache dial not answered in this time is retried.
+	DialTimeout time.Duration
+	// CacheService: the cache server's time per operation (it serves one at a
+	// time, in arrival order), so queues and timeouts emerge under load.
+	CacheService Dur
+	// RegistryLatency, StoreLatency: service time of those stores.
+	RegistryLatency, StoreLatency Dur
+	// Admission (mitigation gateway-admission): accepted connections per
+	// second and bucket size.
+	AdmissionRate  float64
+	AdmissionBurst int32
+	// JitterBackoff replaces each profile's policy when the mitigation
+	// jittered-backoff is on.
+	JitterBackoff Backoff
+	// TapProb: probability that a user taps a pushed thumbnail; VideoProb:
+	// probability that a tap on an event with a clip plays the clip (the rest
+	// enlarge the thumbnail); TapDelay: push to tap.
+	TapProb, VideoProb float64
+	TapDelay           Dur
+	// MaxEventsPerCamera bounds captures per camera (0: unbounded). The
+	// explorer needs it to keep the state space finite.
+	MaxEventsPerCamera uint32
+	// StartConnected: mains cameras begin the run connected (steady state)
+	// instead of booting.
+	StartConnected bool
+	// MaxConnectAttempt saturates the backoff attempt counter; it only keeps
+	// explorer states finite (the delay is capped long before).
+	MaxConnectAttempt uint8
+}
+
+// Device is one camera of a fleet as the world is built.
+type Device struct {
+	Profile uint8 // index into Fleet.Profiles
+	Owners  Owners
+	Video   bool // records event videos (12 s clips)
+}
+
+// Fleet is the fixed population of a run.
+type Fleet struct {
+	Profiles []Profile
+	Devices  []Device
+	Accounts int
+}
+
+// Validate reports the first inconsistency of p, naming the field.
+func (p *Params) Validate() error {
+	switch {
+	case p.Client >= numClients:
+		return fmt.Errorf("client: unknown variant %d", p.Client)
+	case p.Workers < 1:
+		return fmt.Errorf("workers: must be ≥ 1, got %d", p.Workers)
+	case p.PoolSize < 1 || p.PoolSize > 1<<15:
+		return fmt.Errorf("pool_size: must be in 1..32768, got %d", p.PoolSize)
+	case p.CacheTimeout <= 0:
+		return fmt.Errorf("cache_timeout: must be > 0, got %v", p.CacheTimeout)
+	case p.TapProb < 0 || p.TapProb > 1:
+		return fmt.Errorf("tap_prob: must be in [0,1], got %g", p.TapProb)
+	case p.VideoProb < 0 || p.VideoProb > 1:
+		return fmt.Errorf("video_prob: must be in [0,1], got %g", p.VideoProb)
+	case p.Mitigations.Has(GatewayAdmission) && (p.AdmissionRate <= 0 || p.AdmissionBurst < 1):
+		return fmt.Errorf("admission: rate and burst must be > 0 when gateway-admission is on")
+	}
+	return nil
+}

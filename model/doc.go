@@ -1,0 +1,15 @@
+// Package model is the specification stormproof checks: the actors of a
+// camera fleet's event-delivery path as pure state machines, the design
+// variants and mitigations as data, and the invariants as a monitor.
+//
+// Nothing here does I/O, reads a clock, starts a goroutine or draws
+// randomness on its own. An actor's Step mutates only its own state value and
+// reaches the world through a Ctx: send a message on a FIFO channel, set or
+// cancel a timer, make a weighted choice, record an observation. The
+// simulator (package sim) runs these actors at fleet scale with virtual time
+// and seeded randomness; the explorer (package checker/explore) runs the very
+// same Step functions over every interleaving of a small configuration.
+//
+// The shape follows etcd's raft package: the state machine is pure and all
+// effects are handed to the caller.
+package model

@@ -1,0 +1,201 @@
+package model
+
+import "fmt"
+
+// MsgType is the kind of a message.
+type MsgType uint8
+
+const (
+	MsgNone MsgType = iota
+	// camera ⇄ gateway
+	MsgConnect // camera→gateway: Gen
+	MsgAccept  // gateway→camera: Gen
+	MsgReject  // gateway→camera: Gen (admission refused)
+	MsgUpload  // camera→gateway→worker: Ev
+	MsgAck     // worker→gateway→camera: Ev (stored, or a duplicate)
+	// worker ⇄ cache, on connection Conn of generation Gen
+	MsgCacheDial
+	MsgCacheDialOK // Epoch
+	MsgCacheReq    // Req
+	MsgCacheReply  // Reply
+	MsgCacheReset  // the server does not know this connection (it restarted)
+	// registry → cache (mitigation invalidate-on-transfer)
+	MsgCacheInvalidate // Req.Key, Req.Val.Version
+	// worker ⇄ registry
+	MsgRegRead  // Slot, Ev.Device
+	MsgRegReply // Slot, Owners, Version
+	// worker ⇄ store
+	MsgPut      // Slot, Ev
+	MsgPutReply // Slot, Flag: duplicate
+	// worker → app
+	MsgPush // Ev, Account: a thumbnail
+	// app ⇄ store ⇄ registry
+	MsgView           // Ev, Account, View
+	MsgViewCheck      // store→registry: Ev, Account, View
+	MsgViewCheckReply // registry→store: Flag: allowed
+	numMsgTypes
+)
+
+var msgNames = [...]string{"none", "connect", "accept", "reject", "upload", "ack",
+	"cache-dial", "cache-dial-ok", "cache-req", "cache-reply", "cache-reset", "cache-invalidate",
+	"reg-read", "reg-reply", "put", "put-reply", "push", "view", "view-check", "view-check-reply"}
+
+func (t MsgType) String() string {
+	if int(t) < len(msgNames) {
+		return msgNames[t]
+	}
+	return fmt.Sprintf("msg(%d)", uint8(t))
+}
+
+// CacheOp is a cache command.
+type CacheOp uint8
+
+const (
+	OpNone CacheOp = iota
+	OpGet
+	OpSet
+	OpDel
+)
+
+var opNames = [...]string{"none", "get", "set", "del"}
+
+func (o CacheOp) String() string {
+	if int(o) < len(opNames) {
+		return opNames[o]
+	}
+	return "?"
+}
+
+// ParseOp parses an op name.
+func ParseOp(s string) (CacheOp, bool) {
+	for i, n := range opNames {
+		if n == s {
+			return CacheOp(i), true
+		}
+	}
+	return OpNone, false
+}
+
+// CacheValue is what the cache holds for a device: its owners as read from
+// the registry at Version. Device names the key it was written for; only the
+// key-in-value mitigation looks at it.
+type CacheValue struct {
+	Device  DeviceID
+	Owners  Owners
+	Version uint32
+}
+
+// CacheReq is one cache command on the wire.
+type CacheReq struct {
+	Op  CacheOp
+	Key DeviceID
+	Val CacheValue // for OpSet
+	// Token numbers the requests of one connection. The server echoes it; only
+	// the tagged client compares it.
+	Token uint32
+}
+
+// CacheReply is the server's answer to the request with the echoed Token.
+type CacheReply struct {
+	Op    CacheOp
+	Key   DeviceID // the key of the request this answers (only key echo users read it)
+	Token uint32
+	Found bool // get: hit; set: stored
+	Val   CacheValue
+}
+
+// ViewKind is what a tap fetches.
+type ViewKind uint8
+
+const (
+	ViewEnlarged ViewKind = iota // the enlarged thumbnail
+	ViewVideo                    // the 12 s event clip
+)
+
+func (v ViewKind) String() string {
+	if v == ViewVideo {
+		return "video"
+	}
+	return "enlarged"
+}
+
+// Msg is every message of the model as one flat value, so channels are plain
+// slices the explorer can copy and hash and the simulator can keep millions of.
+type Msg struct {
+	Type    MsgType
+	From    Addr
+	Conn    uint16 // cache connection index within a worker
+	Gen     uint32 // camera connect attempt, or cache connection generation
+	Epoch   uint32 // cache server incarnation
+	Slot    uint32 // worker-local upload slot, echoed by registry and store
+	Account AccountID
+	Ev      EventRef
+	Req     CacheReq
+	Reply   CacheReply
+	Owners  Owners
+	Version uint32
+	Flag    bool
+	View    ViewKind
+}
+
+// InputKind distinguishes the inputs of a Step.
+type InputKind uint8
+
+const (
+	InInit  InputKind = iota // once, before anything else
+	InMsg                    // a message arrived
+	InTimer                  // an armed timer fired
+	InFault                  // the engine injected a fault
+)
+
+// Input is what an actor steps on.
+type Input struct {
+	Kind  InputKind
+	Timer uint16
+	Msg   Msg
+	Fault Fault
+}
+
+// FaultKind is a fault an engine injects.
+type FaultKind uint8
+
+const (
+	FaultNone         FaultKind = iota
+	FaultGatewayDown            // cloud outage begins: gateway down, every camera link lost
+	FaultGatewayUp              // outage ends
+	FaultLinkDown               // (delivered to a camera) its link to the gateway is gone
+	FaultCacheRestart           // cache server restarts cold
+	FaultCacheDown              // cache unreachable
+	FaultCacheUp                //
+	FaultTransfer               // ownership of Device becomes Owners (registry write, camera rebind)
+	FaultEventsTabOff           // the events-tab kill switch
+	FaultQuiesce                // cameras stop capturing (end of the capture window)
+	numFaultKinds
+)
+
+var faultNames = [...]string{"none", "gateway-down", "gateway-up", "link-down", "cache-restart",
+	"cache-down", "cache-up", "transfer", "events-tab-off", "quiesce"}
+
+func (f FaultKind) String() string {
+	if int(f) < len(faultNames) {
+		return faultNames[f]
+	}
+	return "?"
+}
+
+// ParseFault parses a fault name.
+func ParseFault(s string) (FaultKind, bool) {
+	for i, n := range faultNames {
+		if n == s && i > 0 {
+			return FaultKind(i), true
+		}
+	}
+	return FaultNone, false
+}
+
+// Fault is one injected fault.
+type Fault struct {
+	Kind   FaultKind
+	Device DeviceID // FaultTransfer
+	Owners Owners   // FaultTransfer: the new owner set
+}

@@ -1,0 +1,227 @@
+package model
+
+// CacheEntry is one key of the cache server. Tomb is the registry version
+// of the last invalidation: a SET carrying an older version is refused.
+type CacheEntry struct {
+	Present bool
+	Val     CacheValue
+	Tomb    uint32
+}
+
+// Queued is a request waiting at the cache server.
+type Queued struct {
+	From Addr
+	Conn uint16
+	Gen  uint32
+	Req  CacheReq
+}
+
+// Cache is a single-threaded cache server (Redis-like): it serves requests
+// one at a time in arrival order, each taking the service time. Keys are
+// device ids, so its contents are a slice indexed by device.
+type Cache struct {
+	Down  bool
+	Busy  bool
+	Epoch uint32
+	Queue []Queued
+	Data  []CacheEntry
+}
+
+// TService is the cache server's only timer: the end of the current op.
+const TService uint16 = 0
+
+// Step advances the cache server by one input.
+func (s *Cache) Step(env *Env, in Input, ctx Ctx) {
+	switch in.Kind {
+	case InFault:
+		switch in.Fault.Kind {
+		case FaultCacheRestart:
+			// Cold restart: contents, tombstones and queued requests are gone;
+			// old connections are unknown to the new incarnation.
+			s.Epoch++
+			clear(s.Data)
+			s.Queue = nil
+			s.Busy = false
+			ctx.CancelTimer(TService)
+		case FaultCacheDown:
+			s.Down = true
+		case FaultCacheUp:
+			s.Down = false
+		}
+	case InTimer:
+		s.serve(env, ctx)
+	case InMsg:
+		if s.Down {
+			return
+		}
+		m := &in.Msg
+		switch m.Type {
+		case MsgCacheDial:
+			ctx.Send(m.From, Msg{Type: MsgCacheDialOK, Conn: m.Conn, Gen: m.Gen, Epoch: s.Epoch}, Dur{})
+		case MsgCacheReq:
+			if m.Epoch != s.Epoch {
+				ctx.Send(m.From, Msg{Type: MsgCacheReset, Conn: m.Conn, Gen: m.Gen}, Dur{})
+				return
+			}
+			s.Queue = append(s.Queue, Queued{From: m.From, Conn: m.Conn, Gen: m.Gen, Req: m.Req})
+			if !s.Busy {
+				s.Busy = true
+				ctx.SetTimer(TService, env.P.CacheService)
+			}
+		case MsgCacheInvalidate:
+			e := &s.Data[m.Req.Key]
+			e.Present = false
+			e.Val = CacheValue{}
+			if m.Req.Val.Version > e.Tomb {
+				e.Tomb = m.Req.Val.Version
+			}
+		}
+	}
+}
+
+func (s *Cache) serve(env *Env, ctx Ctx) {
+	if len(s.Queue) == 0 {
+		s.Busy = false
+		return
+	}
+	q := s.Queue[0]
+	s.Queue[0] = Queued{}
+	s.Queue = s.Queue[1:]
+	if len(s.Queue) == 0 {
+		s.Queue = nil
+	}
+	e := &s.Data[q.Req.Key]
+	r := CacheReply{Op: q.Req.Op, Key: q.Req.Key, Token: q.Req.Token}
+	switch q.Req.Op {
+	case OpGet:
+		r.Found, r.Val = e.Present, e.Val
+	case OpSet:
+		if q.Req.Val.Version >= e.Tomb {
+			e.Present, e.Val = true, q.Req.Val
+			r.Found = true
+		}
+	case OpDel:
+		e.Present, e.Val, r.Found = false, CacheValue{}, true
+	}
+	ctx.Observe(Obs{Kind: ObsCacheServe, Conn: q.Conn, Gen: q.Gen, Token: q.Req.Token, Op: q.Req.Op,
+		Key: q.Req.Key, Flag: r.Found, Val: r.Val, Peer: q.From})
+	ctx.Send(q.From, Msg{Type: MsgCacheReply, Conn: q.Conn, Gen: q.Gen, Reply: r}, Dur{})
+	if len(s.Queue) > 0 {
+		ctx.SetTimer(TService, env.P.CacheService)
+	} else {
+		s.Busy = false
+	}
+}
+
+// Registry is the source of truth: each device's owner set and its version.
+type Registry struct {
+	Owners  []Owners
+	Version []uint32
+}
+
+// Step advances the registry by one input.
+func (r *Registry) Step(env *Env, in Input, ctx Ctx) {
+	switch in.Kind {
+	case InInit:
+		for d := range r.Owners {
+			ctx.Observe(Obs{Kind: ObsOwn, Device: DeviceID(d), Owners: r.Owners[d], Version: r.Version[d]})
+		}
+	case InFault:
+		if in.Fault.Kind != FaultTransfer {
+			return
+		}
+		d := in.Fault.Device
+		r.Version[d]++
+		r.Owners[d] = in.Fault.Owners
+		ctx.Observe(Obs{Kind: ObsOwn, Device: d, Owners: r.Owners[d], Version: r.Version[d]})
+		if env.P.Mitigations.Has(InvalidateOnTransfer) {
+			ctx.Send(CacheAddr, Msg{Type: MsgCacheInvalidate, Req: CacheReq{Op: OpDel, Key: d,
+				Val: CacheValue{Device: d, Version: r.Version[d]}}}, Dur{})
+		}
+	case InMsg:
+		m := &in.Msg
+		d := m.Ev.Device
+		switch m.Type {
+		case MsgRegRead:
+			ctx.Send(m.From, Msg{Type: MsgRegReply, Slot: m.Slot, Ev: EventRef{Device: d},
+				Owners: r.Owners[d], Version: r.Version[d]}, env.P.RegistryLatency)
+		case MsgViewCheck:
+			ctx.Send(m.From, Msg{Type: MsgViewCheckReply, Ev: m.Ev, Account: m.Account, View: m.View,
+				Flag: r.Owners[d].Has(m.Account)}, env.P.RegistryLatency)
+		}
+	}
+}
+
+// Store keeps events (deduplicated by device and sequence) and serves their
+// media when a user taps a thumbnail. A camera uploads one event at a time
+// and in order, so "already stored" is Seq < Next[device].
+type Store struct {
+	Next   []uint32
+	TabOff bool
+}
+
+// Step advances the store by one input.
+func (s *Store) Step(env *Env, in Input, ctx Ctx) {
+	switch in.Kind {
+	case InFault:
+		if in.Fault.Kind == FaultEventsTabOff {
+			s.TabOff = true
+		}
+	case InMsg:
+		m := &in.Msg
+		switch m.Type {
+		case MsgPut:
+			d := m.Ev.Device
+			dup := m.Ev.Seq < s.Next[d]
+			if !dup {
+				s.Next[d] = m.Ev.Seq + 1
+			}
+			ctx.Observe(Obs{Kind: ObsStore, Device: d, Seq: m.Ev.Seq, Flag: dup})
+			ctx.Send(m.From, Msg{Type: MsgPutReply, Slot: m.Slot, Flag: dup}, env.P.StoreLatency)
+		case MsgView:
+			switch {
+			case s.TabOff:
+				s.refuse(m, ReasonEventsTabOff, ctx)
+			case env.P.Mitigations.Has(StampedMedia) && !m.Ev.Stamp.Has(m.Account):
+				s.refuse(m, ReasonStampMismatch, ctx)
+			case env.P.Mitigations.Has(VerifyOnView):
+				ctx.Send(RegistryAddr, Msg{Type: MsgViewCheck, Ev: m.Ev, Account: m.Account, View: m.View}, Dur{})
+			default:
+				s.serve(m, ctx)
+			}
+		case MsgViewCheckReply:
+			if m.Flag {
+				s.serve(m, ctx)
+			} else {
+				s.refuse(m, ReasonRegistryDenied, ctx)
+			}
+		}
+	}
+}
+
+func (s *Store) serve(m *Msg, ctx Ctx) {
+	ctx.Observe(Obs{Kind: ObsView, Device: m.Ev.Device, Seq: m.Ev.Seq, Account: m.Account, View: m.View})
+}
+
+func (s *Store) refuse(m *Msg, why Reason, ctx Ctx) {
+	ctx.Observe(Obs{Kind: ObsViewRefused, Device: m.Ev.Device, Seq: m.Ev.Seq, Account: m.Account, View: m.View, Reason: why})
+}
+
+// StepApp advances account a's app. Apps hold no state: a push is recorded
+// as a delivery, and the user may tap it.
+func StepApp(env *Env, a AccountID, in Input, ctx Ctx) {
+	if in.Kind != InMsg || in.Msg.Type != MsgPush {
+		return
+	}
+	ev := in.Msg.Ev
+	ctx.Observe(Obs{Kind: ObsDeliver, Device: ev.Device, Seq: ev.Seq, Account: a})
+	if !ctx.Chance(ChoiceTap, env.P.TapProb) {
+		return
+	}
+	view := ViewEnlarged
+	if ev.Video && ctx.Chance(ChoiceVideo, env.P.VideoProb) {
+		view = ViewVideo
+	}
+	ctx.Observe(Obs{Kind: ObsTap, Device: ev.Device, Seq: ev.Seq, Account: a, View: view})
+	ctx.Send(StoreAddr, Msg{Type: MsgView, Ev: ev, Account: a, View: view}, env.P.TapDelay)
+}

@@ -1,0 +1,161 @@
+package model
+
+import "fmt"
+
+// Env is what every actor reads and none writes.
+type Env struct {
+	P     *Params
+	Fleet *Fleet
+}
+
+// World is the state of every actor. Apps are stateless, so they have no
+// entry. Engines step it one input at a time; the explorer copies it.
+type World struct {
+	Env      *Env
+	Cameras  []Camera
+	Gateway  Gateway
+	Workers  []Worker
+	Cache    Cache
+	Registry Registry
+	Store    Store
+}
+
+// NewWorld builds the initial (pre-Init) world of a fleet.
+func NewWorld(p *Params, f *Fleet) (*World, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if len(f.Profiles) == 0 || len(f.Profiles) > 256 {
+		return nil, fmt.Errorf("fleet: need 1..256 profiles, got %d", len(f.Profiles))
+	}
+	n := len(f.Devices)
+	w := &World{
+		Env:      &Env{P: p, Fleet: f},
+		Cameras:  make([]Camera, n),
+		Workers:  make([]Worker, p.Workers),
+		Cache:    Cache{Data: make([]CacheEntry, n)},
+		Registry: Registry{Owners: make([]Owners, n), Version: make([]uint32, n)},
+		Store:    Store{Next: make([]uint32, n)},
+	}
+	for i, d := range f.Devices {
+		if int(d.Profile) >= len(f.Profiles) {
+			return nil, fmt.Errorf("fleet: device %d has profile %d of %d", i, d.Profile, len(f.Profiles))
+		}
+		for _, a := range d.Owners.IDs[:d.Owners.N] {
+			if int(a) >= f.Accounts {
+				return nil, fmt.Errorf("fleet: device %d owner %d is not one of %d accounts", i, a, f.Accounts)
+			}
+		}
+		w.Cameras[i] = Camera{Profile: d.Profile, Video: d.Video, Stamp: d.Owners}
+		w.Registry.Owners[i] = d.Owners
+	}
+	return w, nil
+}
+
+// NumTimers is how many timers an actor of kind k has.
+func NumTimers(p *Params, k Kind) int {
+	switch k {
+	case KindCamera:
+		return int(numCamTimers)
+	case KindGateway, KindCache:
+		return 1
+	case KindWorker:
+		return p.PoolSize
+	}
+	return 0
+}
+
+// Step delivers one input to the actor at `to`.
+func (w *World) Step(to Addr, in Input, ctx Ctx) {
+	env := w.Env
+	switch to.Kind {
+	case KindCamera:
+		w.Cameras[to.Index].Step(env, DeviceID(to.Index), in, ctx)
+	case KindGateway:
+		w.Gateway.Step(env, in, ctx)
+	case KindWorker:
+		w.Workers[to.Index].Step(env, in, ctx)
+	case KindCache:
+		w.Cache.Step(env, in, ctx)
+	case KindRegistry:
+		w.Registry.Step(env, in, ctx)
+	case KindStore:
+		w.Store.Step(env, in, ctx)
+	case KindApp:
+		StepApp(env, AccountID(to.Index), in, ctx)
+	}
+}
+
+// Actors calls fn for every actor that has state or timers, in a fixed
+// order: the order engines deliver InInit in.
+func (w *World) Actors(fn func(Addr)) {
+	fn(RegistryAddr)
+	fn(StoreAddr)
+	fn(CacheAddr)
+	for i := range w.Workers {
+		fn(WorkerAddr(i))
+	}
+	fn(GatewayAddr)
+	for i := range w.Cameras {
+		fn(CameraAddr(DeviceID(i)))
+	}
+}
+
+// FaultTargets calls fn for each actor a fault reaches, in a fixed order,
+// with the input to deliver to it. Engines deliver them all at one instant.
+func (w *World) FaultTargets(f Fault, fn func(Addr, Input)) {
+	in := Input{Kind: InFault, Fault: f}
+	switch f.Kind {
+	case FaultGatewayDown:
+		fn(GatewayAddr, in)
+		link := Input{Kind: InFault, Fault: Fault{Kind: FaultLinkDown}}
+		for i := range w.Cameras {
+			fn(CameraAddr(DeviceID(i)), link)
+		}
+	case FaultGatewayUp:
+		fn(GatewayAddr, in)
+	case FaultCacheRestart, FaultCacheDown, FaultCacheUp:
+		fn(CacheAddr, in)
+	case FaultTransfer:
+		fn(RegistryAddr, in)
+		fn(CameraAddr(f.Device), in)
+	case FaultEventsTabOff:
+		for i := range w.Workers {
+			fn(WorkerAddr(i), in)
+		}
+		fn(StoreAddr, in)
+	case FaultQuiesce:
+		for i := range w.Cameras {
+			fn(CameraAddr(DeviceID(i)), in)
+		}
+	}
+}
+
+// Clone returns a deep copy.
+func (w *World) Clone() *World {
+	c := *w
+	c.Cameras = append([]Camera(nil), w.Cameras...)
+	c.Workers = make([]Worker, len(w.Workers))
+	for i := range w.Workers {
+		c.Workers[i] = w.Workers[i].clone()
+	}
+	c.Cache.Queue = append([]Queued(nil), w.Cache.Queue...)
+	c.Cache.Data = append([]CacheEntry(nil), w.Cache.Data...)
+	c.Registry.Owners = append([]Owners(nil), w.Registry.Owners...)
+	c.Registry.Version = append([]uint32(nil), w.Registry.Version...)
+	c.Store.Next = append([]uint32(nil), w.Store.Next...)
+	return &c
+}
+
+func (w *Worker) clone() Worker {
+	c := *w
+	c.Conns = make([]PoolConn, len(w.Conns))
+	for i, pc := range w.Conns {
+		pc.Unread = append([]CacheReply(nil), pc.Unread...)
+		c.Conns[i] = pc
+	}
+	c.Waiting = append([]PendingReq(nil), w.Waiting...)
+	c.Slots = append([]Upload(nil), w.Slots...)
+	c.Free = append([]uint32(nil), w.Free...)
+	return c
+}

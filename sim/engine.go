@@ -1,0 +1,266 @@
+// Package sim is the timed discrete-event simulator: it runs the model's
+// actors at fleet scale in virtual time, single-threaded per run, with an
+// event queue ordered by (time, sequence) and a random stream per actor
+// derived from the seed. No wall clock, goroutine or map order reaches a
+// run: the same scenario and seed give the same trace, byte for byte.
+package sim
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/stormproof/stormproof/model"
+)
+
+// Sink receives every observation of a run, in order.
+type Sink func(t model.Time, o *model.Obs)
+
+// Engine runs one world.
+type Engine struct {
+	W    *model.World
+	plan *Plan
+
+	now model.Time
+	seq uint64
+	q   queue
+
+	msgs []model.Msg
+	free []uint32
+
+	timerBase [model.KindEngine]int
+	timerN    [model.KindEngine]int
+	timerGen  []uint32
+
+	rngBase [model.KindEngine + 1]int
+	rngs    []rand.PCG
+
+	fifo map[uint64]model.Time
+
+	cur    model.Addr
+	curRng *rand.PCG
+	sink   Sink
+
+	// Processed counts the events the engine delivered (stale timers excluded).
+	Processed uint64
+	// Lost counts messages the network dropped.
+	Lost uint64
+}
+
+// NewEngine builds the world of a plan and seeds every actor's stream.
+func NewEngine(p *Plan, seed uint64, sink Sink) (*Engine, error) {
+	w, err := model.NewWorld(&p.Params, &p.Fleet)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{W: w, plan: p, sink: sink, fifo: map[uint64]model.Time{}}
+	// Timers: one block per kind, actors of a kind side by side.
+	count := [model.KindEngine]int{
+		model.KindCamera: len(w.Cameras), model.KindGateway: 1, model.KindWorker: len(w.Workers),
+		model.KindCache: 1, model.KindRegistry: 1, model.KindStore: 1, model.KindApp: p.Fleet.Accounts,
+	}
+	total := 0
+	for k := model.Kind(0); k < model.KindEngine; k++ {
+		e.timerBase[k] = total
+		e.timerN[k] = model.NumTimers(&p.Params, k)
+		total += e.timerN[k] * count[k]
+	}
+	e.timerGen = make([]uint32, total)
+	n := 0
+	for k := model.Kind(0); k <= model.KindEngine; k++ {
+		e.rngBase[k] = n
+		if k < model.KindEngine {
+			n += count[k]
+		} else {
+			n++
+		}
+	}
+	e.rngs = make([]rand.PCG, n)
+	for i := range e.rngs {
+		e.rngs[i].Seed(seed, splitmix(uint64(i)+1))
+	}
+	e.q.h = make([]item, 0, 2*len(w.Cameras)+1024)
+	return e, nil
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// Now is the current virtual time.
+func (e *Engine) Now() model.Time { return e.now }
+
+// Pending is the number of queued events (stale timers included).
+func (e *Engine) Pending() int { return e.q.len() }
+
+func (e *Engine) rngOf(a model.Addr) *rand.PCG {
+	if a.Kind >= model.KindEngine {
+		return &e.rngs[e.rngBase[model.KindEngine]]
+	}
+	return &e.rngs[e.rngBase[a.Kind]+int(a.Index)]
+}
+
+func (e *Engine) push(it item) {
+	e.seq++
+	it.seq = e.seq
+	e.q.push(it)
+}
+
+// Start delivers Init to every actor and schedules the plan's faults.
+func (e *Engine) Start() {
+	e.W.Actors(func(a model.Addr) {
+		e.step(a, model.Input{Kind: model.InInit})
+	})
+	for i, f := range e.plan.Faults {
+		e.push(item{at: model.Time(f.At), kind: itemFault, ref: uint32(i), to: model.EngineAddr})
+	}
+}
+
+// Run processes events until the queue is empty (the run is quiet: it
+// returns true) or the next event is after `until`.
+func (e *Engine) Run(until model.Time) bool {
+	for e.q.len() > 0 {
+		if h := &e.q.h[0]; h.kind == itemTimer && e.timerGen[e.timerSlot(h.to, h.timer)] != h.ref {
+			e.q.pop() // a cancelled timer: not pending work
+			continue
+		}
+		if e.q.h[0].at > until {
+			e.now = until
+			return false
+		}
+		it := e.q.pop()
+		e.now = it.at
+		switch it.kind {
+		case itemMsg:
+			in := model.Input{Kind: model.InMsg, Msg: e.msgs[it.ref]}
+			e.msgs[it.ref] = model.Msg{}
+			e.free = append(e.free, it.ref)
+			e.Processed++
+			e.step(it.to, in)
+		case itemTimer:
+			if e.timerGen[e.timerSlot(it.to, it.timer)] != it.ref {
+				continue // cancelled or re-armed since
+			}
+			e.Processed++
+			e.step(it.to, model.Input{Kind: model.InTimer, Timer: it.timer})
+		case itemFault:
+			e.Processed++
+			f := e.plan.Faults[it.ref].Fault
+			e.cur = model.EngineAddr
+			e.Observe(model.Obs{Kind: model.ObsFault, Fault: f, Device: f.Device, Owners: f.Owners})
+			e.W.FaultTargets(f, func(a model.Addr, in model.Input) { e.step(a, in) })
+		}
+	}
+	return true
+}
+
+func (e *Engine) step(a model.Addr, in model.Input) {
+	e.cur = a
+	e.curRng = e.rngOf(a)
+	e.W.Step(a, in, e)
+}
+
+func (e *Engine) timerSlot(a model.Addr, id uint16) int {
+	return e.timerBase[a.Kind] + int(a.Index)*e.timerN[a.Kind] + int(id)
+}
+
+// sample draws a duration from the current actor's stream.
+func (e *Engine) sample(d model.Dur) model.Time {
+	switch d.Kind {
+	case model.DurUniform:
+		if d.B <= d.A {
+			return model.Time(d.A)
+		}
+		return model.Time(distuv.Uniform{Min: float64(d.A), Max: float64(d.B), Src: e.curRng}.Rand())
+	case model.DurExp:
+		return model.Time(distuv.Exponential{Rate: 1 / float64(d.A), Src: e.curRng}.Rand())
+	case model.DurLogNormal:
+		v := distuv.LogNormal{Mu: math.Log(float64(d.A)), Sigma: d.Sigma, Src: e.curRng}.Rand()
+		if v > 1e18 {
+			v = 1e18
+		}
+		return model.Time(v)
+	}
+	return model.Time(d.A)
+}
+
+// Send implements model.Ctx: the network model picks the latency (and may
+// lose a WAN message); channels inside the data centre stay FIFO.
+func (e *Engine) Send(to model.Addr, m model.Msg, extra model.Dur) {
+	from := e.cur
+	m.From = from
+	var lat model.Time
+	fifo := false
+	switch {
+	case from.Kind == model.KindCamera || to.Kind == model.KindCamera ||
+		from.Kind == model.KindApp:
+		if e.plan.Net.WANLoss > 0 && unit(e.curRng) < e.plan.Net.WANLoss {
+			e.Lost++
+			return
+		}
+		lat = e.sample(e.plan.Net.WAN)
+	case to.Kind == model.KindApp:
+		lat = e.sample(e.plan.Net.Push)
+	default:
+		lat = e.sample(e.plan.Net.DC)
+		fifo = true
+	}
+	if !extra.IsZero() {
+		lat += e.sample(extra)
+	}
+	at := e.now + lat
+	if fifo {
+		key := uint64(from.Kind)<<60 | uint64(from.Index&0xffffff)<<36 | uint64(to.Kind)<<32 |
+			uint64(to.Index&0xffff)<<16 | uint64(m.Conn)
+		if last, ok := e.fifo[key]; ok && last > at {
+			at = last
+		}
+		e.fifo[key] = at
+	}
+	var ref uint32
+	if n := len(e.free); n > 0 {
+		ref = e.free[n-1]
+		e.free = e.free[:n-1]
+		e.msgs[ref] = m
+	} else {
+		ref = uint32(len(e.msgs))
+		e.msgs = append(e.msgs, m)
+	}
+	e.push(item{at: at, kind: itemMsg, to: to, ref: ref})
+}
+
+// SetTimer implements model.Ctx.
+func (e *Engine) SetTimer(id uint16, d model.Dur) {
+	s := e.timerSlot(e.cur, id)
+	e.timerGen[s]++
+	e.push(item{at: e.now + e.sample(d), kind: itemTimer, to: e.cur, timer: id, ref: e.timerGen[s]})
+}
+
+// CancelTimer implements model.Ctx.
+func (e *Engine) CancelTimer(id uint16) { e.timerGen[e.timerSlot(e.cur, id)]++ }
+
+// Chance implements model.Ctx.
+func (e *Engine) Chance(_ model.Choice, p float64) bool {
+	if p <= 0 {
+		return false
+	}
+	if p >= 1 {
+		return true
+	}
+	return unit(e.curRng) < p
+}
+
+// unit is a uniform draw in [0, 1).
+func unit(r *rand.PCG) float64 { return float64(r.Uint64()>>11) / (1 << 53) }
+
+// Observe implements model.Ctx.
+func (e *Engine) Observe(o model.Obs) {
+	o.Actor = e.cur
+	if e.sink != nil {
+		e.sink(e.now, &o)
+	}
+}

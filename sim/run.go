@@ -1,0 +1,267 @@
+package sim
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/stormproof/stormproof/model"
+	"github.com/stormproof/stormproof/traces"
+)
+
+// RunOptions says what a run writes.
+type RunOptions struct {
+	// Detail is the trace detail: full, slice or none ("" = the scenario's).
+	Detail string
+	// Trace receives the trace (nil: none is written).
+	Trace io.Writer
+	// Tool is the version string for the header; Reproduce the command line.
+	Tool, Reproduce string
+	// SliceLimit is how many violations a slice trace explains (0 = 20).
+	SliceLimit int
+	// Progress, if set, is called about once per simulated minute.
+	Progress func(now, end time.Duration)
+}
+
+// Result is what a run found.
+type Result struct {
+	Summary Summary
+	Series  Series
+	// First holds up to 10 violations of each invariant, in time order.
+	First [model.NumInvariants][]model.Violation
+}
+
+// Header is the trace header of a run of s.
+func Header(s *Scenario, opt RunOptions, detail string) traces.Header {
+	p := s.scaled(s.Fleet.Cameras)
+	a := min(s.scaled(s.Fleet.Accounts), p)
+	return traces.Header{Engine: "sim", Scenario: s.Name, Seed: s.Seed, Design: s.Design().String(),
+		Devices: p, Accounts: a, Detail: detail, Options: s.JSON(), Tool: opt.Tool, Reproduce: opt.Reproduce}
+}
+
+// Run simulates s. The trace, if any, is written as the run goes (full) or
+// at its end (slice).
+func Run(s *Scenario, opt RunOptions) (*Result, error) {
+	plan, err := s.Build()
+	if err != nil {
+		return nil, err
+	}
+	detail := opt.Detail
+	if detail == "" {
+		detail = s.Trace
+	}
+	if opt.Trace == nil {
+		detail = "none"
+	}
+	mon := model.NewMonitor(len(plan.Fleet.Devices))
+	met := newMetrics(mon, len(plan.Fleet.Devices), plan.Fleet.Accounts, plan.Duration)
+	res := &Result{}
+	var tw *traces.Writer
+	if detail != "none" {
+		if tw, err = traces.NewWriter(opt.Trace, Header(s, opt, detail)); err != nil {
+			return nil, err
+		}
+	}
+	var sl *slicer
+	if detail == "slice" {
+		limit := opt.SliceLimit
+		if limit <= 0 {
+			limit = 20
+		}
+		sl = newSlicer(limit, plan)
+	}
+	var sinkErr error
+	sink := func(t model.Time, o *model.Obs) {
+		vs, err := mon.Observe(t, o)
+		if err != nil && sinkErr == nil {
+			sinkErr = fmt.Errorf("t=%v: %v", time.Duration(t), err)
+		}
+		met.observe(t, o, vs)
+		for _, v := range vs {
+			if len(res.First[v.Inv]) < 10 {
+				res.First[v.Inv] = append(res.First[v.Inv], v)
+			}
+		}
+		switch detail {
+		case "full":
+			if err := tw.Write(t, o); err != nil && sinkErr == nil {
+				sinkErr = err
+			}
+		case "slice":
+			sl.observe(t, o, vs)
+		}
+	}
+	eng, err := NewEngine(plan, s.Seed, sink)
+	if err != nil {
+		return nil, err
+	}
+	eng.Start()
+	end := model.Time(plan.Duration)
+	quiet := false
+	if opt.Progress == nil {
+		quiet = eng.Run(end)
+	} else {
+		for t := model.Time(0); ; {
+			t += model.Time(time.Minute)
+			if t > end {
+				t = end
+			}
+			quiet = eng.Run(t)
+			opt.Progress(time.Duration(eng.Now()), plan.Duration)
+			if quiet || t >= end {
+				break
+			}
+		}
+	}
+	if sinkErr != nil {
+		return nil, sinkErr
+	}
+	var loss []model.Violation
+	if quiet {
+		loss = mon.Quiet(eng.Now())
+		for _, v := range loss {
+			if len(res.First[model.NoSilentLoss]) < 10 {
+				res.First[model.NoSilentLoss] = append(res.First[model.NoSilentLoss], v)
+			}
+		}
+	}
+	if sl != nil {
+		if err := sl.write(tw); err != nil {
+			return nil, err
+		}
+	}
+	if tw != nil {
+		if err := tw.Flush(); err != nil {
+			return nil, err
+		}
+	}
+	met.finishSeries()
+	res.Series = met.s
+	res.Summary = summarize(s, plan, eng, met, mon, quiet, len(loss), res, opt)
+	return res, nil
+}
+
+// slicer keeps, for a large run, only the events that explain its first
+// violations: for each, the chain from the cache call whose reply was
+// misread to the stranger's tap. Cache lines are remembered per connection
+// (there are few connections), so memory does not grow with the fleet.
+type slicer struct {
+	limit  int
+	plan   *Plan
+	seq    uint64
+	rings  map[uint64][]sline
+	prov   map[uint64][]sline
+	follow map[uint64]bool
+	owned  map[model.DeviceID]bool
+	out    []sline
+	n      int
+}
+
+type sline struct {
+	t   model.Time
+	seq uint64
+	o   model.Obs
+}
+
+const ringLen = 48
+
+func newSlicer(limit int, p *Plan) *slicer {
+	return &slicer{limit: limit, plan: p, rings: map[uint64][]sline{}, prov: map[uint64][]sline{},
+		follow: map[uint64]bool{}, owned: map[model.DeviceID]bool{}}
+}
+
+func ringKey(worker uint32, conn uint16) uint64 { return uint64(worker)<<16 | uint64(conn) }
+
+func (sl *slicer) observe(t model.Time, o *model.Obs, vs []model.Violation) {
+	sl.seq++
+	l := sline{t: t, seq: sl.seq, o: *o}
+	ev := uint64(o.Device)<<32 | uint64(o.Seq)
+	switch o.Kind {
+	case model.ObsFault:
+		sl.out = append(sl.out, l)
+	case model.ObsOwn:
+		if t > 0 {
+			sl.out = append(sl.out, l)
+		}
+	case model.ObsCacheCall, model.ObsCacheRet, model.ObsCacheClose, model.ObsCacheServe:
+		w := o.Actor.Index
+		if o.Kind == model.ObsCacheServe {
+			w = o.Peer.Index
+		}
+		k := ringKey(w, o.Conn)
+		r := sl.rings[k]
+		if len(r) == ringLen {
+			copy(r, r[1:])
+			r = r[:ringLen-1]
+		}
+		sl.rings[k] = append(r, l)
+	case model.ObsLookup:
+		if o.Outcome == model.OutCache && o.ReplyOf != 0 && (o.ReplyOf != o.Token || o.ReplyKey != o.Key) {
+			var p []sline
+			for _, c := range sl.rings[ringKey(o.Actor.Index, o.Conn)] {
+				if c.o.Gen == o.Gen && (c.o.Token == o.Token || c.o.Token == o.ReplyOf || c.o.Kind == model.ObsCacheClose) {
+					p = append(p, c)
+				}
+			}
+			if len(sl.prov) >= 200_000 {
+				clear(sl.prov) // bound the memory; only early violations are sliced anyway
+			}
+			sl.prov[ev] = append(p, l)
+		}
+	}
+	if sl.follow[ev] && o.Kind != model.ObsFault && o.Kind != model.ObsOwn {
+		sl.out = append(sl.out, l)
+	}
+	for _, v := range vs {
+		if v.Inv != model.NoForeignDelivery && v.Inv != model.NoForeignView {
+			continue
+		}
+		k := uint64(v.Device)<<32 | uint64(v.Seq)
+		if !sl.follow[k] {
+			if sl.n >= sl.limit {
+				continue
+			}
+			sl.n++
+			sl.follow[k] = true
+			sl.out = append(sl.out, l)
+			sl.own(v.Device)
+			for _, p := range sl.prov[k] {
+				sl.out = append(sl.out, p)
+				if p.o.Kind == model.ObsLookup {
+					sl.own(p.o.ReplyKey)
+				}
+			}
+		}
+	}
+}
+
+// own adds device d's initial ownership line once.
+func (sl *slicer) own(d model.DeviceID) {
+	if sl.owned[d] || int(d) >= len(sl.plan.Fleet.Devices) {
+		return
+	}
+	sl.owned[d] = true
+	sl.out = append(sl.out, sline{t: 0, seq: 0, o: model.Obs{Kind: model.ObsOwn, Actor: model.RegistryAddr,
+		Device: d, Owners: sl.plan.Fleet.Devices[d].Owners}})
+}
+
+func (sl *slicer) write(tw *traces.Writer) error {
+	sort.SliceStable(sl.out, func(i, j int) bool {
+		if sl.out[i].seq != sl.out[j].seq {
+			return sl.out[i].seq < sl.out[j].seq
+		}
+		return sl.out[i].o.Device < sl.out[j].o.Device
+	})
+	var last uint64
+	for i, l := range sl.out {
+		if i > 0 && l.seq != 0 && l.seq == last {
+			continue
+		}
+		last = l.seq
+		if err := tw.Write(l.t, &l.o); err != nil {
+			return err
+		}
+	}
+	return nil
+}

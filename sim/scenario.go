@@ -1,0 +1,567 @@
+package sim
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/stormproof/stormproof/hwprofiles"
+	"github.com/stormproof/stormproof/internal/spec"
+	"github.com/stormproof/stormproof/model"
+)
+
+//go:embed scenarios/*.yaml
+var embedded embed.FS
+
+// DefaultScenario is what `stormproof run` runs without arguments.
+const DefaultScenario = "wyze-2024-02"
+
+// Scenario is one simulated world: fleet, faults, network, cloud design
+// and users. Every field that models the world carries its source, or
+// "assumed", as a comment in the YAML file.
+type Scenario struct {
+	Name        string `yaml:"name" json:"name"`
+	Description string `yaml:"description" json:"description"`
+	// Base names an embedded scenario this one starts from; the fields
+	// given here replace the base's.
+	Base string `yaml:"base,omitempty" json:"-"`
+	// Scale multiplies the fleet and every capacity that grows with it
+	// (accounts, transfers, admission, workers, cache throughput).
+	Scale        float64       `yaml:"scale" json:"scale"`
+	Seed         uint64        `yaml:"seed" json:"seed"`
+	Duration     spec.Duration `yaml:"duration" json:"duration"`
+	CaptureUntil spec.Duration `yaml:"capture_until" json:"capture_until"`
+	// Start: "connected" (the run begins in steady state) or "booting"
+	// (every camera powers on at t=0).
+	Start          string          `yaml:"start" json:"start"`
+	Fleet          FleetSpec       `yaml:"fleet" json:"fleet"`
+	Outages        []Outage        `yaml:"outages" json:"outages"`
+	CacheRestarts  []spec.Duration `yaml:"cache_restarts" json:"cache_restarts"`
+	Transfers      Transfers       `yaml:"transfers" json:"transfers"`
+	EventsTabOffAt spec.Duration   `yaml:"events_tab_off_at" json:"events_tab_off_at"`
+	Network        Network         `yaml:"network" json:"network"`
+	Cloud          Cloud           `yaml:"cloud" json:"cloud"`
+	Users          Users           `yaml:"users" json:"users"`
+	// Trace is the default trace detail: full, slice or none.
+	Trace string `yaml:"trace" json:"trace"`
+
+	// Profiles are the resolved hardware profiles of the mix (filled by
+	// Resolve; written into trace headers so a replay needs no files).
+	Profiles []hwprofiles.Profile `yaml:"-" json:"profiles,omitempty"`
+	// File is where the scenario came from.
+	File string `yaml:"-" json:"-"`
+}
+
+// FleetSpec is the population.
+type FleetSpec struct {
+	Cameras       int     `yaml:"cameras" json:"cameras"`
+	Accounts      int     `yaml:"accounts" json:"accounts"`
+	ShareFraction float64 `yaml:"share_fraction" json:"share_fraction"`
+	VideoFraction float64 `yaml:"video_fraction" json:"video_fraction"`
+	// Mix maps profile names to their share of the fleet (sums to 1).
+	Mix map[string]float64 `yaml:"mix" json:"mix"`
+	// ProfileFiles are users' profile files, relative to the scenario file.
+	ProfileFiles []string `yaml:"profile_files,omitempty" json:"profile_files,omitempty"`
+}
+
+// Outage is a window in which a component is down.
+type Outage struct {
+	Component string        `yaml:"component" json:"component"` // gateway | cache
+	From      spec.Duration `yaml:"from" json:"from"`
+	To        spec.Duration `yaml:"to" json:"to"`
+}
+
+// Transfers are ownership transfers of random devices to random accounts at
+// uniform times in [From, To].
+type Transfers struct {
+	Count int           `yaml:"count" json:"count"`
+	From  spec.Duration `yaml:"from" json:"from"`
+	To    spec.Duration `yaml:"to" json:"to"`
+}
+
+// Network is the latency and loss of each kind of link.
+type Network struct {
+	WAN     spec.Dist `yaml:"wan" json:"wan"`           // camera ⇄ gateway, app → store
+	WANLoss float64   `yaml:"wan_loss" json:"wan_loss"` // probability a WAN message is lost
+	DC      spec.Dist `yaml:"dc" json:"dc"`             // inside the data centre
+	Push    spec.Dist `yaml:"push" json:"push"`         // push notification to a phone
+}
+
+// Cloud is the design under test and its capacities.
+type Cloud struct {
+	Client          string             `yaml:"client" json:"client"`
+	Mitigations     []string           `yaml:"mitigations" json:"mitigations"`
+	Workers         int                `yaml:"workers" json:"workers"`
+	PoolSize        int                `yaml:"pool_size" json:"pool_size"`
+	MaxWaiting      int                `yaml:"max_waiting" json:"max_waiting"`
+	CacheTimeout    spec.Duration      `yaml:"cache_timeout" json:"cache_timeout"`
+	DialTimeout     spec.Duration      `yaml:"dial_timeout" json:"dial_timeout"`
+	CacheService    spec.Dist          `yaml:"cache_service" json:"cache_service"`
+	RegistryLatency spec.Dist          `yaml:"registry_latency" json:"registry_latency"`
+	StoreLatency    spec.Dist          `yaml:"store_latency" json:"store_latency"`
+	AdmissionRate   float64            `yaml:"admission_rate" json:"admission_rate"`
+	AdmissionBurst  int                `yaml:"admission_burst" json:"admission_burst"`
+	JitterBackoff   hwprofiles.Backoff `yaml:"jitter_backoff" json:"jitter_backoff"`
+}
+
+// Users is how people use the app.
+type Users struct {
+	TapProb   float64   `yaml:"tap_prob" json:"tap_prob"`
+	VideoProb float64   `yaml:"video_prob" json:"video_prob"`
+	TapDelay  spec.Dist `yaml:"tap_delay" json:"tap_delay"`
+}
+
+// Embedded lists the embedded scenario names.
+func Embedded() []string {
+	entries, _ := embedded.ReadDir("scenarios")
+	var out []string
+	for _, e := range entries {
+		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Load finds a scenario by embedded name or file path, decodes it strictly
+// and resolves its profiles. Errors name the file and line.
+func Load(nameOrFile string) (*Scenario, error) {
+	if data, err := embedded.ReadFile(path.Join("scenarios", nameOrFile+".yaml")); err == nil {
+		return Parse("builtin:"+nameOrFile+".yaml", data, "")
+	}
+	if !strings.ContainsAny(nameOrFile, "/.") {
+		return nil, fmt.Errorf("unknown scenario %q: not an embedded scenario (%s) and not a file path", nameOrFile, strings.Join(Embedded(), ", "))
+	}
+	data, err := os.ReadFile(nameOrFile)
+	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("%s: cannot read scenario: %v", nameOrFile, err)
+	}
+	return Parse(nameOrFile, data, filepath.Dir(nameOrFile))
+}
+
+// Parse decodes a scenario document. dir resolves relative profile files.
+func Parse(file string, data []byte, dir string) (*Scenario, error) {
+	// A base is decoded first; the document's own fields then overwrite it.
+	var probe struct {
+		Base string `yaml:"base"`
+	}
+	_ = yaml.Unmarshal(data, &probe)
+	s := &Scenario{}
+	if probe.Base != "" {
+		bdata, err := embedded.ReadFile(path.Join("scenarios", probe.Base+".yaml"))
+		if err != nil {
+			return nil, &spec.Error{File: file, Field: "base", Msg: fmt.Sprintf("unknown embedded scenario %q", probe.Base)}
+		}
+		if _, err := spec.Decode("builtin:"+probe.Base+".yaml", bdata, s); err != nil {
+			return nil, err
+		}
+		if yamlHasPath(data, "fleet.mix") {
+			s.Fleet.Mix = nil // a mix is replaced whole, not merged
+		}
+	}
+	root, err := spec.Decode(file, data, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := spec.RequireSources(file, root, "name", "description", "base", "trace"); err != nil {
+		return nil, err
+	}
+	s.File = file
+	if err := s.resolve(dir); err != nil {
+		if fe, ok := err.(*fieldErr); ok {
+			return nil, spec.Errorf(file, root, fe.field, "%s", fe.msg)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+func yamlHasPath(data []byte, p string) bool {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return false
+	}
+	return spec.Node(&root, p) != nil
+}
+
+type fieldErr struct{ field, msg string }
+
+func (e *fieldErr) Error() string { return e.field + ": " + e.msg }
+
+func bad(field, format string, a ...any) error { return &fieldErr{field, fmt.Sprintf(format, a...)} }
+
+// resolve validates the scenario and loads its profiles.
+func (s *Scenario) resolve(dir string) error {
+	if err := s.validate(); err != nil {
+		return err
+	}
+	var files []string
+	for _, f := range s.Fleet.ProfileFiles {
+		if dir != "" && !filepath.IsAbs(f) {
+			f = filepath.Join(dir, f)
+		}
+		files = append(files, f)
+	}
+	set, err := hwprofiles.NewSet(files...)
+	if err != nil {
+		return err
+	}
+	s.Profiles = nil
+	for _, name := range s.mixNames() {
+		p, ok := set[name]
+		if !ok {
+			return bad("fleet.mix."+name, "unknown profile %q (known: %s)", name, strings.Join(set.Names(), ", "))
+		}
+		s.Profiles = append(s.Profiles, p)
+	}
+	return nil
+}
+
+func (s *Scenario) mixNames() []string {
+	names := make([]string, 0, len(s.Fleet.Mix))
+	for n := range s.Fleet.Mix {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (s *Scenario) validate() error {
+	sum := 0.0
+	for _, n := range s.mixNames() {
+		w := s.Fleet.Mix[n]
+		if w < 0 || math.IsNaN(w) {
+			return bad("fleet.mix."+n, "share must be ≥ 0, got %g", w)
+		}
+		sum += w
+	}
+	c := &s.Cloud
+	switch {
+	case s.Scale <= 0 || s.Scale > 100 || math.IsNaN(s.Scale):
+		return bad("scale", "must be in (0, 100], got %g", s.Scale)
+	case s.Duration <= 0:
+		return bad("duration", "must be > 0")
+	case s.CaptureUntil <= 0 || s.CaptureUntil > s.Duration:
+		return bad("capture_until", "must be in (0, duration], got %v", s.CaptureUntil)
+	case s.Start != "connected" && s.Start != "booting":
+		return bad("start", "must be connected or booting, got %q", s.Start)
+	case s.Fleet.Cameras < 1:
+		return bad("fleet.cameras", "must be ≥ 1, got %d", s.Fleet.Cameras)
+	case s.Fleet.Accounts < 1:
+		return bad("fleet.accounts", "must be ≥ 1, got %d", s.Fleet.Accounts)
+	case s.Fleet.ShareFraction < 0 || s.Fleet.ShareFraction > 1:
+		return bad("fleet.share_fraction", "must be in [0, 1], got %g", s.Fleet.ShareFraction)
+	case s.Fleet.VideoFraction < 0 || s.Fleet.VideoFraction > 1:
+		return bad("fleet.video_fraction", "must be in [0, 1], got %g", s.Fleet.VideoFraction)
+	case len(s.Fleet.Mix) == 0:
+		return bad("fleet.mix", "needs at least one profile")
+	case math.Abs(sum-1) > 1e-6:
+		return bad("fleet.mix", "shares must sum to 1, got %g", sum)
+	case s.Transfers.Count < 0:
+		return bad("transfers.count", "must be ≥ 0")
+	case s.Transfers.Count > 0 && (s.Transfers.From < 0 || s.Transfers.To < s.Transfers.From || s.Transfers.To > s.Duration):
+		return bad("transfers", "need 0 ≤ from ≤ to ≤ duration")
+	case s.Network.WANLoss < 0 || s.Network.WANLoss >= 1:
+		return bad("network.wan_loss", "must be in [0, 1), got %g", s.Network.WANLoss)
+	case c.Workers < 1:
+		return bad("cloud.workers", "must be ≥ 1, got %d", c.Workers)
+	case c.PoolSize < 1 || c.PoolSize > 4096:
+		return bad("cloud.pool_size", "must be in [1, 4096], got %d", c.PoolSize)
+	case c.MaxWaiting < 0:
+		return bad("cloud.max_waiting", "must be ≥ 0 (0: unbounded)")
+	case c.CacheTimeout <= 0:
+		return bad("cloud.cache_timeout", "must be > 0")
+	case c.DialTimeout <= 0:
+		return bad("cloud.dial_timeout", "must be > 0")
+	case c.AdmissionRate < 0:
+		return bad("cloud.admission_rate", "must be ≥ 0")
+	case c.AdmissionBurst < 0:
+		return bad("cloud.admission_burst", "must be ≥ 0")
+	case s.Users.TapProb < 0 || s.Users.TapProb > 1:
+		return bad("users.tap_prob", "must be in [0, 1], got %g", s.Users.TapProb)
+	case s.Users.VideoProb < 0 || s.Users.VideoProb > 1:
+		return bad("users.video_prob", "must be in [0, 1], got %g", s.Users.VideoProb)
+	case s.Trace != "full" && s.Trace != "slice" && s.Trace != "none":
+		return bad("trace", "must be full, slice or none, got %q", s.Trace)
+	}
+	for i, o := range s.Outages {
+		f := fmt.Sprintf("outages.%d", i)
+		if o.Component != "gateway" && o.Component != "cache" {
+			return bad(f+".component", "must be gateway or cache, got %q", o.Component)
+		}
+		if o.From < 0 || o.To <= o.From || o.To > s.Duration {
+			return bad(f, "need 0 ≤ from < to ≤ duration, got %v..%v", o.From, o.To)
+		}
+	}
+	for i, t := range s.CacheRestarts {
+		if t < 0 || t > s.Duration {
+			return bad(fmt.Sprintf("cache_restarts.%d", i), "must be in [0, duration]")
+		}
+	}
+	for _, d := range []struct {
+		f string
+		d spec.Dist
+	}{{"network.wan", s.Network.WAN}, {"network.dc", s.Network.DC}, {"network.push", s.Network.Push},
+		{"cloud.cache_service", c.CacheService}, {"cloud.registry_latency", c.RegistryLatency},
+		{"cloud.store_latency", c.StoreLatency}, {"users.tap_delay", s.Users.TapDelay}} {
+		if err := d.d.Check(); err != nil {
+			return bad(d.f, "%v", err)
+		}
+	}
+	if _, err := model.ParseClient(c.Client); err != nil {
+		return bad("cloud.client", "%v", err)
+	}
+	mit, err := model.ParseMitigations(strings.Join(c.Mitigations, ","))
+	if err != nil {
+		return bad("cloud.mitigations", "%v", err)
+	}
+	if mit.Has(model.GatewayAdmission) && (c.AdmissionRate <= 0 || c.AdmissionBurst < 1) {
+		return bad("cloud.admission_rate", "gateway-admission needs admission_rate > 0 and admission_burst ≥ 1")
+	}
+	if _, err := model.ParseJitter(c.JitterBackoff.Jitter); err != nil {
+		return bad("cloud.jitter_backoff.jitter", "%v", err)
+	}
+	if c.JitterBackoff.Initial <= 0 || c.JitterBackoff.Cap < c.JitterBackoff.Initial || c.JitterBackoff.Multiplier < 1 {
+		return bad("cloud.jitter_backoff", "need initial > 0, cap ≥ initial, multiplier ≥ 1")
+	}
+	if s.Fleet.Cameras > 50_000_000 || s.scaled(s.Fleet.Cameras) > 50_000_000 {
+		return bad("fleet.cameras", "at most 50,000,000 cameras after scaling")
+	}
+	return nil
+}
+
+// Override applies command-line choices: a client variant, extra
+// mitigations, a seed and a further scale factor.
+type Override struct {
+	Client      string
+	Mitigations []string
+	Seed        *uint64
+	Scale       float64 // multiplies the scenario's own scale; 0 = unchanged
+}
+
+// Apply returns a copy of s with o applied and validated.
+func (s *Scenario) Apply(o Override) (*Scenario, error) {
+	c := *s
+	c.Cloud.Mitigations = append([]string(nil), s.Cloud.Mitigations...)
+	if o.Client != "" {
+		if _, err := model.ParseClient(o.Client); err != nil {
+			return nil, fmt.Errorf("--client: %v", err)
+		}
+		c.Cloud.Client = o.Client
+	}
+	for _, m := range o.Mitigations {
+		if _, err := model.ParseMitigations(m); err != nil {
+			return nil, fmt.Errorf("--mitigate: %v", err)
+		}
+		if !contains(c.Cloud.Mitigations, m) {
+			c.Cloud.Mitigations = append(c.Cloud.Mitigations, m)
+		}
+	}
+	if o.Seed != nil {
+		c.Seed = *o.Seed
+	}
+	if o.Scale != 0 {
+		if o.Scale < 0 || math.IsNaN(o.Scale) || o.Scale > 100 {
+			return nil, fmt.Errorf("--scale: must be in (0, 100], got %g", o.Scale)
+		}
+		c.Scale *= o.Scale
+	}
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %v", s.File, err)
+	}
+	return &c, nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Scenario) scaled(n int) int {
+	v := int(math.Round(float64(n) * s.Scale))
+	if n > 0 && v < 1 {
+		v = 1
+	}
+	return v
+}
+
+// Design returns the scenario's cache client and mitigations.
+func (s *Scenario) Design() model.Design {
+	c, _ := model.ParseClient(s.Cloud.Client)
+	m, _ := model.ParseMitigations(strings.Join(s.Cloud.Mitigations, ","))
+	return model.Design{Client: c, Mitigations: m}
+}
+
+// JSON is the scenario, expanded and resolved, as written into trace headers.
+func (s *Scenario) JSON() json.RawMessage {
+	b, _ := json.Marshal(s)
+	return b
+}
+
+// FromJSON rebuilds a scenario from a trace header's options.
+func FromJSON(raw json.RawMessage) (*Scenario, error) {
+	var s Scenario
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("trace header options are not a scenario: %v", err)
+	}
+	if err := s.validate(); err != nil {
+		return nil, fmt.Errorf("trace header options: %v", err)
+	}
+	byName := map[string]bool{}
+	for _, p := range s.Profiles {
+		byName[p.Name] = true
+	}
+	for _, n := range s.mixNames() {
+		if !byName[n] {
+			return nil, fmt.Errorf("trace header options: profile %q of the mix is missing", n)
+		}
+	}
+	s.File = "trace header"
+	return &s, nil
+}
+
+// Plan is a scenario made concrete for one seed: the model's parameters,
+// the fleet, and the faults at their times.
+type Plan struct {
+	Params model.Params
+	Fleet  model.Fleet
+	Faults []TimedFault
+	Net    NetParams
+	// OutageFrom/OutageTo is the first gateway outage (for the summary).
+	OutageFrom, OutageTo time.Duration
+	CaptureUntil         time.Duration
+	Duration             time.Duration
+}
+
+// TimedFault is a fault at a virtual time.
+type TimedFault struct {
+	At    time.Duration
+	Fault model.Fault
+}
+
+// NetParams is the network model, as Durs.
+type NetParams struct {
+	WAN, DC, Push model.Dur
+	WANLoss       float64
+}
+
+// Build makes the plan. The fleet (profiles, ownership, shares, clips) and
+// the transfers are drawn from a stream of their own derived from the seed,
+// so they do not depend on anything the run does.
+func (s *Scenario) Build() (*Plan, error) {
+	design := s.Design()
+	c := &s.Cloud
+	jb := c.JitterBackoff
+	jit, _ := model.ParseJitter(jb.Jitter)
+	cams, accts := s.scaled(s.Fleet.Cameras), s.scaled(s.Fleet.Accounts)
+	if accts > cams {
+		accts = cams
+	}
+	p := &Plan{
+		Params: model.Params{
+			Design:          design,
+			Workers:         s.scaled(c.Workers),
+			PoolSize:        c.PoolSize,
+			MaxWaiting:      c.MaxWaiting,
+			CacheTimeout:    c.CacheTimeout.D(),
+			DialTimeout:     c.DialTimeout.D(),
+			CacheService:    c.CacheService.Scale(1 / s.Scale).Model(),
+			RegistryLatency: c.RegistryLatency.Model(),
+			StoreLatency:    c.StoreLatency.Model(),
+			AdmissionRate:   c.AdmissionRate * s.Scale,
+			AdmissionBurst:  int32(max(1, s.scaled(c.AdmissionBurst))),
+			JitterBackoff:   model.Backoff{Initial: jb.Initial.D(), Multiplier: jb.Multiplier, Cap: jb.Cap.D(), Jitter: jit},
+			TapProb:         s.Users.TapProb,
+			VideoProb:       s.Users.VideoProb,
+			TapDelay:        s.Users.TapDelay.Model(),
+		},
+		Net: NetParams{WAN: s.Network.WAN.Model(), DC: s.Network.DC.Model(), Push: s.Network.Push.Model(),
+			WANLoss: s.Network.WANLoss},
+		CaptureUntil: s.CaptureUntil.D(),
+		Duration:     s.Duration.D(),
+	}
+	for _, pr := range s.Profiles {
+		p.Fleet.Profiles = append(p.Fleet.Profiles, pr.ModelProfile())
+	}
+	p.Fleet.Accounts = accts
+	rng := rand.New(rand.NewPCG(s.Seed, 0x666c656574)) // "fleet"
+	// Profile of each camera by the mix; owners: every account gets one
+	// camera, the rest go to accounts at random; some devices are shared.
+	names := s.mixNames()
+	cum := make([]float64, len(names))
+	acc := 0.0
+	for i, n := range names {
+		acc += s.Fleet.Mix[n]
+		cum[i] = acc
+	}
+	p.Fleet.Devices = make([]model.Device, cams)
+	for i := range p.Fleet.Devices {
+		d := &p.Fleet.Devices[i]
+		u := rng.Float64() * acc
+		for d.Profile = 0; int(d.Profile) < len(cum)-1 && u >= cum[d.Profile]; d.Profile++ {
+		}
+		owner := model.AccountID(i)
+		if i >= accts {
+			owner = model.AccountID(rng.IntN(accts))
+		}
+		d.Owners = model.MakeOwners(owner)
+		if accts > 1 && rng.Float64() < s.Fleet.ShareFraction {
+			other := model.AccountID(rng.IntN(accts - 1))
+			if other >= owner {
+				other++
+			}
+			d.Owners.Add(other)
+		}
+		d.Video = rng.Float64() < s.Fleet.VideoFraction
+	}
+	if s.Start == "connected" {
+		p.Params.StartConnected = true
+	}
+	for _, o := range s.Outages {
+		down, up := model.FaultGatewayDown, model.FaultGatewayUp
+		if o.Component == "cache" {
+			down, up = model.FaultCacheDown, model.FaultCacheUp
+		}
+		p.Faults = append(p.Faults, TimedFault{At: o.From.D(), Fault: model.Fault{Kind: down}},
+			TimedFault{At: o.To.D(), Fault: model.Fault{Kind: up}})
+		if o.Component == "gateway" && p.OutageTo == 0 {
+			p.OutageFrom, p.OutageTo = o.From.D(), o.To.D()
+		}
+	}
+	for _, t := range s.CacheRestarts {
+		p.Faults = append(p.Faults, TimedFault{At: t.D(), Fault: model.Fault{Kind: model.FaultCacheRestart}})
+	}
+	if n := s.scaled(s.Transfers.Count); s.Transfers.Count > 0 && accts > 1 {
+		for i := 0; i < n; i++ {
+			d := model.DeviceID(rng.IntN(cams))
+			to := model.AccountID(rng.IntN(accts))
+			at := s.Transfers.From.D() + time.Duration(rng.Int64N(int64(s.Transfers.To-s.Transfers.From)+1))
+			p.Faults = append(p.Faults, TimedFault{At: at, Fault: model.Fault{Kind: model.FaultTransfer, Device: d, Owners: model.MakeOwners(to)}})
+		}
+	}
+	if design.Mitigations.Has(model.EventsTabOff) {
+		p.Faults = append(p.Faults, TimedFault{At: s.EventsTabOffAt.D(), Fault: model.Fault{Kind: model.FaultEventsTabOff}})
+	}
+	p.Faults = append(p.Faults, TimedFault{At: s.CaptureUntil.D(), Fault: model.Fault{Kind: model.FaultQuiesce}})
+	sort.SliceStable(p.Faults, func(i, j int) bool { return p.Faults[i].At < p.Faults[j].At })
+	if err := p.Params.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}

@@ -1,0 +1,174 @@
+package sim
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/stormproof/stormproof/model"
+)
+
+// Summary is what `stormproof run` prints and writes to summary.json.
+type Summary struct {
+	Scenario    string  `json:"scenario"`
+	Seed        uint64  `json:"seed"`
+	Design      string  `json:"design"`
+	Scale       float64 `json:"scale"`
+	Cameras     int     `json:"cameras"`
+	Accounts    int     `json:"accounts"`
+	Simulated   string  `json:"simulated"`
+	OutageFrom  string  `json:"outage_from,omitempty"`
+	OutageTo    string  `json:"outage_to,omitempty"`
+	Events      uint64  `json:"engine_events"`
+	NetworkLost uint64  `json:"network_lost"`
+
+	ReconnectPeak   float64 `json:"reconnect_peak_per_s"`
+	ReconnectPeakAt string  `json:"reconnect_peak_at"`
+	ReconnectSteady float64 `json:"reconnect_steady_per_s"`
+
+	CacheCalls    int64 `json:"cache_calls"`
+	CacheTimeouts int64 `json:"cache_timeouts"`
+	CacheErrors   int64 `json:"cache_errors"`
+	CacheMisreads int64 `json:"cache_misreads"`
+	RegistryReads int64 `json:"registry_reads"`
+
+	Captured   int64            `json:"events_captured"`
+	Uploads    int64            `json:"uploads"`
+	Stored     int64            `json:"events_stored"`
+	Duplicates int64            `json:"duplicate_uploads"`
+	Delivered  int64            `json:"thumbnails_delivered"`
+	Dropped    map[string]int64 `json:"events_dropped"`
+	Refused    map[string]int64 `json:"pushes_refused"`
+
+	ForeignThumbnails int64 `json:"foreign_thumbnails"`
+	ForeignTaps       int64 `json:"foreign_taps"`
+	ForeignEnlarged   int64 `json:"foreign_enlarged_views"`
+	ForeignVideos     int64 `json:"foreign_videos"`
+	Taps              int64 `json:"taps"`
+	ViewsServed       int64 `json:"views_served"`
+	ViewsRefused      int64 `json:"views_refused"`
+
+	Cohorts Cohorts `json:"cohorts"`
+
+	Quiet      bool                  `json:"quiet"`
+	Invariants map[string]InvVerdict `json:"invariants"`
+	// FirstViolation describes the first violation, if any.
+	FirstViolation string `json:"first_violation,omitempty"`
+	Reproduce      string `json:"reproduce,omitempty"`
+}
+
+// InvVerdict is one invariant's outcome.
+type InvVerdict struct {
+	Judged     bool   `json:"judged"`
+	Held       bool   `json:"held"`
+	Violations uint64 `json:"violations"`
+}
+
+// Held reports whether every judged invariant held.
+func (s *Summary) Held() bool {
+	for _, v := range s.Invariants {
+		if v.Judged && !v.Held {
+			return false
+		}
+	}
+	return true
+}
+
+func summarize(s *Scenario, p *Plan, eng *Engine, m *metrics, mon *model.Monitor, quiet bool, losses int, res *Result, opt RunOptions) Summary {
+	peak, at, steady := m.reconnect(p.OutageFrom)
+	sum := Summary{
+		Scenario: s.Name, Seed: s.Seed, Design: s.Design().String(), Scale: s.Scale,
+		Cameras: len(p.Fleet.Devices), Accounts: p.Fleet.Accounts,
+		Simulated: time.Duration(eng.Now()).String(), Events: eng.Processed, NetworkLost: eng.Lost,
+		ReconnectPeak: peak, ReconnectPeakAt: at.String(), ReconnectSteady: steady,
+		CacheCalls: m.cacheCalls, CacheTimeouts: m.cacheTimeouts, CacheErrors: m.cacheErrors,
+		CacheMisreads: m.misread, RegistryReads: m.regReads,
+		Captured: m.captured, Uploads: m.uploads, Stored: m.stored, Duplicates: m.dups, Delivered: m.delivered,
+		Dropped: m.drops, Refused: m.refused,
+		ForeignThumbnails: m.foreignPush, ForeignTaps: m.foreignTaps, ForeignEnlarged: m.foreignEnlarged,
+		ForeignVideos: m.foreignVideos, Taps: m.taps, ViewsServed: m.views, ViewsRefused: m.viewRefused,
+		Cohorts: m.cohorts(), Quiet: quiet, Invariants: map[string]InvVerdict{}, Reproduce: opt.Reproduce,
+	}
+	if p.OutageTo > 0 {
+		sum.OutageFrom, sum.OutageTo = p.OutageFrom.String(), p.OutageTo.String()
+	}
+	counts := mon.Counts()
+	for _, inv := range model.Invariants() {
+		v := InvVerdict{Judged: true, Violations: counts[inv]}
+		if inv == model.NoSilentLoss {
+			v.Judged = quiet
+			v.Violations = uint64(losses)
+		}
+		v.Held = v.Violations == 0
+		sum.Invariants[inv.String()] = v
+	}
+	var first *model.Violation
+	for i := range res.First {
+		for j := range res.First[i] {
+			if v := &res.First[i][j]; first == nil || v.T < first.T {
+				first = v
+			}
+		}
+	}
+	if first != nil {
+		sum.FirstViolation = fmt.Sprintf("t=%v %s", time.Duration(first.T), first)
+	}
+	return sum
+}
+
+// Print writes the summary for a person.
+func (s *Summary) Print(w io.Writer) {
+	pf := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	pf("scenario        %s (seed %d, scale %g), design %s\n", s.Scenario, s.Seed, s.Scale, s.Design)
+	pf("fleet           %d cameras, %d accounts\n", s.Cameras, s.Accounts)
+	if s.OutageFrom != "" {
+		pf("outage          gateway down %s → %s (simulated %s, %d engine events)\n", s.OutageFrom, s.OutageTo, s.Simulated, s.Events)
+	} else {
+		pf("simulated       %s (%d engine events)\n", s.Simulated, s.Events)
+	}
+	ratio := ""
+	if s.ReconnectSteady > 0 {
+		ratio = fmt.Sprintf(", %.0f× the steady %.2f/s", s.ReconnectPeak/s.ReconnectSteady, s.ReconnectSteady)
+	} else {
+		ratio = ", steady rate 0/s"
+	}
+	pf("reconnect storm peak %.0f attempts/s at %s%s\n", s.ReconnectPeak, s.ReconnectPeakAt, ratio)
+	pf("cache           %d calls, %d timeouts, %d errors, %d replies read by the wrong request; %d registry reads\n",
+		s.CacheCalls, s.CacheTimeouts, s.CacheErrors, s.CacheMisreads, s.RegistryReads)
+	pf("events          %d captured, %d stored (%d duplicate uploads), %d thumbnails delivered to owners\n",
+		s.Captured, s.Stored, s.Duplicates, s.Delivered)
+	pf("                dropped: %s; pushes refused: %s\n", kv(s.Dropped), kv(s.Refused))
+	pf("foreign         %d thumbnails pushed to strangers, %d tapped: %d enlarged thumbnails and %d videos served\n",
+		s.ForeignThumbnails, s.ForeignTaps, s.ForeignEnlarged, s.ForeignVideos)
+	c := s.Cohorts
+	pf("accounts        %d unaffected; %d own thumbnails exposed, not tapped; %d exposed and tapped; %d received others' thumbnails (%d affected in all)\n",
+		c.Unaffected, c.ExposedNotTapped, c.ExposedTapped, c.ReceivedOthers, c.Affected)
+	var parts []string
+	for _, inv := range model.Invariants() {
+		v := s.Invariants[inv.String()]
+		switch {
+		case !v.Judged:
+			parts = append(parts, inv.String()+" not judged (run not quiet)")
+		case v.Held:
+			parts = append(parts, inv.String()+" held")
+		default:
+			parts = append(parts, fmt.Sprintf("%s VIOLATED (%d)", inv, v.Violations))
+		}
+	}
+	pf("invariants      %s\n", strings.Join(parts, ", "))
+	if s.FirstViolation != "" {
+		pf("first violation %s\n", s.FirstViolation)
+	}
+}
+
+func kv(m map[string]int64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
