@@ -30,13 +30,14 @@ const (
 	ObsViewRefused         // store: refused View of Device/Seq to Account (Reason)
 	ObsFault               // engine: injected Fault
 	ObsCacheServe          // cache server: applied Op on Key for Conn/Gen/Token (Flag: found/stored)
+	ObsEnd                 // engine: the run ended (Flag: quiet, nothing in flight any more); trace format 1.1
 	numObsKinds
 )
 
 var obsNames = [...]string{"none", "own", "capture", "drop", "conn-try", "conn-ok", "conn-reject",
 	"link-down", "sleep", "upload", "cache-call", "cache-ret", "cache-close",
 	"reg-call", "reg-ret", "lookup", "store", "deliver", "refused", "tap", "view", "view-refused",
-	"fault", "cache-serve"}
+	"fault", "cache-serve", "end"}
 
 func (k ObsKind) String() string {
 	if int(k) < len(obsNames) {

@@ -132,6 +132,11 @@ func Run(s *Scenario, opt RunOptions) (*Result, error) {
 		}
 	}
 	if tw != nil {
+		// The end line tells a checker whether the run was quiet, so it can
+		// judge NoSilentLoss from the trace alone.
+		if err := tw.Write(eng.Now(), &model.Obs{Kind: model.ObsEnd, Actor: model.EngineAddr, Flag: quiet}); err != nil {
+			return nil, err
+		}
 		if err := tw.Flush(); err != nil {
 			return nil, err
 		}

@@ -455,7 +455,7 @@ func (p *parser) event(ev *Event) string {
 			if ok {
 				o.Fault.Kind, ok = model.ParseFault(s)
 			}
-		case "video", "dup", "found":
+		case "video", "dup", "found", "quiet":
 			o.Flag, ok = p.boolean()
 		default:
 			ok = p.skip()

@@ -215,6 +215,8 @@ func AppendEvent(b []byte, t model.Time, o *model.Obs) []byte {
 		acct()
 		str("view", o.View.String())
 		reason()
+	case model.ObsEnd:
+		flag("quiet", o.Flag)
 	case model.ObsFault:
 		str("fault", o.Fault.Kind.String())
 		if o.Fault.Kind == model.FaultTransfer {
