@@ -1,0 +1,625 @@
+package checker
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/stormproof/stormproof/model"
+	"github.com/stormproof/stormproof/traces"
+)
+
+// The explainer keeps, while the trace streams past, just enough to tell the
+// story of a violation when it happens: for each event its capture and last
+// upload; for each cache request whose reply its caller did not read, the
+// request, its timeout and the server's late answer; for each lookup that
+// resolves an event to a stranger, where that answer came from. Memory
+// follows what is in flight, not the length of the trace (captures aside:
+// one small record per event).
+
+type lineRef struct {
+	line int
+	t    model.Time
+	o    model.Obs
+}
+
+type reqRec struct {
+	call, ret, serve lineRef
+	hasRet, hasServe bool
+}
+
+type connID struct {
+	w    uint32
+	conn uint16
+}
+
+type connRec struct {
+	gen  uint32
+	reqs map[uint32]*reqRec // token → request not yet answered to its own caller
+}
+
+// misread is a reply read by the wrong request: victim read culprit's reply.
+type misread struct {
+	culprit *reqRec // the earlier request whose reply was read (may be nil)
+	victim  reqRec  // the request that read it (call and ret)
+	hasCall bool
+}
+
+type capRec struct {
+	capture, upload lineRef
+	hasUpload       bool
+}
+
+// provenance is how a lookup that names a stranger came about.
+type provenance struct {
+	lookup   lineRef
+	ret      *lineRef // the cache-ret it used
+	call     *lineRef // that request's cache-call
+	mis      *misread
+	regRet   *lineRef
+	lastSet  *lineRef // the server's last SET of the key before the lookup
+	transfer *lineRef // an ownership change of the device before the lookup
+}
+
+type storyB struct {
+	s     traces.Story
+	ev    uint64
+	acct  model.AccountID
+	extra int
+}
+
+type explainer struct {
+	mon  *model.Monitor
+	want int
+
+	conns    map[connID]*connRec
+	lastRet  map[uint32]lineRef  // per worker: the last cache-ret
+	lastMis  map[uint32]*misread // per worker: the misread of that ret, if any
+	lastCall map[reqID]lineRef   // calls of requests still open (for the victim's own call)
+	caps     map[uint64]*capRec
+	prov     map[uint64]*provenance
+	provFIFO []uint64
+	lastSet  map[model.DeviceID]lineRef
+	lastOwn  map[model.DeviceID]lineRef
+	regRet   map[[2]uint32]lineRef
+	lastGW   *lineRef // the last gateway fault (the storm's start)
+
+	built map[[2]uint64]*storyB
+	list  []*storyB
+
+	follow   map[uint64]model.EventRef
+	followed map[model.EventRef][]traces.Step
+}
+
+const maxProv = 1 << 16 // suspicious lookups remembered at once
+
+func newExplainer(mon *model.Monitor, want int, follow []model.EventRef) *explainer {
+	ex := &explainer{mon: mon, want: want, conns: map[connID]*connRec{}, lastRet: map[uint32]lineRef{},
+		lastMis: map[uint32]*misread{}, lastCall: map[reqID]lineRef{}, caps: map[uint64]*capRec{},
+		prov: map[uint64]*provenance{}, lastSet: map[model.DeviceID]lineRef{}, lastOwn: map[model.DeviceID]lineRef{},
+		regRet: map[[2]uint32]lineRef{}, built: map[[2]uint64]*storyB{}}
+	if len(follow) > 0 {
+		ex.follow = map[uint64]model.EventRef{}
+		ex.followed = map[model.EventRef][]traces.Step{}
+		for _, e := range follow {
+			e = model.EventRef{Device: e.Device, Seq: e.Seq}
+			ex.follow[e.Key()] = e
+		}
+	}
+	return ex
+}
+
+func evKey(d model.DeviceID, seq uint32) uint64 { return uint64(d)<<32 | uint64(seq) }
+
+func (ex *explainer) conn(w uint32, c uint16, gen uint32) *connRec {
+	id := connID{w, c}
+	cr := ex.conns[id]
+	if cr == nil {
+		cr = &connRec{gen: gen, reqs: map[uint32]*reqRec{}}
+		ex.conns[id] = cr
+	}
+	if cr.gen != gen {
+		cr.gen = gen
+		clear(cr.reqs)
+	}
+	return cr
+}
+
+func (ex *explainer) observe(line int, t model.Time, o *model.Obs, vs []model.Violation) {
+	ref := lineRef{line: line, t: t, o: *o}
+	switch o.Kind {
+	case model.ObsCapture:
+		ex.caps[evKey(o.Device, o.Seq)] = &capRec{capture: ref}
+	case model.ObsUpload:
+		if c := ex.caps[evKey(o.Device, o.Seq)]; c != nil {
+			c.upload, c.hasUpload = ref, true
+		}
+	case model.ObsFault:
+		if o.Fault.Kind == model.FaultGatewayUp || o.Fault.Kind == model.FaultGatewayDown {
+			r := ref
+			ex.lastGW = &r
+		}
+	case model.ObsOwn:
+		ex.lastOwn[o.Device] = ref
+	case model.ObsCacheCall:
+		if o.Conn != model.NoConn {
+			cr := ex.conn(o.Actor.Index, o.Conn, o.Gen)
+			cr.reqs[o.Token] = &reqRec{call: ref}
+		}
+	case model.ObsCacheServe:
+		if cr := ex.conns[connID{o.Peer.Index, o.Conn}]; cr != nil && cr.gen == o.Gen {
+			if r := cr.reqs[o.Token]; r != nil {
+				r.serve, r.hasServe = ref, true
+			}
+		}
+		if o.Op == model.OpSet && o.Flag {
+			ex.lastSet[o.Key] = ref
+		}
+	case model.ObsCacheClose:
+		if cr := ex.conns[connID{o.Actor.Index, o.Conn}]; cr != nil && cr.gen == o.Gen {
+			clear(cr.reqs)
+		}
+	case model.ObsCacheRet:
+		ex.cacheRet(ref)
+	case model.ObsRegRet:
+		ex.regRet[[2]uint32{o.Actor.Index, o.Slot}] = ref
+	case model.ObsLookup:
+		ex.lookup(ref)
+	}
+	if ex.follow != nil {
+		ex.track(ref)
+	}
+	for i := range vs {
+		ex.violation(ref, &vs[i])
+	}
+	if o.Kind == model.ObsTap || o.Kind == model.ObsView || o.Kind == model.ObsViewRefused || o.Kind == model.ObsRefused {
+		if b := ex.built[[2]uint64{evKey(o.Device, o.Seq), uint64(o.Account)}]; b != nil && b.extra < 3 && !isViolationStep(b, line) {
+			b.extra++
+			b.s.Steps = append(b.s.Steps, describe(ref, ""))
+		}
+	}
+}
+
+func isViolationStep(b *storyB, line int) bool {
+	for _, s := range b.s.Steps {
+		if s.Line == line {
+			return true
+		}
+	}
+	return false
+}
+
+func (ex *explainer) cacheRet(ref lineRef) {
+	o := &ref.o
+	w := o.Actor.Index
+	ex.lastRet[w] = ref
+	delete(ex.lastMis, w)
+	if o.Conn == model.NoConn {
+		return
+	}
+	cr := ex.conn(w, o.Conn, o.Gen)
+	own := cr.reqs[o.Token]
+	var ownCopy reqRec
+	if own != nil {
+		own.ret, own.hasRet = ref, true
+		ownCopy = *own
+	}
+	// Whose reply did this caller read? The engine says so (of/ofkey); a
+	// real client does not know, but a hit whose value names another device
+	// points at the oldest unanswered request for that device.
+	var culpritTok uint32
+	switch {
+	case o.ReplyOf != 0 && o.ReplyOf != o.Token:
+		culpritTok = o.ReplyOf
+	case o.ReplyOf == 0 && o.Outcome == model.OutHit && o.Val.Device != o.Key:
+		best := uint32(0)
+		for tok, r := range cr.reqs {
+			if tok != o.Token && r.hasRet && r.call.o.Key == o.Val.Device && (best == 0 || tok < best) {
+				best = tok
+			}
+		}
+		culpritTok = best
+	}
+	if culpritTok == 0 {
+		if o.Outcome != model.OutTimeout && o.Outcome != model.OutError {
+			delete(cr.reqs, o.Token) // answered to its own caller: nothing more to tell
+		}
+		return
+	}
+	m := &misread{victim: ownCopy, hasCall: own != nil}
+	if c := cr.reqs[culpritTok]; c != nil {
+		cc := *c
+		m.culprit = &cc
+		delete(cr.reqs, culpritTok) // its reply has been consumed
+	}
+	ex.lastMis[w] = m
+}
+
+// suspicious reports whether a lookup names an account that may not see the
+// event: then its delivery will be foreign, and its provenance is kept.
+func (ex *explainer) suspicious(o *model.Obs) bool {
+	for _, a := range o.Owners.IDs[:o.Owners.N] {
+		if !ex.mon.Authorized(o.Device, o.Seq, a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (ex *explainer) lookup(ref lineRef) {
+	o := &ref.o
+	if ex.want == 0 || !ex.suspicious(o) {
+		return
+	}
+	p := &provenance{lookup: ref}
+	w := o.Actor.Index
+	switch o.Outcome {
+	case model.OutCache:
+		if r, ok := ex.lastRet[w]; ok && r.o.Conn == o.Conn && r.o.Token == o.Token {
+			p.ret = &r
+			if m := ex.lastMis[w]; m != nil {
+				p.mis = m
+				if m.hasCall {
+					c := m.victim.call
+					p.call = &c
+				}
+			}
+		}
+		if s, ok := ex.lastSet[o.Device]; ok {
+			p.lastSet = &s
+		}
+	case model.OutRegistry:
+		if r, ok := ex.regRet[[2]uint32{w, o.Slot}]; ok {
+			p.regRet = &r
+		}
+	}
+	if own, ok := ex.lastOwn[o.Device]; ok && own.t > 0 {
+		p.transfer = &own
+	}
+	k := evKey(o.Device, o.Seq)
+	if _, had := ex.prov[k]; !had {
+		ex.provFIFO = append(ex.provFIFO, k)
+		if len(ex.provFIFO) > maxProv {
+			delete(ex.prov, ex.provFIFO[0])
+			ex.provFIFO = ex.provFIFO[1:]
+		}
+	}
+	ex.prov[k] = p
+}
+
+func (ex *explainer) violation(ref lineRef, v *model.Violation) {
+	k := evKey(v.Device, v.Seq)
+	bk := [2]uint64{k, uint64(v.Account)}
+	if b := ex.built[bk]; b != nil && v.Inv == model.NoForeignView {
+		st := describe(ref, "")
+		st.Violation = true
+		st.Because = fmt.Sprintf("the store served the %s without checking that account %d may see camera %d", v.View, v.Account, v.Device)
+		b.s.Steps = append(b.s.Steps, st)
+		b.extra++
+		return
+	}
+	if len(ex.list) >= ex.want || ex.built[bk] != nil {
+		return
+	}
+	b := &storyB{ev: k, acct: v.Account}
+	b.s = traces.Story{Invariant: v.Inv.String(), Violation: v.String(), T: v.T}
+	b.s.Steps = ex.chain(ref, v, &b.s)
+	ex.built[bk] = b
+	ex.list = append(ex.list, b)
+}
+
+// quiet explains silent losses found when the trace ended.
+func (ex *explainer) quiet(vs []model.Violation) {
+	for i := range vs {
+		if len(ex.list) >= ex.want {
+			return
+		}
+		v := &vs[i]
+		b := &storyB{ev: evKey(v.Device, v.Seq), acct: model.NoAccount}
+		b.s = traces.Story{Invariant: v.Inv.String(), Violation: v.String(), T: v.T}
+		if c := ex.caps[b.ev]; c != nil {
+			b.s.Steps = append(b.s.Steps, describe(c.capture, "the camera saw motion"))
+			if c.hasUpload {
+				b.s.Steps = append(b.s.Steps, describe(c.upload, ""))
+			}
+		}
+		b.s.Steps = append(b.s.Steps, traces.Step{T: v.T, From: "engine", Kind: "end", Violation: true,
+			What:    fmt.Sprintf("the run ends quiet; event %d/%d never reached all of %v", v.Device, v.Seq, v.Authorized),
+			Because: "no delivery, refusal or recorded loss (drop) accounts for it"})
+		ex.list = append(ex.list, b)
+	}
+}
+
+func (ex *explainer) stories() []traces.Story {
+	var out []traces.Story
+	for _, b := range ex.list {
+		out = append(out, b.s)
+	}
+	slices.SortStableFunc(out, func(a, b traces.Story) int {
+		switch {
+		case a.T < b.T:
+			return -1
+		case a.T > b.T:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// chain builds the steps of a foreign delivery or view, oldest first.
+func (ex *explainer) chain(ref lineRef, v *model.Violation, s *traces.Story) []traces.Step {
+	k := evKey(v.Device, v.Seq)
+	var steps []traces.Step
+	add := func(st traces.Step) { steps = append(steps, st) }
+	p := ex.prov[k]
+	worker := ""
+	if p != nil {
+		worker = p.lookup.o.Actor.String()
+	}
+	if ex.lastGW != nil && ex.lastGW.o.Fault.Kind == model.FaultGatewayUp && ex.lastGW.t <= ref.t {
+		add(describe(*ex.lastGW, "the outage ended: every camera reconnects at once and uploads what it buffered (the reconnect storm)"))
+	}
+	if c := ex.caps[k]; c != nil {
+		add(describe(c.capture, fmt.Sprintf("motion in front of camera %d, owned by %v", v.Device, v.Authorized)))
+		if c.hasUpload {
+			st := describe(c.upload, "")
+			if worker != "" {
+				st.To = worker
+			}
+			if c.upload.t > c.capture.t+model.Time(time.Minute) {
+				st.Because = fmt.Sprintf("the camera held the event %v while it could not reach the cloud", dur(c.upload.t-c.capture.t))
+			}
+			add(st)
+		}
+	}
+	if p != nil {
+		ex.provSteps(p, v, s, add)
+	}
+	st := describe(ref, "")
+	st.Violation = true
+	if ref.o.Kind == model.ObsDeliver && worker != "" {
+		st.From = worker
+	}
+	switch v.Inv {
+	case model.NoForeignDelivery:
+		if v.NeverCaptured {
+			st.Because = "no camera ever captured this event"
+		} else {
+			st.Because = fmt.Sprintf("the worker pushes to the accounts the lookup named; account %d does not own camera %d (owners %v)", v.Account, v.Device, v.Authorized)
+		}
+	case model.NoForeignView:
+		st.Because = fmt.Sprintf("account %d received a thumbnail it should not have, tapped it, and the store served the %s", v.Account, v.View)
+	case model.AtMostOnce:
+		st.Because = "the same event was pushed to this account before"
+	}
+	add(st)
+	// Trace order is time order (and, at equal times, causal order).
+	slices.SortStableFunc(steps, func(a, b traces.Step) int { return cmpLine(a.Line, b.Line) })
+	return steps
+}
+
+func cmpLine(a, b int) int {
+	switch {
+	case a == b:
+		return 0
+	case a == 0:
+		return 1
+	case b == 0:
+		return -1
+	case a < b:
+		return -1
+	}
+	return 1
+}
+
+func (ex *explainer) provSteps(p *provenance, v *model.Violation, s *traces.Story, add func(traces.Step)) {
+	w := p.lookup.o.Actor.String()
+	lk := &p.lookup.o
+	if p.mis != nil && p.mis.culprit != nil {
+		c := p.mis.culprit
+		co := &c.call.o
+		add(describe(c.call, fmt.Sprintf("an earlier lookup (device %d) takes pooled connection %d", co.Key, co.Conn)))
+		if c.hasRet {
+			add(describe(c.ret, fmt.Sprintf("no reply within the client's deadline (%v): the cache is overloaded; the naive pool puts connection %d back with the reply still coming", dur(c.ret.t-c.call.t), co.Conn)))
+		}
+		if c.hasServe {
+			st := describe(c.serve, fmt.Sprintf("the cache answers request tok %d %v after it was sent, too late for its caller; the reply goes to whoever reads connection %d next", co.Token, dur(c.serve.t-c.call.t), co.Conn))
+			add(st)
+		}
+		s.Headline = fmt.Sprintf("On %s's cache connection %d (gen %d), request tok %d (GET %d) timed out; its late reply was read by request tok %d (GET %d), so event %d/%d went to account(s) %v instead of %v.",
+			w, co.Conn, co.Gen, co.Token, co.Key, lk.Token, lk.Device, v.Device, v.Seq, lk.Owners, v.Authorized)
+	}
+	if p.call != nil {
+		add(describe(*p.call, fmt.Sprintf("the lookup of event %d/%d takes connection %d, the one with the unread reply", lk.Device, lk.Seq, p.call.o.Conn)))
+	}
+	if p.ret != nil {
+		r := &p.ret.o
+		because := ""
+		switch {
+		case p.mis != nil:
+			because = fmt.Sprintf("the read returns the first reply waiting on the connection: tok %d's (device %d), not tok %d's", r.ReplyOf, r.ReplyKey, r.Token)
+			if r.ReplyOf == 0 {
+				because = fmt.Sprintf("the read returns the first reply waiting on the connection, whose value names device %d", r.Val.Device)
+			}
+		case p.transfer != nil:
+			because = fmt.Sprintf("the cached owners are from before the ownership change (value version %d)", r.Val.Version)
+		}
+		add(describe(*p.ret, because))
+	}
+	if p.mis == nil && p.lastSet != nil && p.lastSet.t <= p.lookup.t {
+		add(describe(*p.lastSet, "the value the lookup read was written here"))
+	}
+	if p.regRet != nil {
+		add(describe(*p.regRet, ""))
+	}
+	if p.transfer != nil && p.mis == nil {
+		add(describe(*p.transfer, "ownership changed"))
+	}
+	because := "the worker takes the cached owners as the event's recipients"
+	if lk.Outcome == model.OutRegistry {
+		because = "the worker takes the registry's answer as the event's recipients"
+	}
+	add(describe(p.lookup, because))
+}
+
+// track records a followed event's lines.
+func (ex *explainer) track(ref lineRef) {
+	o := &ref.o
+	switch o.Kind {
+	case model.ObsCapture, model.ObsDrop, model.ObsUpload, model.ObsLookup, model.ObsStore, model.ObsDeliver,
+		model.ObsRefused, model.ObsTap, model.ObsView, model.ObsViewRefused:
+	default:
+		return
+	}
+	e, ok := ex.follow[evKey(o.Device, o.Seq)]
+	if !ok || len(ex.followed[e]) >= 50 {
+		return
+	}
+	if o.Kind == model.ObsLookup && o.Outcome == model.OutCache {
+		if r, ok := ex.lastRet[o.Actor.Index]; ok && r.o.Token == o.Token {
+			ex.followed[e] = append(ex.followed[e], describe(r, ""))
+		}
+	}
+	st := describe(ref, "")
+	if (o.Kind == model.ObsDeliver || o.Kind == model.ObsView) && !ex.mon.Authorized(o.Device, o.Seq, o.Account) {
+		st.Violation = true
+	}
+	ex.followed[e] = append(ex.followed[e], st)
+}
+
+func (ex *explainer) followedSteps() map[model.EventRef][]traces.Step { return ex.followed }
+
+func dur(t model.Time) time.Duration {
+	d := time.Duration(t)
+	switch {
+	case d >= time.Minute:
+		return d.Round(time.Second)
+	case d >= time.Second:
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Microsecond / 10)
+}
+
+// describe turns a trace line into a step.
+func describe(r lineRef, because string) traces.Step {
+	o := &r.o
+	st := traces.Step{T: r.t, Line: r.line, From: o.Actor.String(), Kind: o.Kind.String(), Because: because}
+	ev := fmt.Sprintf("%d/%d", o.Device, o.Seq)
+	switch o.Kind {
+	case model.ObsCapture:
+		st.What = "captures event " + ev
+		if o.Flag {
+			st.What += " (with a 12 s clip)"
+		}
+	case model.ObsUpload:
+		st.To = "gateway"
+		st.What = "uploads event " + ev
+		if o.Gen > 0 {
+			st.What += fmt.Sprintf(" (resend %d)", o.Gen)
+		}
+	case model.ObsDrop:
+		st.What = fmt.Sprintf("drops event %s (%s)", ev, o.Reason)
+	case model.ObsCacheCall:
+		st.To = "cache"
+		st.What = fmt.Sprintf("%s %d on conn %d (gen %d), request tok %d", upper(o.Op), o.Key, o.Conn, o.Gen, o.Token)
+	case model.ObsCacheServe:
+		st.From, st.To = "cache", o.Peer.String()
+		res := "miss"
+		switch {
+		case o.Op == model.OpGet && o.Flag:
+			res = "hit " + valString(o.Val)
+		case o.Op != model.OpGet && o.Flag:
+			res = "stored"
+		case o.Op != model.OpGet:
+			res = "not stored"
+		}
+		st.What = fmt.Sprintf("answers tok %d (%s %d) on conn %d: %s", o.Token, upper(o.Op), o.Key, o.Conn, res)
+	case model.ObsCacheRet:
+		switch o.Outcome {
+		case model.OutTimeout:
+			st.What = fmt.Sprintf("request tok %d (%s %d) on conn %d times out", o.Token, upper(o.Op), o.Key, o.Conn)
+		case model.OutHit:
+			st.What = fmt.Sprintf("request tok %d (%s %d) reads hit %s", o.Token, upper(o.Op), o.Key, valString(o.Val))
+		default:
+			st.What = fmt.Sprintf("request tok %d (%s %d) on conn %d: %s", o.Token, upper(o.Op), o.Key, o.Conn, o.Outcome)
+		}
+		if o.ReplyOf != 0 && o.ReplyOf != o.Token {
+			st.What += fmt.Sprintf(" — the reply of tok %d (key %d)", o.ReplyOf, o.ReplyKey)
+		}
+		if o.Reason != model.ReasonNone && o.Outcome != model.OutTimeout {
+			st.What += fmt.Sprintf(" (%s)", o.Reason)
+		}
+	case model.ObsCacheClose:
+		st.What = fmt.Sprintf("closes conn %d gen %d (%s)", o.Conn, o.Gen, o.Reason)
+	case model.ObsRegCall:
+		st.To = "registry"
+		st.What = fmt.Sprintf("asks the registry for device %d's owners", o.Key)
+	case model.ObsRegRet:
+		st.From, st.To = "registry", o.Actor.String()
+		st.What = fmt.Sprintf("device %d is owned by %v (version %d)", o.Key, o.Owners, o.Version)
+	case model.ObsLookup:
+		src := "the cache"
+		if o.Outcome == model.OutRegistry {
+			src = "the registry"
+		}
+		st.What = fmt.Sprintf("resolves event %s's recipients to %v from %s", ev, o.Owners, src)
+		if o.Reason == model.ReasonKeyMismatch {
+			st.What = fmt.Sprintf("rejects the cached value for event %s: it names device %d (key-in-value)", ev, o.Val.Device)
+		}
+	case model.ObsStore:
+		st.From, st.To = "store", ""
+		st.What = "stores event " + ev
+		if o.Flag {
+			st.What += " (duplicate)"
+		}
+	case model.ObsDeliver:
+		st.From, st.To = "worker", o.Actor.String()
+		st.What = fmt.Sprintf("thumbnail of event %s pushed to account %d", ev, o.Account)
+	case model.ObsRefused:
+		st.What = fmt.Sprintf("refuses to push event %s to account %d (%s)", ev, o.Account, o.Reason)
+	case model.ObsTap:
+		st.To = "store"
+		st.What = fmt.Sprintf("account %d taps the thumbnail of %s, asking for the %s", o.Account, ev, o.View)
+	case model.ObsView:
+		st.To = fmt.Sprintf("acct%d", o.Account)
+		if o.Account == model.NoAccount {
+			st.To = "anonymous"
+		}
+		st.What = fmt.Sprintf("serves the %s of event %s to account %d", o.View, ev, o.Account)
+	case model.ObsViewRefused:
+		st.To = fmt.Sprintf("acct%d", o.Account)
+		st.What = fmt.Sprintf("refuses the %s of event %s to account %d (%s)", o.View, ev, o.Account, o.Reason)
+	case model.ObsOwn:
+		st.What = fmt.Sprintf("device %d is owned by %v from now (version %d)", o.Device, o.Owners, o.Version)
+	case model.ObsFault:
+		st.What = o.Fault.Kind.String()
+		switch o.Fault.Kind {
+		case model.FaultGatewayUp:
+			st.What = "the gateway comes back up"
+		case model.FaultGatewayDown:
+			st.What = "the gateway goes down (outage)"
+		case model.FaultTransfer:
+			st.What = fmt.Sprintf("device %d is transferred to %v", o.Fault.Device, o.Fault.Owners)
+		}
+	default:
+		st.What = o.Kind.String()
+	}
+	return st
+}
+
+func upper(op model.CacheOp) string {
+	switch op {
+	case model.OpGet:
+		return "GET"
+	case model.OpSet:
+		return "SET"
+	case model.OpDel:
+		return "DEL"
+	}
+	return op.String()
+}
+
+func valString(v model.CacheValue) string {
+	return fmt.Sprintf("{dev %d, owners %v, v%d}", v.Device, v.Owners, v.Version)
+}
