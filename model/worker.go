@@ -308,7 +308,7 @@ func (w *Worker) complete(env *Env, c int, r CacheReply, ctx Ctx) {
 	}
 	u.Owners = r.Val.Owners
 	ctx.Observe(Obs{Kind: ObsLookup, Device: u.Ev.Device, Seq: u.Ev.Seq, Slot: pr.Slot, Owners: r.Val.Owners,
-		Val: r.Val, Version: r.Val.Version, Outcome: OutCache, Conn: uint16(c), Token: pr.Req.Token, ReplyOf: r.Token, ReplyKey: r.Key})
+		Val: r.Val, Version: r.Val.Version, Outcome: OutCache, Conn: uint16(c), Gen: conn.Gen, Token: pr.Req.Token, ReplyOf: r.Token, ReplyKey: r.Key})
 	w.put(pr.Slot, ctx)
 }
 
