@@ -1,0 +1,99 @@
+package cache
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stormproof/stormproof/live/server"
+)
+
+func startServer(t *testing.T, kind string) *server.Server {
+	t.Helper()
+	k, err := server.ParseKind(kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath(k.Binary()); err != nil {
+		t.Skipf("%s not on PATH (apt-get install -y %s); CI installs it", k.Binary(), k.Binary())
+	}
+	s, err := server.Start(context.Background(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop() })
+	return s
+}
+
+// Every adapter does a real round trip: miss, set, hit, and an expired
+// deadline is an error, never a result.
+func TestAdaptersRoundTrip(t *testing.T) {
+	for _, a := range All() {
+		t.Run(a.Name, func(t *testing.T) {
+			s := startServer(t, a.Server)
+			c, settings, err := a.Open(Options{Addr: s.Addr, PoolSize: 2, Timeout: time.Second, DialTimeout: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if len(settings) == 0 {
+				t.Fatal("an adapter must say which settings it used")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if _, found, err := c.Get(ctx, "dev:1"); err != nil || found {
+				t.Fatalf("GET of a missing key: found=%v err=%v", found, err)
+			}
+			if err := c.Set(ctx, "dev:1", []byte(`{"dev":1}`)); err != nil {
+				t.Fatal(err)
+			}
+			v, found, err := c.Get(ctx, "dev:1")
+			if err != nil || !found || string(v) != `{"dev":1}` {
+				t.Fatalf("GET dev:1 = %q found=%v err=%v", v, found, err)
+			}
+			if a.Name == "gomemcache" {
+				return // it takes no context: only its socket timeout applies
+			}
+			dead, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Millisecond))
+			defer cancel2()
+			if _, _, err := c.Get(dead, "dev:1"); err == nil {
+				t.Fatal("a GET past its deadline returned a result")
+			}
+		})
+	}
+}
+
+func TestLookup(t *testing.T) {
+	if _, err := Lookup("naive", "memcached"); err == nil || !strings.Contains(err.Error(), "gomemcache") {
+		t.Fatalf("naive on memcached: %v (should name the memcached clients)", err)
+	}
+	if _, err := Lookup("nope", "redis"); err == nil || !strings.Contains(err.Error(), "go-redis") {
+		t.Fatalf("unknown client: %v", err)
+	}
+	for _, n := range []string{"go-redis", "rueidis", "naive"} {
+		if _, err := Lookup(n, "redis"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestWireIsFilledByTheNaiveClient(t *testing.T) {
+	s := startServer(t, "redis")
+	a, _ := Lookup("naive", "redis")
+	c, _, err := a.Open(Options{Addr: s.Addr, PoolSize: 1, Timeout: time.Second, DialTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var w Wire
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := c.Set(WithWire(ctx, &w), "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if !w.Known || w.Conn != 0 || w.Tok != 1 || w.Of != 1 || w.OfKey != "k" {
+		t.Fatalf("wire after the first SET: %+v", w)
+	}
+}
