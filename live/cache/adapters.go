@@ -151,7 +151,7 @@ type naiveClient struct{ p *naive.Pool }
 func openNaive(o Options) (Client, Settings, error) {
 	p := naive.New(o.Addr, naive.Config{PoolSize: o.PoolSize, DialTimeout: o.DialTimeout, OnClose: o.OnClose})
 	s := Settings{"PoolSize": o.PoolSize, "DialTimeout": o.DialTimeout.String(),
-		"deadline": "per call, from the context",
+		"deadline":   "per call, from the context",
 		"on-timeout": "connection returned to the pool without draining the late reply (THE BUG)"}
 	return &naiveClient{p}, s, nil
 }
