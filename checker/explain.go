@@ -87,8 +87,11 @@ type explainer struct {
 	built map[[2]uint64]*storyB
 	list  []*storyB
 
-	follow   map[uint64]model.EventRef
-	followed map[model.EventRef][]traces.Step
+	follow       map[uint64]model.EventRef
+	followed     map[model.EventRef][]traces.Step
+	followKeys   map[model.DeviceID]bool
+	followRet    map[[2]uint32]lineRef
+	followWorker map[model.EventRef]string
 }
 
 const maxProv = 1 << 16 // suspicious lookups remembered at once
@@ -101,7 +104,11 @@ func newExplainer(mon *model.Monitor, want int, follow []model.EventRef) *explai
 	if len(follow) > 0 {
 		ex.follow = map[uint64]model.EventRef{}
 		ex.followed = map[model.EventRef][]traces.Step{}
+		ex.followKeys = map[model.DeviceID]bool{}
+		ex.followRet = map[[2]uint32]lineRef{}
+		ex.followWorker = map[model.EventRef]string{}
 		for _, e := range follow {
+			ex.followKeys[e.Device] = true
 			e = model.EventRef{Device: e.Device, Seq: e.Seq}
 			ex.follow[e.Key()] = e
 		}
@@ -161,6 +168,11 @@ func (ex *explainer) observe(line int, t model.Time, o *model.Obs, vs []model.Vi
 		}
 	case model.ObsCacheRet:
 		ex.cacheRet(ref)
+		if ex.follow != nil {
+			if ex.followKeys[o.Key] {
+				ex.followRet[[2]uint32{o.Actor.Index, uint32(o.Key)}] = ref
+			}
+		}
 	case model.ObsRegRet:
 		ex.regRet[[2]uint32{o.Actor.Index, o.Slot}] = ref
 	case model.ObsLookup:
@@ -476,12 +488,18 @@ func (ex *explainer) track(ref lineRef) {
 	if !ok || len(ex.followed[e]) >= 50 {
 		return
 	}
-	if o.Kind == model.ObsLookup && o.Outcome == model.OutCache {
-		if r, ok := ex.lastRet[o.Actor.Index]; ok && r.o.Token == o.Token {
+	if o.Kind == model.ObsLookup {
+		// The cache's answer that decided the lookup: the last reply this
+		// worker read for the device.
+		if r, ok := ex.followRet[[2]uint32{o.Actor.Index, uint32(o.Device)}]; ok {
 			ex.followed[e] = append(ex.followed[e], describe(r, ""))
 		}
+		ex.followWorker[e] = o.Actor.String()
 	}
 	st := describe(ref, "")
+	if o.Kind == model.ObsDeliver && ex.followWorker[e] != "" {
+		st.From = ex.followWorker[e]
+	}
 	if (o.Kind == model.ObsDeliver || o.Kind == model.ObsView) && !ex.mon.Authorized(o.Device, o.Seq, o.Account) {
 		st.Violation = true
 	}
