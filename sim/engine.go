@@ -24,7 +24,7 @@ type Engine struct {
 
 	now model.Time
 	seq uint64
-	q   queue
+	q   *calendar
 
 	msgs []model.Msg
 	free []uint32
@@ -41,11 +41,14 @@ type Engine struct {
 	cur    model.Addr
 	curRng *rand.PCG
 	sink   Sink
+	obs    model.Obs // the observation being handed to sink (kept here so it does not escape)
 
 	// Processed counts the events the engine delivered (stale timers excluded).
 	Processed uint64
 	// Lost counts messages the network dropped.
 	Lost uint64
+
+	gatewayUps []model.Time // times the gateway comes back, ascending
 }
 
 // NewEngine builds the world of a plan and seeds every actor's stream.
@@ -80,7 +83,12 @@ func NewEngine(p *Plan, seed uint64, sink Sink) (*Engine, error) {
 	for i := range e.rngs {
 		e.rngs[i].Seed(seed, splitmix(uint64(i)+1))
 	}
-	e.q.h = make([]item, 0, 2*len(w.Cameras)+1024)
+	e.q = newCalendar()
+	for _, f := range p.Faults {
+		if f.Fault.Kind == model.FaultGatewayUp {
+			e.gatewayUps = append(e.gatewayUps, model.Time(f.At))
+		}
+	}
 	return e, nil
 }
 
@@ -124,11 +132,12 @@ func (e *Engine) Start() {
 // returns true) or the next event is after `until`.
 func (e *Engine) Run(until model.Time) bool {
 	for e.q.len() > 0 {
-		if h := &e.q.h[0]; h.kind == itemTimer && e.timerGen[e.timerSlot(h.to, h.timer)] != h.ref {
+		h := e.q.peek()
+		if h.kind == itemTimer && e.timerGen[e.timerSlot(h.to, h.timer)] != h.ref {
 			e.q.pop() // a cancelled timer: not pending work
 			continue
 		}
-		if e.q.h[0].at > until {
+		if h.at > until {
 			e.now = until
 			return false
 		}
@@ -137,7 +146,6 @@ func (e *Engine) Run(until model.Time) bool {
 		switch it.kind {
 		case itemMsg:
 			in := model.Input{Kind: model.InMsg, Msg: e.msgs[it.ref]}
-			e.msgs[it.ref] = model.Msg{}
 			e.free = append(e.free, it.ref)
 			e.Processed++
 			e.step(it.to, in)
@@ -213,6 +221,11 @@ func (e *Engine) Send(to model.Addr, m model.Msg, extra model.Dur) {
 		lat += e.sample(extra)
 	}
 	at := e.now + lat
+	if to.Kind == model.KindGateway && e.W.Gateway.Down && at < e.nextGatewayUp() {
+		// The gateway will still be down when this arrives and would ignore
+		// it: skip the event (same outcome, a third of an outage's events).
+		return
+	}
 	if fifo {
 		key := uint64(from.Kind)<<60 | uint64(from.Index&0xffffff)<<36 | uint64(to.Kind)<<32 |
 			uint64(to.Index&0xffff)<<16 | uint64(m.Conn)
@@ -231,6 +244,17 @@ func (e *Engine) Send(to model.Addr, m model.Msg, extra model.Dur) {
 		e.msgs = append(e.msgs, m)
 	}
 	e.push(item{at: at, kind: itemMsg, to: to, ref: ref})
+}
+
+// nextGatewayUp is when the gateway is next scheduled to come back.
+func (e *Engine) nextGatewayUp() model.Time {
+	for len(e.gatewayUps) > 0 && e.gatewayUps[0] <= e.now {
+		e.gatewayUps = e.gatewayUps[1:]
+	}
+	if len(e.gatewayUps) == 0 {
+		return math.MaxInt64
+	}
+	return e.gatewayUps[0]
 }
 
 // SetTimer implements model.Ctx.
@@ -259,8 +283,9 @@ func unit(r *rand.PCG) float64 { return float64(r.Uint64()>>11) / (1 << 53) }
 
 // Observe implements model.Ctx.
 func (e *Engine) Observe(o model.Obs) {
-	o.Actor = e.cur
 	if e.sink != nil {
-		e.sink(e.now, &o)
+		e.obs = o
+		e.obs.Actor = e.cur
+		e.sink(e.now, &e.obs)
 	}
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"sort"
 	"time"
 
@@ -30,15 +31,13 @@ type Series struct {
 // latHist is a log-bucketed latency histogram (≈4% resolution, 1 µs–1 h).
 type latHist [400]int32
 
+var logStep = math.Log(1.04)
+
 func latBucket(ns int64) int {
 	if ns < 1000 {
 		return 0
 	}
-	b := 0
-	for v := float64(ns) / 1000; v >= 1.04 && b < 399; v /= 1.04 {
-		b++
-	}
-	return b
+	return min(399, int(math.Log(float64(ns)/1000)/logStep))
 }
 
 func (h *latHist) quantile(q float64) float64 {
@@ -54,11 +53,7 @@ func (h *latHist) quantile(q float64) float64 {
 	for b, c := range h {
 		acc += int64(c)
 		if acc >= target {
-			us := 1.0
-			for i := 0; i < b; i++ {
-				us *= 1.04
-			}
-			return us / 1000
+			return math.Exp(float64(b)*logStep) / 1000 // bucket lower edge, µs → ms
 		}
 	}
 	return 0
@@ -84,7 +79,7 @@ type metrics struct {
 	regReads                                        int64
 	foreignPush, foreignTaps, foreignEnlarged       int64
 	foreignVideos, views, taps, viewRefused         int64
-	attemptsBySec                                   []int32
+	attemptsBySec, connectsBySec                    []int32
 }
 
 const (
@@ -100,6 +95,7 @@ func newMetrics(mon *model.Monitor, devices, accounts int, dur time.Duration) *m
 		lat: make([]latHist, bins), camUp: make([]bool, devices), callAt: map[uint64]model.Time{},
 		drops: map[string]int64{}, refused: map[string]int64{},
 		attemptsBySec: make([]int32, int(dur/time.Second)+1),
+		connectsBySec: make([]int32, int(dur/time.Second)+1),
 	}
 	m.s = Series{BinSeconds: Bin.Seconds(),
 		ConnectAttempts: make([]int64, bins), Connects: make([]int64, bins), Connected: make([]int64, bins),
@@ -142,6 +138,9 @@ func (m *metrics) observe(t model.Time, o *model.Obs, vs []model.Violation) {
 		}
 	case model.ObsConnOK:
 		m.s.Connects[b]++
+		if s := int(time.Duration(t) / time.Second); s < len(m.connectsBySec) {
+			m.connectsBySec[s]++
+		}
 		m.camState(o.Device, true)
 	case model.ObsLinkDown, model.ObsSleep:
 		m.camState(o.Device, false)
@@ -271,14 +270,20 @@ func (m *metrics) cohorts() Cohorts {
 	return c
 }
 
+// peakAfter is the highest per-second count at or after `from`, and when.
+func peakAfter(bySec []int32, from time.Duration) (peak float64, at time.Duration) {
+	for s := int(from / time.Second); s < len(bySec); s++ {
+		if float64(bySec[s]) > peak {
+			peak, at = float64(bySec[s]), time.Duration(s)*time.Second
+		}
+	}
+	return
+}
+
 // reconnect returns the peak attempts/s (1 s bins) and when, and the mean
 // rate before from (the steady state).
 func (m *metrics) reconnect(from time.Duration) (peak float64, at time.Duration, steady float64) {
-	for s, n := range m.attemptsBySec {
-		if float64(n) > peak {
-			peak, at = float64(n), time.Duration(s)*time.Second
-		}
-	}
+	peak, at = peakAfter(m.attemptsBySec, 0)
 	secs := int(from / time.Second)
 	if secs > len(m.attemptsBySec) {
 		secs = len(m.attemptsBySec)

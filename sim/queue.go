@@ -1,6 +1,10 @@
 package sim
 
-import "github.com/stormproof/stormproof/model"
+import (
+	"math/bits"
+
+	"github.com/stormproof/stormproof/model"
+)
 
 // item is one pending event. Messages live in the engine's slab, so an item
 // is 32 bytes whatever it carries.
@@ -77,4 +81,113 @@ func (q *queue) pop() item {
 	}
 	h[i] = last
 	return top
+}
+
+// calendar is the engine's event queue: a timing wheel of buckets
+// (calendar queue) in front of a 4-ary heap. Events within the wheel's
+// horizon are appended to their bucket in O(1); only the bucket being
+// drained is kept as a (small, cache-resident) heap, so the order is still
+// exactly (time, sequence). Events beyond the horizon wait in an overflow
+// heap and move into the wheel as it turns.
+type calendar struct {
+	buckets [][]item
+	bits    []uint64 // non-empty buckets
+	cur     int64    // absolute index of the bucket being drained
+	now     queue    // the current bucket's events
+	over    queue    // events beyond the horizon
+	n       int
+}
+
+const (
+	calShift = 24      // bucket width 2^22 ns ≈ 4.2 ms
+	calN     = 1 << 16 // buckets: a horizon of ≈ 18 min
+	calMask  = calN - 1
+)
+
+func newCalendar() *calendar {
+	return &calendar{buckets: make([][]item, calN), bits: make([]uint64, calN/64)}
+}
+
+func (c *calendar) len() int { return c.n }
+
+func (c *calendar) push(it item) {
+	c.n++
+	b := int64(it.at) >> calShift
+	switch {
+	case b <= c.cur:
+		c.now.push(it)
+	case b < c.cur+calN:
+		i := b & calMask
+		c.buckets[i] = append(c.buckets[i], it)
+		c.bits[i>>6] |= 1 << (i & 63)
+	default:
+		c.over.push(it)
+	}
+}
+
+// peek returns the next event without removing it (nil when empty).
+func (c *calendar) peek() *item {
+	if c.n == 0 {
+		return nil
+	}
+	if c.now.len() == 0 {
+		c.advance()
+	}
+	return &c.now.h[0]
+}
+
+func (c *calendar) pop() item {
+	if c.now.len() == 0 {
+		c.advance()
+	}
+	c.n--
+	return c.now.pop()
+}
+
+// advance makes the next non-empty bucket current.
+func (c *calendar) advance() {
+	next := c.nextBucket()
+	if c.over.len() > 0 {
+		if ob := int64(c.over.h[0].at) >> calShift; next < 0 || ob < next {
+			next = ob
+		}
+	}
+	c.cur = next
+	for c.over.len() > 0 && int64(c.over.h[0].at)>>calShift < c.cur+calN {
+		it := c.over.pop()
+		if b := int64(it.at) >> calShift; b == c.cur {
+			c.now.push(it)
+		} else {
+			i := b & calMask
+			c.buckets[i] = append(c.buckets[i], it)
+			c.bits[i>>6] |= 1 << (i & 63)
+		}
+	}
+	i := c.cur & calMask
+	for _, it := range c.buckets[i] {
+		c.now.push(it)
+	}
+	c.buckets[i] = c.buckets[i][:0]
+	c.bits[i>>6] &^= 1 << (i & 63)
+}
+
+// nextBucket is the absolute index of the first non-empty bucket after
+// cur within the horizon, or -1.
+func (c *calendar) nextBucket() int64 {
+	start := (c.cur + 1) & calMask
+	for scanned := int64(0); scanned < calN; {
+		w := start >> 6
+		word := c.bits[w] >> (start & 63)
+		if word != 0 {
+			off := int64(bits.TrailingZeros64(word))
+			if scanned+off >= calN {
+				return -1
+			}
+			return c.cur + 1 + scanned + off
+		}
+		step := 64 - (start & 63)
+		scanned += step
+		start = (start + step) & calMask
+	}
+	return -1
 }

@@ -26,6 +26,10 @@ type Summary struct {
 	ReconnectPeak   float64 `json:"reconnect_peak_per_s"`
 	ReconnectPeakAt string  `json:"reconnect_peak_at"`
 	ReconnectSteady float64 `json:"reconnect_steady_per_s"`
+	// After the outage ends: the storm of attempts and of accepted connections.
+	RecoveryAttemptPeak float64 `json:"recovery_attempt_peak_per_s"`
+	RecoveryConnectPeak float64 `json:"recovery_connect_peak_per_s"`
+	RecoveryConnectAt   string  `json:"recovery_connect_peak_at"`
 
 	CacheCalls    int64 `json:"cache_calls"`
 	CacheTimeouts int64 `json:"cache_timeouts"`
@@ -92,6 +96,10 @@ func summarize(s *Scenario, p *Plan, eng *Engine, m *metrics, mon *model.Monitor
 	}
 	if p.OutageTo > 0 {
 		sum.OutageFrom, sum.OutageTo = p.OutageFrom.String(), p.OutageTo.String()
+		sum.RecoveryAttemptPeak, _ = peakAfter(m.attemptsBySec, p.OutageTo)
+		var at time.Duration
+		sum.RecoveryConnectPeak, at = peakAfter(m.connectsBySec, p.OutageTo)
+		sum.RecoveryConnectAt = at.String()
 	}
 	counts := mon.Counts()
 	for _, inv := range model.Invariants() {
@@ -133,7 +141,11 @@ func (s *Summary) Print(w io.Writer) {
 	} else {
 		ratio = ", steady rate 0/s"
 	}
-	pf("reconnect storm peak %.0f attempts/s at %s%s\n", s.ReconnectPeak, s.ReconnectPeakAt, ratio)
+	pf("reconnects      peak %.0f attempts/s at %s%s\n", s.ReconnectPeak, s.ReconnectPeakAt, ratio)
+	if s.OutageTo != "" {
+		pf("storm           after the outage: up to %.0f attempts/s and %.0f accepted connections/s (peak at %s)\n",
+			s.RecoveryAttemptPeak, s.RecoveryConnectPeak, s.RecoveryConnectAt)
+	}
 	pf("cache           %d calls, %d timeouts, %d errors, %d replies read by the wrong request; %d registry reads\n",
 		s.CacheCalls, s.CacheTimeouts, s.CacheErrors, s.CacheMisreads, s.RegistryReads)
 	pf("events          %d captured, %d stored (%d duplicate uploads), %d thumbnails delivered to owners\n",
