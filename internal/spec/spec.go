@@ -86,23 +86,31 @@ func yamlErr(file string, err error) error {
 // Node finds the value node at a dotted path ("fleet.cameras") in a
 // document, or nil.
 func Node(root *yaml.Node, path string) *yaml.Node {
+	_, v := nodeKV(root, path)
+	return v
+}
+
+// nodeKV returns the key node (nil for a sequence item or the root) and the
+// value node at path.
+func nodeKV(root *yaml.Node, path string) (key, val *yaml.Node) {
 	n := root
 	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
 	}
 	if path == "" {
-		return n
+		return nil, n
 	}
 	for _, part := range strings.Split(path, ".") {
 		if n == nil {
-			return nil
+			return nil, nil
 		}
 		switch n.Kind {
 		case yaml.MappingNode:
 			var next *yaml.Node
+			key = nil
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				if n.Content[i].Value == part {
-					next = n.Content[i+1]
+					key, next = n.Content[i], n.Content[i+1]
 					break
 				}
 			}
@@ -110,14 +118,14 @@ func Node(root *yaml.Node, path string) *yaml.Node {
 		case yaml.SequenceNode:
 			i, err := strconv.Atoi(part)
 			if err != nil || i < 0 || i >= len(n.Content) {
-				return nil
+				return nil, nil
 			}
-			n = n.Content[i]
+			key, n = nil, n.Content[i]
 		default:
-			return nil
+			return nil, nil
 		}
 	}
-	return n
+	return key, n
 }
 
 // Errorf builds an Error for the field at path, with the line it is on
@@ -125,8 +133,11 @@ func Node(root *yaml.Node, path string) *yaml.Node {
 func Errorf(file string, root *yaml.Node, path string, format string, args ...any) error {
 	e := &Error{File: file, Field: path, Msg: fmt.Sprintf(format, args...)}
 	for p := path; ; {
-		if n := Node(root, p); n != nil {
-			e.Line = n.Line
+		if k, v := nodeKV(root, p); v != nil {
+			e.Line = v.Line
+			if k != nil {
+				e.Line = k.Line
+			}
 			break
 		}
 		i := strings.LastIndex(p, ".")
