@@ -26,6 +26,9 @@ type lineRef struct {
 type reqRec struct {
 	call, ret, serve lineRef
 	hasRet, hasServe bool
+	// root is the timed-out request that put the connection out of step,
+	// when this request's own read was already someone else's reply.
+	root *reqRec
 }
 
 type connID struct {
@@ -243,6 +246,14 @@ func (ex *explainer) cacheRet(ref lineRef) {
 		cc := *c
 		m.culprit = &cc
 		delete(cr.reqs, culpritTok) // its reply has been consumed
+		if own != nil {
+			// This request's own reply is now out of step too; what started
+			// it is the culprit's root, or the culprit if it timed out.
+			own.root = c.root
+			if own.root == nil && c.hasRet && c.ret.o.Outcome == model.OutTimeout {
+				own.root = &cc
+			}
+		}
 	}
 	ex.lastMis[w] = m
 }
@@ -431,16 +442,44 @@ func (ex *explainer) provSteps(p *provenance, v *model.Violation, s *traces.Stor
 	if p.mis != nil && p.mis.culprit != nil {
 		c := p.mis.culprit
 		co := &c.call.o
+		root := c
+		if c.root != nil {
+			// The culprit itself read an older reply: start from the
+			// timeout that put the connection out of step.
+			root = c.root
+			ro := &root.call.o
+			add(describe(root.call, fmt.Sprintf("a lookup (device %d) takes pooled connection %d", ro.Key, ro.Conn)))
+			if root.hasRet {
+				add(describe(root.ret, fmt.Sprintf("no reply within the client's deadline (%v): the cache is overloaded; the naive pool puts connection %d back with the reply still coming, and from now on each read on it returns the reply of the request before", dur(root.ret.t-root.call.t), ro.Conn)))
+			}
+		}
 		add(describe(c.call, fmt.Sprintf("an earlier lookup (device %d) takes pooled connection %d", co.Key, co.Conn)))
 		if c.hasRet {
-			add(describe(c.ret, fmt.Sprintf("no reply within the client's deadline (%v): the cache is overloaded; the naive pool puts connection %d back with the reply still coming", dur(c.ret.t-c.call.t), co.Conn)))
+			switch r := &c.ret.o; {
+			case r.Outcome == model.OutTimeout:
+				add(describe(c.ret, fmt.Sprintf("no reply within the client's deadline (%v): the cache is overloaded; the naive pool puts connection %d back with the reply still coming", dur(c.ret.t-c.call.t), co.Conn)))
+			case r.ReplyOf != 0 && r.ReplyOf != r.Token:
+				add(describe(c.ret, fmt.Sprintf("the connection is out of step: this read returns tok %d's reply, and tok %d's own reply is still to come", r.ReplyOf, r.Token)))
+			default:
+				add(describe(c.ret, ""))
+			}
 		}
 		if c.hasServe {
-			st := describe(c.serve, fmt.Sprintf("the cache answers request tok %d %v after it was sent, too late for its caller; the reply goes to whoever reads connection %d next", co.Token, dur(c.serve.t-c.call.t), co.Conn))
+			why := fmt.Sprintf("the cache answers request tok %d %v after it was sent, too late for its caller; the reply goes to whoever reads connection %d next", co.Token, dur(c.serve.t-c.call.t), co.Conn)
+			if c.hasRet && c.ret.o.Outcome != model.OutTimeout {
+				why = fmt.Sprintf("the cache answers request tok %d, but its caller has already gone with another reply; this one goes to whoever reads connection %d next", co.Token, co.Conn)
+			}
+			st := describe(c.serve, why)
 			add(st)
 		}
-		s.Headline = fmt.Sprintf("On %s's cache connection %d (gen %d), request tok %d (GET %d) timed out; its late reply was read by request tok %d (GET %d), so event %d/%d went to account(s) %v instead of %v.",
-			w, co.Conn, co.Gen, co.Token, co.Key, lk.Token, lk.Device, v.Device, v.Seq, lk.Owners, v.Authorized)
+		if root == c {
+			s.Headline = fmt.Sprintf("On %s's cache connection %d (gen %d), request tok %d (GET %d) timed out; its late reply was read by request tok %d (GET %d), so event %d/%d went to account(s) %v instead of %v.",
+				w, co.Conn, co.Gen, co.Token, co.Key, lk.Token, lk.Device, v.Device, v.Seq, lk.Owners, v.Authorized)
+		} else {
+			ro := &root.call.o
+			s.Headline = fmt.Sprintf("On %s's cache connection %d (gen %d), request tok %d (GET %d) timed out, leaving the connection a reply behind; request tok %d (GET %d) then read the late reply of tok %d (GET %d), so event %d/%d went to account(s) %v instead of %v.",
+				w, co.Conn, co.Gen, ro.Token, ro.Key, lk.Token, lk.Device, co.Token, co.Key, v.Device, v.Seq, lk.Owners, v.Authorized)
+		}
 	}
 	if p.call != nil {
 		add(describe(*p.call, fmt.Sprintf("the lookup of event %d/%d takes connection %d, the one with the unread reply", lk.Device, lk.Seq, p.call.o.Conn)))

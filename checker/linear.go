@@ -223,8 +223,16 @@ func toPorcupine(g []linOp, restarts []int64, registry bool) []porcupine.Operati
 	}
 	for i := range g {
 		op := &g[i]
-		ops = append(ops, porcupine.Operation{Input: op.in, Output: op.out, Call: op.call, Return: op.ret,
-			Metadata: model.LinMeta{Key: op.key, Line: int(op.line), Name: op.name(registry)}})
+		ret := op.ret
+		if op.out.Unknown() && (op.in.Kind == model.LinGet || op.in.Kind == model.LinRegRead) {
+			// A read whose result never came back accepts any state and
+			// changes none, so every point of its interval is as good as
+			// any other: searching it at its call gives the same verdict
+			// and spares porcupine 2^n placements of n such reads.
+			ret = op.call
+		}
+		ops = append(ops, porcupine.Operation{Input: op.in, Output: op.out, Call: op.call, Return: ret,
+			Metadata: model.LinMeta{Key: op.key, Line: int(op.line), Name: op.name(registry), Unknown: op.out.Unknown()}})
 	}
 	slices.SortStableFunc(ops, func(a, b porcupine.Operation) int { return cmp.Compare(a.Call, b.Call) })
 	return ops
@@ -375,7 +383,7 @@ func (r *LinResult) Page(title string, maxKeys, maxOps int) *render.LinPage {
 		for _, op := range ops {
 			meta, _ := op.Metadata.(model.LinMeta)
 			part.Ops = append(part.Ops, render.LinOp{Client: meta.Name, Call: op.Call, Return: op.Return,
-				Desc: model.DescribeLinOp(op.Input, op.Output), Line: meta.Line, Unknown: op.Return == unknownReturn})
+				Desc: model.DescribeLinOp(op.Input, op.Output), Line: meta.Line, Unknown: meta.Unknown})
 		}
 		// Partial linearizations, in a canonical order (porcupine hands them
 		// out of a map), with the state after each step.

@@ -208,6 +208,8 @@ type LinMeta struct {
 	Key  uint64
 	Line int
 	Name string // e.g. "worker3 conn 4 gen 1 tok 2"
+	// Unknown: the caller never learnt the result.
+	Unknown bool
 }
 
 // CacheModel is the porcupine model of the cache, partitioned by key.

@@ -1,0 +1,663 @@
+package explore
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/stormproof/stormproof/model"
+)
+
+// The canonical encoding of a state. Three reductions make it canonical:
+//
+//   - Numbers that are only ever compared for equality and only grow (a
+//     camera's connect attempt number, a cache connection's generation and
+//     request tokens) are replaced by their rank among the values still in
+//     the state, so "attempt 7 with nothing in flight" and "attempt 2 with
+//     nothing in flight" are one state. Token 0 (none yet) stays 0.
+//   - Fields the model never reads in the state at hand are left out (the
+//     stale request of a connection that is not busy, the generation of an
+//     upload, the epoch of a dialing connection, the sequence number of an
+//     event not in flight).
+//   - Symmetry: the state is encoded under every automorphism of the
+//     configuration and the least encoding is the canonical one.
+//
+// Every value is an unsigned varint; the layout is fixed by the layout and
+// by counts written before lists, so a prefix never parses as another state.
+
+var errCorrupt = errors.New("explore: malformed state encoding")
+
+// ranker maps the values of one equality-only counter to their ranks.
+type ranker struct{ vals []uint32 }
+
+func (r *ranker) reset()       { r.vals = r.vals[:0] }
+func (r *ranker) add(v uint32) { r.vals = append(r.vals, v) }
+func (r *ranker) done()        { slices.Sort(r.vals); r.vals = slices.Compact(r.vals) }
+func (r *ranker) rank(v uint32) uint32 {
+	for i, x := range r.vals {
+		if x == v {
+			return uint32(i)
+		}
+	}
+	panic("explore: value missing from its ranker")
+}
+
+// tokRank ranks tokens with 0 kept as 0.
+func (r *ranker) tokRank(v uint32) uint32 {
+	if v == 0 {
+		return 0
+	}
+	rk := r.rank(v)
+	if r.vals[0] == 0 {
+		return rk
+	}
+	return rk + 1
+}
+
+type encoder struct {
+	l      *layout
+	camGen []ranker // per camera
+	conGen []ranker // per worker*pool+conn
+	conTok []ranker
+	b      []byte
+	p      *perm
+}
+
+func newEncoder(l *layout) *encoder {
+	return &encoder{l: l, camGen: make([]ranker, l.nCam), conGen: make([]ranker, l.nW*l.pool),
+		conTok: make([]ranker, l.nW*l.pool)}
+}
+
+// ranks computes the rankers of st (they do not depend on the renaming).
+func (e *encoder) ranks(st *mstate) {
+	l := e.l
+	for d := range e.camGen {
+		r := &e.camGen[d]
+		r.reset()
+		r.add(st.w.Cameras[d].Gen)
+		for _, m := range st.ch[l.camUp+d] {
+			if m.Type == model.MsgConnect {
+				r.add(m.Gen)
+			}
+		}
+		for _, m := range st.ch[l.camDown+d] {
+			if m.Type == model.MsgAccept || m.Type == model.MsgReject {
+				r.add(m.Gen)
+			}
+		}
+		r.done()
+	}
+	for w := 0; w < l.nW; w++ {
+		wk := &st.w.Workers[w]
+		for c := 0; c < l.pool; c++ {
+			k := w*l.pool + c
+			g, t := &e.conGen[k], &e.conTok[k]
+			g.reset()
+			t.reset()
+			conn := &wk.Conns[c]
+			g.add(conn.Gen)
+			t.add(conn.Token)
+			if conn.State == model.ConnBusy {
+				t.add(conn.Active.Req.Token)
+			}
+			for _, r := range conn.Unread {
+				t.add(r.Token)
+			}
+			for _, m := range st.ch[l.wToCache+k] {
+				g.add(m.Gen)
+				if m.Type == model.MsgCacheReq {
+					t.add(m.Req.Token)
+				}
+			}
+			for _, m := range st.ch[l.cacheToW+k] {
+				g.add(m.Gen)
+				if m.Type == model.MsgCacheReply {
+					t.add(m.Reply.Token)
+				}
+			}
+		}
+	}
+	for _, q := range st.w.Cache.Queue {
+		k := int(q.From.Index)*l.pool + int(q.Conn)
+		e.conGen[k].add(q.Gen)
+		e.conTok[k].add(q.Req.Token)
+	}
+	for k := range e.conGen {
+		e.conGen[k].done()
+		e.conTok[k].done()
+	}
+}
+
+func (e *encoder) uv(v uint64) {
+	for v >= 0x80 {
+		e.b = append(e.b, byte(v)|0x80)
+		v >>= 7
+	}
+	e.b = append(e.b, byte(v))
+}
+
+func (e *encoder) u(v uint32) {
+	if v < 0x80 {
+		e.b = append(e.b, byte(v))
+		return
+	}
+	e.uv(uint64(v))
+}
+
+func (e *encoder) flag(v bool) {
+	if v {
+		e.b = append(e.b, 1)
+	} else {
+		e.b = append(e.b, 0)
+	}
+}
+
+func (e *encoder) dev(d model.DeviceID) {
+	if int(d) < len(e.p.camNew) {
+		d = model.DeviceID(e.p.camNew[d])
+	}
+	e.u(uint32(d))
+}
+
+func (e *encoder) acct(a model.AccountID) {
+	if a != model.NoAccount && int(a) < len(e.p.acctNew) {
+		a = e.p.acctNew[a]
+	}
+	e.uv(uint64(a))
+}
+
+func (e *encoder) owners(o model.Owners) {
+	e.b = append(e.b, o.N)
+	for _, a := range o.IDs[:o.N] {
+		e.acct(a)
+	}
+}
+
+func (e *encoder) ev(ev model.EventRef) {
+	e.dev(ev.Device)
+	e.u(ev.Seq)
+	e.flag(ev.Video)
+	e.owners(ev.Stamp)
+}
+
+func (e *encoder) val(v model.CacheValue) {
+	e.dev(v.Device)
+	e.owners(v.Owners)
+	e.u(v.Version)
+}
+
+func (e *encoder) req(r *model.CacheReq, tok *ranker) {
+	e.b = append(e.b, byte(r.Op))
+	e.dev(r.Key)
+	if r.Op == model.OpSet {
+		e.val(r.Val)
+	}
+	e.u(tok.tokRank(r.Token))
+}
+
+func (e *encoder) reply(r *model.CacheReply, tok *ranker) {
+	e.b = append(e.b, byte(r.Op))
+	e.dev(r.Key)
+	e.u(tok.tokRank(r.Token))
+	e.flag(r.Found)
+	if r.Found && r.Op == model.OpGet {
+		e.val(r.Val)
+	}
+}
+
+func (e *encoder) pending(pr *model.PendingReq, tok *ranker) {
+	e.req(&pr.Req, tok)
+	e.u(pr.Slot)
+	e.flag(pr.HasSlot)
+}
+
+// msg writes one message of channel ch; conn is its lane's ranker index.
+func (e *encoder) msg(m *model.Msg, ch int) {
+	l := e.l
+	e.b = append(e.b, byte(m.Type))
+	switch m.Type {
+	case model.MsgConnect:
+		e.u(e.camGen[ch-l.camUp].rank(m.Gen))
+	case model.MsgAccept, model.MsgReject:
+		e.u(e.camGen[ch-l.camDown].rank(m.Gen))
+	case model.MsgUpload, model.MsgPut:
+		e.ev(m.Ev)
+		e.u(m.Slot)
+	case model.MsgAck:
+		e.dev(m.Ev.Device)
+		e.u(m.Ev.Seq)
+	case model.MsgCacheDial, model.MsgCacheDialOK, model.MsgCacheReq, model.MsgCacheReply, model.MsgCacheReset:
+		k := ch - l.wToCache
+		if ch >= l.cacheToW {
+			k = ch - l.cacheToW
+		}
+		e.u(e.conGen[k].rank(m.Gen))
+		switch m.Type {
+		case model.MsgCacheDialOK:
+			e.u(m.Epoch)
+		case model.MsgCacheReq:
+			e.u(m.Epoch)
+			e.req(&m.Req, &e.conTok[k])
+		case model.MsgCacheReply:
+			e.reply(&m.Reply, &e.conTok[k])
+		}
+	case model.MsgCacheInvalidate:
+		e.dev(m.Req.Key)
+		e.u(m.Req.Val.Version)
+	case model.MsgRegRead:
+		e.u(m.Slot)
+		e.dev(m.Ev.Device)
+	case model.MsgRegReply:
+		e.u(m.Slot)
+		e.owners(m.Owners)
+		e.u(m.Version)
+	case model.MsgPutReply:
+		e.u(m.Slot)
+		e.flag(m.Flag)
+	case model.MsgPush:
+		e.ev(m.Ev)
+	case model.MsgView, model.MsgViewCheck, model.MsgViewCheckReply:
+		e.ev(m.Ev)
+		e.acct(m.Account)
+		e.b = append(e.b, byte(m.View))
+		e.flag(m.Flag)
+	default:
+		panic("explore: cannot encode message " + m.Type.String())
+	}
+}
+
+// encode appends the world, channels, timers and budgets of st under p
+// (ranks must be computed). The monitor is appended by the caller.
+func (e *encoder) encode(b []byte, st *mstate, p *perm) []byte {
+	e.b, e.p = b, p
+	l := e.l
+	w := &st.w
+	bd := &st.bud
+	e.b = append(e.b, bd.outages, bd.restarts, byte(bd.transfers), byte(bd.transfers>>8), boolByte(bd.tabOff))
+	e.b = append(e.b, bd.premature[:]...)
+	g := &w.Gateway
+	e.flag(g.Down)
+	e.flag(g.Refilling)
+	e.u(uint32(g.Tokens))
+	c := &w.Cache
+	e.b = append(e.b, boolByte(c.Down)|boolByte(c.Busy)<<1|byte(st.timers>>(3*l.nCam+1)&1)<<2|byte(st.timers>>(3*l.nCam)&1)<<3)
+	e.u(c.Epoch)
+	e.u(uint32(len(c.Queue)))
+	for i := range c.Queue {
+		q := &c.Queue[i]
+		k := int(q.From.Index)*l.pool + int(q.Conn)
+		e.u(q.From.Index)
+		e.u(uint32(q.Conn))
+		e.u(e.conGen[k].rank(q.Gen))
+		e.req(&q.Req, &e.conTok[k])
+	}
+	for i := 0; i < l.nCam; i++ {
+		d := p.camOrder[i]
+		cam := &w.Cameras[d]
+		e.b = append(e.b, byte(cam.State), cam.Attempt,
+			boolByte(cam.Capturing)|boolByte(cam.Inflight)<<1|byte(st.timers>>(3*uint(d))&7)<<2)
+		e.u(e.camGen[d].rank(cam.Gen))
+		if cam.Inflight {
+			e.u(cam.InflightSeq)
+			e.b = append(e.b, cam.Retries)
+		}
+		e.u(cam.BufLo)
+		e.u(cam.Next)
+		e.owners(cam.Stamp)
+		e.owners(w.Registry.Owners[d])
+		e.u(w.Registry.Version[d])
+		ce := &w.Cache.Data[d]
+		e.flag(ce.Present)
+		if ce.Present {
+			e.val(ce.Val)
+		}
+		e.u(ce.Tomb)
+		e.u(w.Store.Next[d])
+	}
+	e.flag(w.Store.TabOff)
+	for wi := range w.Workers {
+		wk := &w.Workers[wi]
+		e.flag(wk.TabOff)
+		for ci := range wk.Conns {
+			k := wi*l.pool + ci
+			conn := &wk.Conns[ci]
+			e.b = append(e.b, byte(conn.State)|byte(st.timers>>(3*l.nCam+2+k)&1)<<2)
+			e.u(e.conGen[k].rank(conn.Gen))
+			if conn.State != model.ConnDialing {
+				e.u(conn.Epoch)
+			}
+			e.u(e.conTok[k].tokRank(conn.Token))
+			if conn.State == model.ConnBusy {
+				e.pending(&conn.Active, &e.conTok[k])
+			}
+			e.u(uint32(len(conn.Unread)))
+			for j := range conn.Unread {
+				e.reply(&conn.Unread[j], &e.conTok[k])
+			}
+		}
+		e.u(uint32(len(wk.Waiting)))
+		for j := range wk.Waiting {
+			e.pending(&wk.Waiting[j], &e.conTok[0]) // waiting requests have no token yet
+		}
+		e.u(uint32(len(wk.Slots)))
+		for j := range wk.Slots {
+			s := &wk.Slots[j]
+			e.flag(s.Used)
+			if s.Used {
+				e.ev(s.Ev)
+				e.owners(s.Owners)
+			}
+		}
+		e.u(uint32(len(wk.Free)))
+		for _, f := range wk.Free {
+			e.u(f)
+		}
+	}
+	for i := 0; i < l.nChan; i++ {
+		ch := i
+		switch def := &l.chans[i]; def.perm {
+		case 1:
+			ch = i - def.idx + int(p.camOrder[def.idx])
+		case 2:
+			ch = i - def.idx + p.acctOrder[def.idx]
+		}
+		e.u(uint32(len(st.ch[ch])))
+		for j := range st.ch[ch] {
+			e.msg(&st.ch[ch][j], ch)
+		}
+	}
+	return e.b
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// decoder reads an encoding back into a concrete state (under the identity).
+type decoder struct {
+	l   *layout
+	b   []byte
+	bad bool
+}
+
+func (d *decoder) u() uint32 {
+	var v uint64
+	for i, s := 0, uint(0); i < len(d.b) && i < 10; i, s = i+1, s+7 {
+		c := d.b[i]
+		if c < 0x80 {
+			d.b = d.b[i+1:]
+			return uint32(v | uint64(c)<<s)
+		}
+		v |= uint64(c&0x7f) << s
+	}
+	d.bad = true
+	return 0
+}
+
+func (d *decoder) byte1() byte {
+	if len(d.b) == 0 {
+		d.bad = true
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) flag() bool { return d.byte1() != 0 }
+
+func (d *decoder) owners() model.Owners {
+	var o model.Owners
+	o.N = d.byte1()
+	if o.N > model.MaxOwners {
+		d.bad = true
+		o.N = 0
+	}
+	for i := range o.IDs[:o.N] {
+		o.IDs[i] = model.AccountID(d.u())
+	}
+	return o
+}
+
+func (d *decoder) ev() model.EventRef {
+	return model.EventRef{Device: model.DeviceID(d.u()), Seq: d.u(), Video: d.flag(), Stamp: d.owners()}
+}
+
+func (d *decoder) val() model.CacheValue {
+	return model.CacheValue{Device: model.DeviceID(d.u()), Owners: d.owners(), Version: d.u()}
+}
+
+func (d *decoder) req() model.CacheReq {
+	r := model.CacheReq{Op: model.CacheOp(d.byte1()), Key: model.DeviceID(d.u())}
+	if r.Op == model.OpSet {
+		r.Val = d.val()
+	}
+	r.Token = d.u()
+	return r
+}
+
+func (d *decoder) reply() model.CacheReply {
+	r := model.CacheReply{Op: model.CacheOp(d.byte1()), Key: model.DeviceID(d.u()), Token: d.u(), Found: d.flag()}
+	if r.Found && r.Op == model.OpGet {
+		r.Val = d.val()
+	}
+	return r
+}
+
+func (d *decoder) pending() model.PendingReq {
+	return model.PendingReq{Req: d.req(), Slot: d.u(), HasSlot: d.flag()}
+}
+
+func (d *decoder) msg(ch int) model.Msg {
+	l := d.l
+	def := &l.chans[ch]
+	m := model.Msg{Type: model.MsgType(d.byte1()), From: def.from, Conn: def.lane}
+	switch m.Type {
+	case model.MsgConnect, model.MsgAccept, model.MsgReject, model.MsgCacheDial, model.MsgCacheReset:
+		m.Gen = d.u()
+	case model.MsgUpload, model.MsgPut:
+		m.Ev = d.ev()
+		m.Slot = d.u()
+	case model.MsgAck:
+		m.Ev.Device = model.DeviceID(d.u())
+		m.Ev.Seq = d.u()
+	case model.MsgCacheDialOK:
+		m.Gen = d.u()
+		m.Epoch = d.u()
+	case model.MsgCacheReq:
+		m.Gen = d.u()
+		m.Epoch = d.u()
+		m.Req = d.req()
+	case model.MsgCacheReply:
+		m.Gen = d.u()
+		m.Reply = d.reply()
+	case model.MsgCacheInvalidate:
+		m.Req.Op = model.OpDel
+		m.Req.Key = model.DeviceID(d.u())
+		m.Req.Val.Device = m.Req.Key
+		m.Req.Val.Version = d.u()
+	case model.MsgRegRead:
+		m.Slot = d.u()
+		m.Ev.Device = model.DeviceID(d.u())
+	case model.MsgRegReply:
+		m.Slot = d.u()
+		m.Owners = d.owners()
+		m.Version = d.u()
+	case model.MsgPutReply:
+		m.Slot = d.u()
+		m.Flag = d.flag()
+	case model.MsgPush:
+		m.Ev = d.ev()
+	case model.MsgView, model.MsgViewCheck, model.MsgViewCheckReply:
+		m.Ev = d.ev()
+		m.Account = model.AccountID(d.u())
+		m.View = model.ViewKind(d.byte1())
+		m.Flag = d.flag()
+	default:
+		d.bad = true
+	}
+	return m
+}
+
+// decode reads b into st and returns the rest (the monitor's encoding).
+func (d *decoder) decode(b []byte, st *mstate) ([]byte, error) {
+	d.b, d.bad = b, false
+	l := d.l
+	w := &st.w
+	bd := &st.bud
+	if len(d.b) < 5+numPremature {
+		return nil, errCorrupt
+	}
+	bd.outages, bd.restarts = d.b[0], d.b[1]
+	bd.transfers = uint16(d.b[2]) | uint16(d.b[3])<<8
+	bd.tabOff = d.b[4] != 0
+	copy(bd.premature[:], d.b[5:])
+	d.b = d.b[5+numPremature:]
+	st.timers = 0
+	w.Gateway.Down = d.flag()
+	w.Gateway.Refilling = d.flag()
+	w.Gateway.Tokens = int32(d.u())
+	cf := d.byte1()
+	w.Cache.Down, w.Cache.Busy = cf&1 != 0, cf&2 != 0
+	st.timers |= uint64(cf>>2&1)<<(3*l.nCam+1) | uint64(cf>>3&1)<<(3*l.nCam)
+	w.Cache.Epoch = d.u()
+	nq := int(d.u())
+	if nq > len(d.b) {
+		return nil, errCorrupt
+	}
+	q := st.queueBuf[:0]
+	for i := 0; i < nq; i++ {
+		from := model.WorkerAddr(int(d.u()))
+		conn := uint16(d.u())
+		gen := d.u()
+		q = append(q, model.Queued{From: from, Conn: conn, Gen: gen, Req: d.req()})
+	}
+	st.queueBuf = q
+	w.Cache.Queue = nil
+	if nq > 0 {
+		w.Cache.Queue = q
+	}
+	for i := 0; i < l.nCam; i++ {
+		cam := &w.Cameras[i]
+		cam.State = model.CamState(d.byte1())
+		cam.Attempt = d.byte1()
+		f := d.byte1()
+		cam.Capturing, cam.Inflight = f&1 != 0, f&2 != 0
+		st.timers |= uint64(f>>2&7) << (3 * uint(i))
+		cam.Gen = d.u()
+		cam.InflightSeq, cam.Retries = 0, 0
+		if cam.Inflight {
+			cam.InflightSeq = d.u()
+			cam.Retries = d.byte1()
+		}
+		cam.BufLo = d.u()
+		cam.Next = d.u()
+		cam.Stamp = d.owners()
+		w.Registry.Owners[i] = d.owners()
+		w.Registry.Version[i] = d.u()
+		ce := &w.Cache.Data[i]
+		*ce = model.CacheEntry{Present: d.flag()}
+		if ce.Present {
+			ce.Val = d.val()
+		}
+		ce.Tomb = d.u()
+		w.Store.Next[i] = d.u()
+	}
+	w.Store.TabOff = d.flag()
+	for wi := range w.Workers {
+		wk := &w.Workers[wi]
+		wk.TabOff = d.flag()
+		for ci := range wk.Conns {
+			k := wi*l.pool + ci
+			conn := &wk.Conns[ci]
+			f := d.byte1()
+			*conn = model.PoolConn{State: model.ConnState(f & 3)}
+			st.timers |= uint64(f>>2&1) << (3*l.nCam + 2 + k)
+			conn.Gen = d.u()
+			if conn.State != model.ConnDialing {
+				conn.Epoch = d.u()
+			}
+			conn.Token = d.u()
+			if conn.State == model.ConnBusy {
+				conn.Active = d.pending()
+			}
+			nu := int(d.u())
+			if nu > len(d.b) {
+				return nil, errCorrupt
+			}
+			u := st.unreadBuf[k][:0]
+			for j := 0; j < nu; j++ {
+				u = append(u, d.reply())
+			}
+			st.unreadBuf[k] = u
+			if nu > 0 {
+				conn.Unread = u
+			}
+		}
+		nw := int(d.u())
+		if nw > len(d.b) {
+			return nil, errCorrupt
+		}
+		wt := st.waitBuf[wi][:0]
+		for j := 0; j < nw; j++ {
+			wt = append(wt, d.pending())
+		}
+		st.waitBuf[wi] = wt
+		wk.Waiting = nil
+		if nw > 0 {
+			wk.Waiting = wt
+		}
+		ns := int(d.u())
+		if ns > len(d.b) {
+			return nil, errCorrupt
+		}
+		sl := st.slotBuf[wi][:0]
+		for j := 0; j < ns; j++ {
+			var s model.Upload
+			if s.Used = d.flag(); s.Used {
+				s.Ev = d.ev()
+				s.Owners = d.owners()
+			}
+			sl = append(sl, s)
+		}
+		st.slotBuf[wi] = sl
+		wk.Slots = nil
+		if ns > 0 {
+			wk.Slots = sl
+		}
+		nf := int(d.u())
+		if nf > len(d.b) {
+			return nil, errCorrupt
+		}
+		fr := st.freeBuf[wi][:0]
+		for j := 0; j < nf; j++ {
+			fr = append(fr, d.u())
+		}
+		st.freeBuf[wi] = fr
+		wk.Free = nil
+		if nf > 0 {
+			wk.Free = fr
+		}
+	}
+	for i := 0; i < l.nChan; i++ {
+		n := int(d.u())
+		if n > len(d.b) {
+			return nil, errCorrupt
+		}
+		c := st.chBuf[i][:0]
+		for j := 0; j < n; j++ {
+			c = append(c, d.msg(i))
+		}
+		st.chBuf[i] = c
+		st.ch[i] = nil
+		if n > 0 {
+			st.ch[i] = c
+		}
+	}
+	if d.bad {
+		return nil, errCorrupt
+	}
+	return d.b, nil
+}

@@ -1,0 +1,336 @@
+package explore
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/stormproof/stormproof/hwprofiles"
+	"github.com/stormproof/stormproof/internal/spec"
+	"github.com/stormproof/stormproof/model"
+)
+
+//go:embed configs/*.yaml
+var embedded embed.FS
+
+// DefaultConfig is what `stormproof explore` explores without arguments.
+const DefaultConfig = "small"
+
+// Config is a small world to explore exhaustively. Durations play no part
+// (the explorer is untimed); what bounds the state space is explicit here:
+// events per camera, faults, premature-timeout budgets.
+type Config struct {
+	Name        string       `yaml:"name" json:"name"`
+	Description string       `yaml:"description" json:"description"`
+	Accounts    int          `yaml:"accounts" json:"accounts"`
+	Cameras     []CameraSpec `yaml:"cameras" json:"cameras"`
+	// Start: "connected" (steady state) or "booting".
+	Start string `yaml:"start" json:"start"`
+	// EventsPerCamera is model.Params.MaxEventsPerCamera: each camera
+	// captures exactly this many events over a run.
+	EventsPerCamera int `yaml:"events_per_camera" json:"events_per_camera"`
+	// WarmCache: the run starts with every device's owners cached (steady
+	// state before an outage), as the registry holds them.
+	WarmCache bool       `yaml:"warm_cache" json:"warm_cache"`
+	Cloud     CloudSpec  `yaml:"cloud" json:"cloud"`
+	Users     UsersSpec  `yaml:"users" json:"users"`
+	Faults    FaultsSpec `yaml:"faults" json:"faults"`
+	Bounds    BoundsSpec `yaml:"bounds" json:"bounds"`
+	File      string     `yaml:"-" json:"-"`
+	profiles  []model.Profile
+}
+
+// CameraSpec is one camera: its hardware profile, owner set and clips.
+type CameraSpec struct {
+	Profile string `yaml:"profile" json:"profile"`
+	Owners  []int  `yaml:"owners" json:"owners"`
+	Video   bool   `yaml:"video" json:"video"`
+}
+
+// CloudSpec is the design under test.
+type CloudSpec struct {
+	Client         string   `yaml:"client" json:"client"`
+	Mitigations    []string `yaml:"mitigations" json:"mitigations"`
+	Workers        int      `yaml:"workers" json:"workers"`
+	PoolSize       int      `yaml:"pool_size" json:"pool_size"`
+	MaxWaiting     int      `yaml:"max_waiting" json:"max_waiting"`
+	AdmissionBurst int      `yaml:"admission_burst" json:"admission_burst"`
+}
+
+// UsersSpec: only whether a probability is 0, 1 or in between matters to
+// the explorer (in between: both outcomes are explored).
+type UsersSpec struct {
+	TapProb   float64 `yaml:"tap_prob" json:"tap_prob"`
+	VideoProb float64 `yaml:"video_prob" json:"video_prob"`
+}
+
+// FaultsSpec says how often each fault may happen in a run (at any point).
+type FaultsSpec struct {
+	Outages       int            `yaml:"outages" json:"outages"`
+	CacheRestarts int            `yaml:"cache_restarts" json:"cache_restarts"`
+	Transfers     []TransferSpec `yaml:"transfers" json:"transfers"`
+}
+
+// TransferSpec is one ownership transfer that may happen once.
+type TransferSpec struct {
+	Device int   `yaml:"device" json:"device"`
+	To     []int `yaml:"to" json:"to"`
+}
+
+// BoundsSpec bounds what an untimed world could otherwise repeat forever.
+type BoundsSpec struct {
+	// PrematureTimeouts: how many times per run a timeout of each kind may
+	// fire while its answer can still arrive. A timeout whose answer can no
+	// longer arrive always fires.
+	PrematureTimeouts PrematureSpec `yaml:"premature_timeouts" json:"premature_timeouts"`
+	// MaxConnectAttempt is model.Params.MaxConnectAttempt.
+	MaxConnectAttempt int `yaml:"max_connect_attempt" json:"max_connect_attempt"`
+}
+
+// PrematureSpec is a budget per timeout kind.
+type PrematureSpec struct {
+	Cache   int `yaml:"cache" json:"cache"`
+	Dial    int `yaml:"dial" json:"dial"`
+	Connect int `yaml:"connect" json:"connect"`
+	Upload  int `yaml:"upload" json:"upload"`
+}
+
+// Limits of a configuration: small worlds only (timers fit in 64 bits,
+// transfers in 16, renamings are enumerated).
+const (
+	MaxCameras  = 8
+	MaxAccounts = 6
+)
+
+// Embedded lists the embedded configuration names.
+func Embedded() []string {
+	entries, _ := embedded.ReadDir("configs")
+	var out []string
+	for _, e := range entries {
+		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Load finds a configuration by embedded name or file path.
+func Load(nameOrFile string) (*Config, error) {
+	if data, err := embedded.ReadFile(path.Join("configs", nameOrFile+".yaml")); err == nil {
+		return Parse("builtin:"+nameOrFile+".yaml", data)
+	}
+	if !strings.ContainsAny(nameOrFile, "/.") {
+		return nil, fmt.Errorf("unknown explorer configuration %q: not an embedded one (%s) and not a file path",
+			nameOrFile, strings.Join(Embedded(), ", "))
+	}
+	data, err := os.ReadFile(nameOrFile)
+	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("%s: cannot read configuration: %v", nameOrFile, err)
+	}
+	return Parse(nameOrFile, data)
+}
+
+// Parse strictly decodes a configuration: unknown fields, wrong types and
+// modelling values without a source comment are errors naming file and line.
+func Parse(file string, data []byte) (*Config, error) {
+	c := &Config{}
+	root, err := spec.Decode(file, data, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := spec.RequireSources(file, root, "name", "description"); err != nil {
+		return nil, err
+	}
+	c.File = file
+	if field, msg := c.validate(); field != "" {
+		return nil, spec.Errorf(file, root, field, "%s", msg)
+	}
+	return c, nil
+}
+
+// Override applies command-line choices; it returns a validated copy.
+func (c *Config) Override(client string, mitigations []string) (*Config, error) {
+	o := *c
+	o.Cloud.Mitigations = append([]string(nil), c.Cloud.Mitigations...)
+	if client != "" {
+		if _, err := model.ParseClient(client); err != nil {
+			return nil, fmt.Errorf("--client: %v", err)
+		}
+		o.Cloud.Client = client
+	}
+	for _, m := range mitigations {
+		if _, err := model.ParseMitigations(m); err != nil {
+			return nil, fmt.Errorf("--mitigate: %v", err)
+		}
+		dup := false
+		for _, x := range o.Cloud.Mitigations {
+			dup = dup || x == m
+		}
+		if !dup {
+			o.Cloud.Mitigations = append(o.Cloud.Mitigations, m)
+		}
+	}
+	if field, msg := o.validate(); field != "" {
+		return nil, fmt.Errorf("%s: %s: %s", c.File, field, msg)
+	}
+	return &o, nil
+}
+
+// validate checks c and resolves its profiles; it returns the field at
+// fault and a message.
+func (c *Config) validate() (string, string) {
+	f := func(format string, a ...any) string { return fmt.Sprintf(format, a...) }
+	switch {
+	case c.Accounts < 1 || c.Accounts > MaxAccounts:
+		return "accounts", f("must be in 1..%d, got %d", MaxAccounts, c.Accounts)
+	case len(c.Cameras) < 1 || len(c.Cameras) > MaxCameras:
+		return "cameras", f("need 1..%d cameras, got %d", MaxCameras, len(c.Cameras))
+	case c.Start != "connected" && c.Start != "booting":
+		return "start", f("must be connected or booting, got %q", c.Start)
+	case c.EventsPerCamera < 1 || c.EventsPerCamera > 8:
+		return "events_per_camera", f("must be in 1..8, got %d", c.EventsPerCamera)
+	case c.Cloud.Workers < 1 || c.Cloud.Workers > 4:
+		return "cloud.workers", f("must be in 1..4, got %d", c.Cloud.Workers)
+	case c.Cloud.PoolSize < 1 || c.Cloud.PoolSize > 4:
+		return "cloud.pool_size", f("must be in 1..4, got %d", c.Cloud.PoolSize)
+	case c.Cloud.MaxWaiting < 0 || c.Cloud.MaxWaiting > 16:
+		return "cloud.max_waiting", f("must be in 0..16 (0: unbounded), got %d", c.Cloud.MaxWaiting)
+	case c.Cloud.AdmissionBurst < 0 || c.Cloud.AdmissionBurst > 16:
+		return "cloud.admission_burst", f("must be in 0..16, got %d", c.Cloud.AdmissionBurst)
+	case c.Users.TapProb < 0 || c.Users.TapProb > 1:
+		return "users.tap_prob", f("must be in [0, 1], got %g", c.Users.TapProb)
+	case c.Users.VideoProb < 0 || c.Users.VideoProb > 1:
+		return "users.video_prob", f("must be in [0, 1], got %g", c.Users.VideoProb)
+	case c.Faults.Outages < 0 || c.Faults.Outages > 3:
+		return "faults.outages", f("must be in 0..3, got %d", c.Faults.Outages)
+	case c.Faults.CacheRestarts < 0 || c.Faults.CacheRestarts > 3:
+		return "faults.cache_restarts", f("must be in 0..3, got %d", c.Faults.CacheRestarts)
+	case len(c.Faults.Transfers) > 16:
+		return "faults.transfers", f("at most 16, got %d", len(c.Faults.Transfers))
+	case c.Bounds.MaxConnectAttempt < 1 || c.Bounds.MaxConnectAttempt > 255:
+		return "bounds.max_connect_attempt", f("must be in 1..255, got %d", c.Bounds.MaxConnectAttempt)
+	}
+	if 3*len(c.Cameras)+2+c.Cloud.Workers*c.Cloud.PoolSize > 64 {
+		return "cloud.pool_size", "too many timers for the explorer (3 per camera + 2 + workers×pool_size ≤ 64)"
+	}
+	for i, v := range []int{c.Bounds.PrematureTimeouts.Cache, c.Bounds.PrematureTimeouts.Dial,
+		c.Bounds.PrematureTimeouts.Connect, c.Bounds.PrematureTimeouts.Upload} {
+		if v < 0 || v > 15 {
+			return "bounds.premature_timeouts." + prematureNames[i], f("must be in 0..15, got %d", v)
+		}
+	}
+	if _, err := model.ParseClient(c.Cloud.Client); err != nil {
+		return "cloud.client", err.Error()
+	}
+	mit, err := model.ParseMitigations(strings.Join(c.Cloud.Mitigations, ","))
+	if err != nil {
+		return "cloud.mitigations", err.Error()
+	}
+	if mit.Has(model.GatewayAdmission) && c.Cloud.AdmissionBurst < 1 {
+		return "cloud.admission_burst", "gateway-admission needs admission_burst ≥ 1"
+	}
+	set, err := hwprofiles.NewSet()
+	if err != nil {
+		return "cameras", err.Error()
+	}
+	c.profiles = nil
+	byName := map[string]int{}
+	for i, cam := range c.Cameras {
+		field := fmt.Sprintf("cameras.%d", i)
+		p, ok := set[cam.Profile]
+		if !ok {
+			return field + ".profile", f("unknown profile %q (known: %s)", cam.Profile, strings.Join(set.Names(), ", "))
+		}
+		if _, seen := byName[cam.Profile]; !seen {
+			byName[cam.Profile] = len(c.profiles)
+			c.profiles = append(c.profiles, p.ModelProfile())
+		}
+		if msg := c.checkOwners(cam.Owners); msg != "" {
+			return field + ".owners", msg
+		}
+	}
+	for i, t := range c.Faults.Transfers {
+		field := fmt.Sprintf("faults.transfers.%d", i)
+		if t.Device < 0 || t.Device >= len(c.Cameras) {
+			return field + ".device", f("no camera %d (the configuration has %d)", t.Device, len(c.Cameras))
+		}
+		if msg := c.checkOwners(t.To); msg != "" {
+			return field + ".to", msg
+		}
+	}
+	return "", ""
+}
+
+func (c *Config) checkOwners(ids []int) string {
+	if len(ids) < 1 || len(ids) > model.MaxOwners {
+		return fmt.Sprintf("need 1..%d accounts, got %d", model.MaxOwners, len(ids))
+	}
+	seen := map[int]bool{}
+	for _, a := range ids {
+		if a < 0 || a >= c.Accounts {
+			return fmt.Sprintf("no account %d (the configuration has %d)", a, c.Accounts)
+		}
+		if seen[a] {
+			return fmt.Sprintf("account %d listed twice", a)
+		}
+		seen[a] = true
+	}
+	return ""
+}
+
+// Design is the cache client and mitigations.
+func (c *Config) Design() model.Design {
+	cl, _ := model.ParseClient(c.Cloud.Client)
+	m, _ := model.ParseMitigations(strings.Join(c.Cloud.Mitigations, ","))
+	return model.Design{Client: cl, Mitigations: m}
+}
+
+// JSON is the configuration as written into a counterexample's header.
+func (c *Config) JSON() json.RawMessage {
+	b, _ := json.Marshal(c)
+	return b
+}
+
+func owners(ids []int) model.Owners {
+	var o model.Owners
+	for _, a := range ids {
+		o.Add(model.AccountID(a))
+	}
+	return o
+}
+
+// build makes the model's parameters and fleet. Durations are placeholders
+// the explorer never reads (Params.Validate wants them positive).
+func (c *Config) build() (*model.Params, *model.Fleet) {
+	p := &model.Params{
+		Design:             c.Design(),
+		Workers:            c.Cloud.Workers,
+		PoolSize:           c.Cloud.PoolSize,
+		MaxWaiting:         c.Cloud.MaxWaiting,
+		CacheTimeout:       time.Second,
+		DialTimeout:        time.Second,
+		AdmissionRate:      1,
+		AdmissionBurst:     int32(c.Cloud.AdmissionBurst),
+		TapProb:            c.Users.TapProb,
+		VideoProb:          c.Users.VideoProb,
+		MaxEventsPerCamera: uint32(c.EventsPerCamera),
+		StartConnected:     c.Start == "connected",
+		MaxConnectAttempt:  uint8(c.Bounds.MaxConnectAttempt),
+	}
+	f := &model.Fleet{Profiles: c.profiles, Accounts: c.Accounts}
+	idx := map[string]int{}
+	for i, p := range c.profiles {
+		idx[p.Name] = i
+	}
+	for _, cam := range c.Cameras {
+		f.Devices = append(f.Devices, model.Device{Profile: uint8(idx[cam.Profile]), Owners: owners(cam.Owners), Video: cam.Video})
+	}
+	return p, f
+}

@@ -1,0 +1,50 @@
+package explore
+
+import (
+	"sync"
+	"unsafe"
+)
+
+var (
+	mappedMu sync.Mutex
+	mapped   = map[*byte]bool{}
+)
+
+// bigSlice returns a zeroed slice of n pointer-free values from mapPopulated.
+func bigSlice[T any](n int) []T {
+	var z T
+	size := int(unsafe.Sizeof(z))
+	if n*size < 1<<16 {
+		return make([]T, n)
+	}
+	mappedMu.Lock()
+	b := mapPopulated(n * size)
+	mappedMu.Unlock()
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
+}
+
+// freeSlice gives a bigSlice back.
+func freeSlice[T any](s []T) {
+	if cap(s) == 0 {
+		return
+	}
+	var z T
+	s = s[:cap(s)]
+	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s)*int(unsafe.Sizeof(z)))
+	mappedMu.Lock()
+	unmap(b)
+	mappedMu.Unlock()
+}
+
+// growBig returns s with room for extra more values, moving it to a larger
+// bigSlice (twice the need) when it is full.
+func growBig[T any](s []T, extra int) []T {
+	if len(s)+extra <= cap(s) {
+		return s
+	}
+	n := 2 * (len(s) + extra)
+	t := bigSlice[T](n)[:len(s)]
+	copy(t, s)
+	freeSlice(s)
+	return t
+}

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package explore
+
+func mapPopulated(n int) []byte { return make([]byte, n) }
+
+func unmap([]byte) {}

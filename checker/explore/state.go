@@ -1,0 +1,115 @@
+package explore
+
+import "github.com/stormproof/stormproof/model"
+
+// mstate is one concrete global state of the model: every actor's state
+// (the model's own World), the FIFO channels, the armed timers and what is
+// left of the configuration's fault and timeout budgets. The monitor (ghost
+// state) is kept beside it by the expander.
+type mstate struct {
+	w      model.World
+	ch     [][]model.Msg
+	timers uint64 // bit timerBit(actor, id) set: armed
+	bud    budgets
+
+	// Backing storage the copies reuse: the model reslices and nils these
+	// slices as it steps, so the state keeps its own references.
+	chBuf     [][]model.Msg
+	unreadBuf [][]model.CacheReply // worker*pool + conn
+	waitBuf   [][]model.PendingReq
+	slotBuf   [][]model.Upload
+	freeBuf   [][]uint32
+	queueBuf  []model.Queued
+}
+
+// Premature-timeout kinds: a timeout that fires while its answer may still
+// arrive spends one unit of its kind's budget.
+const (
+	prematureCache   = iota // a cache request's deadline (the naive client's race)
+	prematureDial           // a cache dial's timeout
+	prematureConnect        // a camera's connect timeout
+	prematureUpload         // a camera's upload-acknowledgement timeout
+	numPremature
+)
+
+var prematureNames = [numPremature]string{"cache", "dial", "connect", "upload"}
+
+type budgets struct {
+	outages   uint8  // gateway outages that may still begin
+	restarts  uint8  // cache restarts left
+	transfers uint16 // bit i: transfer i has happened
+	tabOff    bool   // the events-tab kill switch has flipped
+	premature [numPremature]uint8
+}
+
+func newMState(l *layout, w *model.World) *mstate {
+	st := &mstate{
+		ch:        make([][]model.Msg, l.nChan),
+		chBuf:     make([][]model.Msg, l.nChan),
+		unreadBuf: make([][]model.CacheReply, l.nW*l.pool),
+		waitBuf:   make([][]model.PendingReq, l.nW),
+		slotBuf:   make([][]model.Upload, l.nW),
+		freeBuf:   make([][]uint32, l.nW),
+	}
+	st.w = *w
+	st.w.Cameras = append([]model.Camera(nil), w.Cameras...)
+	st.w.Workers = make([]model.Worker, len(w.Workers))
+	for i := range st.w.Workers {
+		st.w.Workers[i].Conns = make([]model.PoolConn, l.pool)
+	}
+	st.w.Cache.Data = append([]model.CacheEntry(nil), w.Cache.Data...)
+	st.w.Registry.Owners = append([]model.Owners(nil), w.Registry.Owners...)
+	st.w.Registry.Version = append([]uint32(nil), w.Registry.Version...)
+	st.w.Store.Next = append([]uint32(nil), w.Store.Next...)
+	return st
+}
+
+// copyFrom makes st a deep copy of src, reusing st's storage.
+func (st *mstate) copyFrom(src *mstate) {
+	dw, sw := &st.w, &src.w
+	copy(dw.Cameras, sw.Cameras)
+	dw.Gateway = sw.Gateway
+	for i := range sw.Workers {
+		dk, sk := &dw.Workers[i], &sw.Workers[i]
+		pool := len(sk.Conns)
+		for c := range sk.Conns {
+			u := copyInto(&st.unreadBuf[i*pool+c], sk.Conns[c].Unread)
+			dk.Conns[c] = sk.Conns[c]
+			dk.Conns[c].Unread = u
+		}
+		dk.Waiting = copyInto(&st.waitBuf[i], sk.Waiting)
+		dk.Slots = copyInto(&st.slotBuf[i], sk.Slots)
+		dk.Free = copyInto(&st.freeBuf[i], sk.Free)
+		dk.TabOff = sk.TabOff
+	}
+	dw.Cache.Down, dw.Cache.Busy, dw.Cache.Epoch = sw.Cache.Down, sw.Cache.Busy, sw.Cache.Epoch
+	dw.Cache.Queue = copyInto(&st.queueBuf, sw.Cache.Queue)
+	copy(dw.Cache.Data, sw.Cache.Data)
+	copy(dw.Registry.Owners, sw.Registry.Owners)
+	copy(dw.Registry.Version, sw.Registry.Version)
+	copy(dw.Store.Next, sw.Store.Next)
+	dw.Store.TabOff = sw.Store.TabOff
+	for i := range src.ch {
+		st.ch[i] = copyInto(&st.chBuf[i], src.ch[i])
+	}
+	st.timers = src.timers
+	st.bud = src.bud
+}
+
+// copyInto copies src into *buf's storage and returns the copy (empty but
+// with the storage's capacity when src is empty, so appends do not allocate).
+func copyInto[T any](buf *[]T, src []T) []T {
+	b := append((*buf)[:0], src...)
+	*buf = b
+	return b
+}
+
+// busy reports whether any message is in flight.
+func (st *mstate) busy() bool {
+	for _, c := range st.ch {
+		if len(c) > 0 {
+			return true
+		}
+	}
+	return false
+}

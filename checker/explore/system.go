@@ -1,0 +1,571 @@
+package explore
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/stormproof/stormproof/model"
+)
+
+// modelSys is the camera-fleet model of a configuration as a System: the
+// model's own actors, stepped through model.World.Step and FaultTargets by
+// the explorer's Ctx.
+type modelSys struct {
+	cfg       *Config
+	p         *model.Params
+	fleet     *model.Fleet
+	l         *layout
+	group     []perm
+	transfers []model.Fault
+	faults    []faultDef
+}
+
+// faultDef is one entry of the configuration's fault menu.
+type faultDef struct {
+	f        model.Fault
+	transfer int // index of the transfer, or -1
+}
+
+func newModelSys(cfg *Config, symmetry bool) (*modelSys, error) {
+	p, f := cfg.build()
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	s := &modelSys{cfg: cfg, p: p, fleet: f, l: newLayout(len(f.Devices), f.Accounts, p.Workers, p.PoolSize)}
+	s.faults = []faultDef{
+		{f: model.Fault{Kind: model.FaultGatewayDown}, transfer: -1},
+		{f: model.Fault{Kind: model.FaultGatewayUp}, transfer: -1},
+		{f: model.Fault{Kind: model.FaultCacheRestart}, transfer: -1},
+		{f: model.Fault{Kind: model.FaultEventsTabOff}, transfer: -1},
+	}
+	for i, t := range cfg.Faults.Transfers {
+		ft := model.Fault{Kind: model.FaultTransfer, Device: model.DeviceID(t.Device), Owners: owners(t.To)}
+		s.transfers = append(s.transfers, ft)
+		s.faults = append(s.faults, faultDef{f: ft, transfer: i})
+	}
+	s.group = symmetries(p, f, s.transfers, symmetry)
+	return s, nil
+}
+
+// Transition kinds.
+const (
+	tDeliver = iota
+	tTimer
+	tFault
+)
+
+type trans struct {
+	kind      uint8
+	idx       int // channel, timer bit or fault index
+	premature int // -1, or the premature-timeout kind a timer spends
+}
+
+// expander steps concrete states decoded from canonical encodings. It is
+// the model.Ctx of the actors it steps.
+type expander struct {
+	s    *modelSys
+	l    *layout
+	base *mstate
+	work *mstate
+	enc  *encoder
+	dec  decoder
+
+	baseMon       []byte // the base state's monitor, encoded under the identity
+	baseDec       model.MonitorDecoder
+	baseMonDec    *model.Monitor // decoded lazily from baseMon
+	baseMonPerm   [][]byte
+	baseMonPermOK []bool
+	workDec       model.MonitorDecoder
+	workMon       *model.Monitor
+	touched       bool
+
+	bufs [][]byte
+	trs  []trans
+
+	// The step in progress.
+	cur      model.Addr
+	curT     trans
+	sites    []model.Choice
+	monBuf   []byte
+	script   []bool
+	pos      int
+	violated bool
+	viol     model.Violation
+	err      error
+	t        model.Time
+	tracing  bool
+	obs      []traces0
+}
+
+// traces0 is one observation recorded during replay.
+type traces0 struct {
+	t model.Time
+	o model.Obs
+}
+
+func (s *modelSys) newExpander() *expander {
+	w, _ := model.NewWorld(s.p, s.fleet)
+	x := &expander{s: s, l: s.l, enc: newEncoder(s.l), dec: decoder{l: s.l}}
+	x.base = newMState(s.l, w)
+	x.work = newMState(s.l, w)
+	x.bufs = make([][]byte, len(s.group))
+	x.baseMonPerm = make([][]byte, len(s.group))
+	x.baseMonPermOK = make([]bool, len(s.group))
+	return x
+}
+
+// NewExpander implements System.
+func (s *modelSys) NewExpander() Expander { return s.newExpander() }
+
+// Initial implements System: every actor's Init, in the model's order.
+func (s *modelSys) Initial() ([]byte, uint32, error) {
+	x := s.newExpander()
+	if err := x.initial(); err != nil {
+		return nil, 0, err
+	}
+	b, orbit := x.canon()
+	return append([]byte(nil), b...), orbit, nil
+}
+
+// initial sets x.work to the initial state (monitor in x.workMon).
+func (x *expander) initial() error {
+	w, err := model.NewWorld(x.s.p, x.s.fleet)
+	if err != nil {
+		return err
+	}
+	cfg := x.s.cfg
+	if cfg.WarmCache {
+		for d, dev := range x.s.fleet.Devices {
+			w.Cache.Data[d] = model.CacheEntry{Present: true, Val: model.CacheValue{Device: model.DeviceID(d), Owners: dev.Owners}}
+		}
+	}
+	x.work = newMState(x.l, w)
+	x.work.bud = budgets{outages: uint8(cfg.Faults.Outages), restarts: uint8(cfg.Faults.CacheRestarts)}
+	pt := cfg.Bounds.PrematureTimeouts
+	x.work.bud.premature = [numPremature]uint8{uint8(pt.Cache), uint8(pt.Dial), uint8(pt.Connect), uint8(pt.Upload)}
+	x.workMon, x.touched = model.NewMonitor(len(w.Cameras)), true
+	x.resetStep()
+	x.work.w.Actors(func(a model.Addr) { x.step(a, model.Input{Kind: model.InInit}) })
+	if x.err != nil {
+		return x.err
+	}
+	if x.violated {
+		return fmt.Errorf("explore: the initial state violates %v", x.viol)
+	}
+	return nil
+}
+
+func (x *expander) resetStep() {
+	x.violated, x.err, x.pos = false, nil, 0
+	x.obs = x.obs[:0]
+}
+
+func (x *expander) step(a model.Addr, in model.Input) {
+	x.cur = a
+	x.work.w.Step(a, in, x)
+}
+
+// Send implements model.Ctx: the message joins the tail of its FIFO channel.
+func (x *expander) Send(to model.Addr, m model.Msg, _ model.Dur) {
+	m.From = x.cur
+	ch := x.l.chanOf(x.cur, to, m.Conn)
+	x.work.ch[ch] = append(x.work.ch[ch], m)
+}
+
+// SetTimer implements model.Ctx: durations play no part.
+func (x *expander) SetTimer(id uint16, _ model.Dur) {
+	x.work.timers |= 1 << x.l.timerBit(x.cur, id)
+}
+
+// CancelTimer implements model.Ctx.
+func (x *expander) CancelTimer(id uint16) {
+	x.work.timers &^= 1 << x.l.timerBit(x.cur, id)
+}
+
+// Chance implements model.Ctx: both outcomes are explored when 0<p<1, by
+// re-running the step with a script of outcomes (false first).
+func (x *expander) Chance(site model.Choice, p float64) bool {
+	if p <= 0 {
+		return false
+	}
+	if p >= 1 {
+		return true
+	}
+	if x.pos == len(x.script) {
+		x.script = append(x.script, false)
+	}
+	if x.pos < len(x.sites) {
+		x.sites[x.pos] = site
+	} else {
+		x.sites = append(x.sites, site)
+	}
+	v := x.script[x.pos]
+	x.pos++
+	return v
+}
+
+// Observe implements model.Ctx: observations the invariants judge go to the
+// ghost monitor.
+func (x *expander) Observe(o model.Obs) {
+	o.Actor = x.cur
+	if x.tracing {
+		x.obs = append(x.obs, traces0{t: x.t, o: o})
+	}
+	switch o.Kind {
+	case model.ObsOwn, model.ObsCapture, model.ObsDrop, model.ObsDeliver, model.ObsRefused, model.ObsView:
+	default:
+		return
+	}
+	m := x.monitor()
+	if m == nil {
+		return
+	}
+	vs, err := m.Observe(x.t, &o)
+	if err != nil && x.err == nil {
+		x.err = fmt.Errorf("explore: monitor: %v", err)
+	}
+	if len(vs) > 0 && !x.violated {
+		x.violated, x.viol = true, vs[0]
+	}
+}
+
+// monitor returns the work state's monitor, decoding it from the base
+// state's on first use in a step.
+func (x *expander) monitor() *model.Monitor {
+	if !x.touched {
+		m, _, err := x.workDec.Decode(x.baseMon, x.l.nCam)
+		if err != nil {
+			if x.err == nil {
+				x.err = err
+			}
+			return nil
+		}
+		x.workMon, x.touched = m, true
+	}
+	return x.workMon
+}
+
+// load makes state the base of the next expansion.
+func (x *expander) load(state []byte) error {
+	rest, err := x.dec.decode(state, x.base)
+	if err != nil {
+		return err
+	}
+	x.baseMon = rest
+	x.baseMonDec = nil
+	clear(x.baseMonPermOK)
+	return nil
+}
+
+// Expand implements Expander.
+func (x *expander) Expand(state []byte, emit func([]byte, uint32, bool)) (int, error) {
+	if err := x.load(state); err != nil {
+		return 0, err
+	}
+	n, err := x.successors(func(next []byte, orbit uint32, bad bool) bool {
+		emit(next, orbit, bad)
+		return false
+	})
+	if err != nil {
+		return 0, err
+	}
+	quiet := !x.base.busy() && x.base.timers == 0
+	switch {
+	case quiet && n > 0:
+		return 1, nil
+	case quiet:
+		return 2, nil
+	case n == 0:
+		return 3, nil
+	}
+	return 0, nil
+}
+
+// Class names for the statistics.
+var classNames = [NumClasses]string{"running", "quiescent", "final", "stuck"}
+
+// enabled lists the transitions enabled in the base state, in a fixed order:
+// deliveries by channel, timers by bit, faults by menu order.
+func (x *expander) enabled() []trans {
+	b := x.base
+	x.trs = x.trs[:0]
+	for i, c := range b.ch {
+		if len(c) > 0 {
+			x.trs = append(x.trs, trans{kind: tDeliver, idx: i, premature: -1})
+		}
+	}
+	for t := b.timers; t != 0; t &= t - 1 {
+		bit := uint(trailingZeros(t))
+		k := x.prematureKind(bit)
+		if k >= 0 && b.bud.premature[k] == 0 {
+			continue
+		}
+		x.trs = append(x.trs, trans{kind: tTimer, idx: int(bit), premature: k})
+	}
+	mit := x.s.p.Mitigations
+	for i, fd := range x.s.faults {
+		ok := false
+		switch fd.f.Kind {
+		case model.FaultGatewayDown:
+			ok = b.bud.outages > 0 && !b.w.Gateway.Down
+		case model.FaultGatewayUp:
+			ok = b.w.Gateway.Down
+		case model.FaultCacheRestart:
+			ok = b.bud.restarts > 0
+		case model.FaultEventsTabOff:
+			ok = mit.Has(model.EventsTabOff) && !b.bud.tabOff
+		case model.FaultTransfer:
+			ok = b.bud.transfers&(1<<fd.transfer) == 0
+		}
+		if ok {
+			x.trs = append(x.trs, trans{kind: tFault, idx: i, premature: -1})
+		}
+	}
+	return x.trs
+}
+
+func trailingZeros(v uint64) int {
+	n := 0
+	for v&1 == 0 {
+		v >>= 1
+		n++
+	}
+	return n
+}
+
+// prematureKind says whether firing timer bit now would be premature (its
+// answer may still arrive) and of which kind; -1 when it may always fire.
+func (x *expander) prematureKind(bit uint) int {
+	b := x.base
+	l := x.l
+	a, id := l.timerOf(bit)
+	switch a.Kind {
+	case model.KindCamera:
+		d := int(a.Index)
+		cam := &b.w.Cameras[d]
+		switch id {
+		case model.TConn:
+			if cam.State == model.CamConnecting && x.connectPending(d, cam.Gen) {
+				return prematureConnect
+			}
+		case model.TUpload:
+			if cam.Inflight && x.uploadPending(model.DeviceID(d), cam.InflightSeq) {
+				return prematureUpload
+			}
+		}
+	case model.KindWorker:
+		w, c := int(a.Index), int(id)
+		conn := &b.w.Workers[w].Conns[c]
+		if conn.State != model.ConnIdle && x.connPending(w, c, conn.Gen) {
+			if conn.State == model.ConnDialing {
+				return prematureDial
+			}
+			return prematureCache
+		}
+	}
+	return -1
+}
+
+func (x *expander) connectPending(d int, gen uint32) bool {
+	for _, m := range x.base.ch[x.l.camUp+d] {
+		if m.Type == model.MsgConnect && m.Gen == gen {
+			return true
+		}
+	}
+	for _, m := range x.base.ch[x.l.camDown+d] {
+		if (m.Type == model.MsgAccept || m.Type == model.MsgReject) && m.Gen == gen {
+			return true
+		}
+	}
+	return false
+}
+
+func (x *expander) uploadPending(d model.DeviceID, seq uint32) bool {
+	b, l := x.base, x.l
+	is := func(ev model.EventRef) bool { return ev.Device == d && ev.Seq == seq }
+	for _, m := range b.ch[l.camUp+int(d)] {
+		if m.Type == model.MsgUpload && is(m.Ev) {
+			return true
+		}
+	}
+	for _, m := range b.ch[l.camDown+int(d)] {
+		if m.Type == model.MsgAck && is(m.Ev) {
+			return true
+		}
+	}
+	for w := 0; w < l.nW; w++ {
+		for _, m := range b.ch[l.gwToW+w] {
+			if is(m.Ev) {
+				return true
+			}
+		}
+		for _, m := range b.ch[l.wToGw+w] {
+			if is(m.Ev) {
+				return true
+			}
+		}
+		for _, s := range b.w.Workers[w].Slots {
+			if s.Used && is(s.Ev) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (x *expander) connPending(w, c int, gen uint32) bool {
+	b, l := x.base, x.l
+	k := w*l.pool + c
+	for _, m := range b.ch[l.wToCache+k] {
+		if m.Gen == gen {
+			return true
+		}
+	}
+	for _, m := range b.ch[l.cacheToW+k] {
+		if m.Gen == gen {
+			return true
+		}
+	}
+	for _, q := range b.w.Cache.Queue {
+		if int(q.From.Index) == w && int(q.Conn) == c && q.Gen == gen {
+			return true
+		}
+	}
+	return false
+}
+
+// apply performs transition t on the work state.
+func (x *expander) apply(t trans) {
+	w := x.work
+	switch t.kind {
+	case tDeliver:
+		m := w.ch[t.idx][0]
+		w.ch[t.idx] = w.ch[t.idx][1:]
+		if len(w.ch[t.idx]) == 0 {
+			w.ch[t.idx] = nil
+		}
+		x.step(x.l.chans[t.idx].to, model.Input{Kind: model.InMsg, Msg: m})
+	case tTimer:
+		w.timers &^= 1 << uint(t.idx)
+		if t.premature >= 0 {
+			w.bud.premature[t.premature]--
+		}
+		a, id := x.l.timerOf(uint(t.idx))
+		x.step(a, model.Input{Kind: model.InTimer, Timer: id})
+	case tFault:
+		fd := x.s.faults[t.idx]
+		switch fd.f.Kind {
+		case model.FaultGatewayDown:
+			w.bud.outages--
+		case model.FaultCacheRestart:
+			w.bud.restarts--
+		case model.FaultEventsTabOff:
+			w.bud.tabOff = true
+		case model.FaultTransfer:
+			w.bud.transfers |= 1 << fd.transfer
+		}
+		x.cur = model.EngineAddr
+		x.Observe(model.Obs{Kind: model.ObsFault, Fault: fd.f, Device: fd.f.Device, Owners: fd.f.Owners})
+		w.w.FaultTargets(fd.f, func(a model.Addr, in model.Input) { x.step(a, in) })
+	}
+}
+
+// successors runs every enabled transition, with every outcome of its
+// chances, on a copy of the base state and calls fn with the canonical
+// encoding of each result; fn returns true to stop. It returns how many
+// successors there were.
+func (x *expander) successors(fn func(next []byte, orbit uint32, bad bool) bool) (int, error) {
+	n := 0
+	trs := x.enabled()
+	for ti := 0; ti < len(trs); ti++ {
+		t := trs[ti]
+		x.script = x.script[:0]
+		x.sites = x.sites[:0]
+		x.curT = t
+		for {
+			x.work.copyFrom(x.base)
+			x.touched = false
+			x.resetStep()
+			x.apply(t)
+			if x.err != nil {
+				return n, x.err
+			}
+			if !x.violated && !x.work.busy() && x.work.timers == 0 {
+				// Quiescent: nothing in flight, no timer armed. Judge NoSilentLoss.
+				if m := x.monitor(); m != nil {
+					if vs := m.Quiet(x.t); len(vs) > 0 {
+						x.violated, x.viol = true, vs[0]
+					}
+				}
+				if x.err != nil {
+					return n, x.err
+				}
+			}
+			next, orbit := x.canon()
+			n++
+			if fn(next, orbit, x.violated) {
+				return n, nil
+			}
+			// Next outcome script: flip the last false, drop what follows.
+			for len(x.script) > 0 && x.script[len(x.script)-1] {
+				x.script = x.script[:len(x.script)-1]
+			}
+			if len(x.script) == 0 {
+				break
+			}
+			x.script[len(x.script)-1] = true
+		}
+	}
+	return n, nil
+}
+
+// canon returns the canonical encoding of the work state with its monitor
+// (valid until the next call) and the size of its orbit.
+func (x *expander) canon() ([]byte, uint32) {
+	x.enc.ranks(x.work)
+	var best []byte
+	same := 0
+	for pi := range x.s.group {
+		p := &x.s.group[pi]
+		b := x.enc.encode(x.bufs[pi][:0], x.work, p)
+		b = x.appendMon(b, pi, p)
+		x.bufs[pi] = b
+		if best == nil {
+			best, same = b, 1
+			continue
+		}
+		switch c := bytes.Compare(b, best); {
+		case c < 0:
+			best, same = b, 1
+		case c == 0:
+			same++
+		}
+	}
+	return best, uint32(len(x.s.group) / same)
+}
+
+func (x *expander) appendMon(b []byte, pi int, p *perm) []byte {
+	var order []model.DeviceID
+	var acct []model.AccountID
+	if !p.identity {
+		order, acct = p.camOrder, p.acctNew
+	}
+	if x.touched {
+		return x.workMon.AppendState(b, order, acct)
+	}
+	if p.identity {
+		return append(b, x.baseMon...)
+	}
+	if !x.baseMonPermOK[pi] {
+		if x.baseMonDec == nil {
+			m, _, err := x.baseDec.Decode(x.baseMon, x.l.nCam)
+			if err != nil {
+				panic(err) // it was decoded as part of the base state already
+			}
+			x.baseMonDec = m
+		}
+		x.baseMonPerm[pi] = x.baseMonDec.AppendState(x.baseMonPerm[pi][:0], order, acct)
+		x.baseMonPermOK[pi] = true
+	}
+	return append(b, x.baseMonPerm[pi]...)
+}
