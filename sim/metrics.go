@@ -76,7 +76,7 @@ type metrics struct {
 	drops                                           map[string]int64
 	refused                                         map[string]int64
 	cacheCalls, cacheTimeouts, cacheErrors, misread int64
-	regReads                                        int64
+	regReads, cacheShed                             int64
 	foreignPush, foreignTaps, foreignEnlarged       int64
 	foreignVideos, views, taps, viewRefused         int64
 	attemptsBySec, connectsBySec                    []int32
@@ -172,7 +172,11 @@ func (m *metrics) observe(t model.Time, o *model.Obs, vs []model.Violation) {
 			m.cacheTimeouts++
 			m.s.CacheTimeouts[b]++
 		case model.OutError:
-			m.cacheErrors++
+			if o.Reason == model.ReasonPoolExhausted {
+				m.cacheShed++
+			} else {
+				m.cacheErrors++
+			}
 		}
 		if o.ReplyOf != 0 && (o.ReplyOf != o.Token || o.ReplyKey != o.Key) {
 			m.misread++

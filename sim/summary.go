@@ -34,6 +34,7 @@ type Summary struct {
 	CacheCalls    int64 `json:"cache_calls"`
 	CacheTimeouts int64 `json:"cache_timeouts"`
 	CacheErrors   int64 `json:"cache_errors"`
+	CacheShed     int64 `json:"cache_shed"`
 	CacheMisreads int64 `json:"cache_misreads"`
 	RegistryReads int64 `json:"registry_reads"`
 
@@ -84,9 +85,9 @@ func summarize(s *Scenario, p *Plan, eng *Engine, m *metrics, mon *model.Monitor
 	sum := Summary{
 		Scenario: s.Name, Seed: s.Seed, Design: s.Design().String(), Scale: s.Scale,
 		Cameras: len(p.Fleet.Devices), Accounts: p.Fleet.Accounts,
-		Simulated: time.Duration(eng.Now()).String(), Events: eng.Processed, NetworkLost: eng.Lost,
+		Simulated: time.Duration(eng.Now()).Round(time.Second).String(), Events: eng.Processed, NetworkLost: eng.Lost,
 		ReconnectPeak: peak, ReconnectPeakAt: at.String(), ReconnectSteady: steady,
-		CacheCalls: m.cacheCalls, CacheTimeouts: m.cacheTimeouts, CacheErrors: m.cacheErrors,
+		CacheCalls: m.cacheCalls, CacheTimeouts: m.cacheTimeouts, CacheErrors: m.cacheErrors, CacheShed: m.cacheShed,
 		CacheMisreads: m.misread, RegistryReads: m.regReads,
 		Captured: m.captured, Uploads: m.uploads, Stored: m.stored, Duplicates: m.dups, Delivered: m.delivered,
 		Dropped: m.drops, Refused: m.refused,
@@ -146,8 +147,8 @@ func (s *Summary) Print(w io.Writer) {
 		pf("storm           after the outage: up to %.0f attempts/s and %.0f accepted connections/s (peak at %s)\n",
 			s.RecoveryAttemptPeak, s.RecoveryConnectPeak, s.RecoveryConnectAt)
 	}
-	pf("cache           %d calls, %d timeouts, %d errors, %d replies read by the wrong request; %d registry reads\n",
-		s.CacheCalls, s.CacheTimeouts, s.CacheErrors, s.CacheMisreads, s.RegistryReads)
+	pf("cache           %d calls: %d timed out, %d errors, %d replies read by the wrong request; %d lookups shed (pool exhausted); %d registry reads\n",
+		s.CacheCalls, s.CacheTimeouts, s.CacheErrors, s.CacheMisreads, s.CacheShed, s.RegistryReads)
 	pf("events          %d captured, %d stored (%d duplicate uploads), %d thumbnails delivered to owners\n",
 		s.Captured, s.Stored, s.Duplicates, s.Delivered)
 	pf("                dropped: %s; pushes refused: %s\n", kv(s.Dropped), kv(s.Refused))
