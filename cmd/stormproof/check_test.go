@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// End-to-end tests of check, render, replay and matrix: the binary is built
+// once and run as a user would, with small runs (--scale 0.1).
+
+var judgeBuild struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+func judgeBin(t *testing.T) string {
+	t.Helper()
+	judgeBuild.once.Do(func() {
+		dir, err := os.MkdirTemp("", "stormproof-judge-bin")
+		if err != nil {
+			judgeBuild.err = err
+			return
+		}
+		judgeBuild.path = filepath.Join(dir, "stormproof")
+		out, err := exec.Command("go", "build", "-o", judgeBuild.path, ".").CombinedOutput()
+		if err != nil {
+			judgeBuild.err = err
+			judgeBuild.path = string(out)
+		}
+	})
+	if judgeBuild.err != nil {
+		t.Fatalf("build: %v\n%s", judgeBuild.err, judgeBuild.path)
+	}
+	return judgeBuild.path
+}
+
+// sp runs the binary and returns stdout, stderr and the exit status.
+func sp(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(judgeBin(t), args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// runTrace simulates the default scenario at a tenth of its size.
+func runTrace(t *testing.T, dir string, extra ...string) string {
+	t.Helper()
+	args := append([]string{"run", "--scale", "0.1", "--out", dir}, extra...)
+	if _, stderr, code := sp(t, args...); code > 1 {
+		t.Fatalf("run %v: exit %d: %s", extra, code, stderr)
+	}
+	return filepath.Join(dir, "trace.jsonl")
+}
+
+var judgeTraces sync.Map
+
+// sharedTrace runs each client once for all tests.
+func sharedTrace(t *testing.T, client string) string {
+	if p, ok := judgeTraces.Load(client); ok {
+		return p.(string)
+	}
+	dir, err := os.MkdirTemp("", "stormproof-judge-"+client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := runTrace(t, dir, "--client", client)
+	judgeTraces.Store(client, p)
+	return p
+}
+
+func TestCheckNaiveWritesFourRenders(t *testing.T) {
+	trace := sharedTrace(t, "naive-pool")
+	out := t.TempDir()
+	stdout, stderr, code := sp(t, "check", trace, "--out", out)
+	if code != 1 {
+		t.Fatalf("check exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+	for _, w := range []string{"NoForeignDelivery      VIOLATED", "CacheLinearizable      VIOLATED", "why "} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("output lacks %q:\n%s", w, stdout)
+		}
+	}
+	for _, f := range []string{"timeline.txt", "slice.mmd", "perfetto.json", "porcupine.html"} {
+		p := filepath.Join(out, f)
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) == 0 {
+			t.Errorf("%s: %v (%d bytes)", f, err, len(b))
+			continue
+		}
+		if !strings.Contains(stdout, "wrote                  "+p) {
+			t.Errorf("output does not say where %s was written", f)
+		}
+	}
+	tl, _ := os.ReadFile(filepath.Join(out, "timeline.txt"))
+	steps := regexp.MustCompile(`(?m)^[ ✗] *\d+  `).FindAll(tl, -1)
+	if len(steps) == 0 || len(steps) > 15 {
+		t.Errorf("timeline has %d steps, want 1..15:\n%s", len(steps), tl)
+	}
+	// It names the connection, the timed-out request and the misread reply.
+	for _, re := range []string{`conn \d+`, `request tok \d+ \(GET \d+\) on conn \d+ times out`, `— the reply of tok \d+`} {
+		if !regexp.MustCompile(re).Match(tl) {
+			t.Errorf("timeline lacks %s:\n%s", re, tl)
+		}
+	}
+	var pf struct{ TraceEvents []json.RawMessage }
+	pb, _ := os.ReadFile(filepath.Join(out, "perfetto.json"))
+	if err := json.Unmarshal(pb, &pf); err != nil || len(pf.TraceEvents) < 100 {
+		t.Errorf("perfetto.json: %v, %d events", err, len(pf.TraceEvents))
+	}
+	mm, _ := os.ReadFile(filepath.Join(out, "slice.mmd"))
+	if !bytes.HasPrefix(mm, []byte("sequenceDiagram\n")) || !bytes.Contains(mm, []byte("-x")) {
+		t.Errorf("slice.mmd is not a sequence diagram with the violating arrow:\n%s", mm)
+	}
+}
+
+func TestCheckSafeClientsExitZero(t *testing.T) {
+	for _, c := range []string{"tagged", "discard-on-timeout"} {
+		stdout, stderr, code := sp(t, "check", sharedTrace(t, c), "--out", t.TempDir())
+		if code != 0 {
+			t.Errorf("%s: check exit %d, want 0\n%s%s", c, code, stdout, stderr)
+		}
+		if !regexp.MustCompile(`CacheLinearizable +held \(\d+ keys, [1-9]\d* operations\)`).MatchString(stdout) {
+			t.Errorf("%s: cache history not judged linearizable:\n%s", c, stdout)
+		}
+	}
+}
+
+func TestCheckHandWrittenTraces(t *testing.T) {
+	for file, want := range map[string]int{"clean.jsonl": 0, "foreign-delivery.jsonl": 1, "nonlinearizable-cache.jsonl": 1, "misread.jsonl": 1} {
+		stdout, stderr, code := sp(t, "check", filepath.Join("..", "..", "checker", "testdata", file), "--out", t.TempDir())
+		if code != want {
+			t.Errorf("%s: exit %d, want %d\n%s%s", file, code, want, stdout, stderr)
+		}
+	}
+}
+
+func TestBadTracesExitTwoWithOneLine(t *testing.T) {
+	dir := filepath.Join("..", "..", "checker", "testdata", "bad")
+	for file, line := range map[string]string{
+		"truncated.jsonl": ":3: truncated line", "unknown-kind.jsonl": `:3: unknown event kind "teleport"`,
+		"missing-header.jsonl": ":1: missing header", "unknown-major.jsonl": `:1: unsupported trace version "2.0"`,
+		"out-of-order.jsonl": ":4: event at t=40 is before the previous event",
+	} {
+		for _, cmd := range [][]string{{"check"}, {"render", "--format", "timeline"}, {"render", "--format", "perfetto"}} {
+			args := append(append([]string{}, cmd...), filepath.Join(dir, file))
+			stdout, stderr, code := sp(t, args...)
+			if code != 2 {
+				t.Errorf("%v %s: exit %d, want 2", cmd, file, code)
+			}
+			if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, file+line) {
+				t.Errorf("%v %s: stderr %q, want one line with %q", cmd, file, stderr, file+line)
+			}
+			if stdout != "" {
+				t.Errorf("%v %s: wrote %q to stdout", cmd, file, stdout)
+			}
+		}
+	}
+	if _, stderr, code := sp(t, "check", filepath.Join(dir, "no-such-file.jsonl")); code != 2 || !strings.Contains(stderr, "no such file") {
+		t.Errorf("missing file: exit %d, %q", code, stderr)
+	}
+}
+
+func TestRenderFormats(t *testing.T) {
+	trace := sharedTrace(t, "naive-pool")
+	dir := t.TempDir()
+	for _, f := range []string{"timeline", "mermaid", "perfetto", "porcupine"} {
+		out := filepath.Join(dir, "r."+f)
+		_, stderr, code := sp(t, "render", trace, "--format", f, "--out", out)
+		if code != 0 {
+			t.Fatalf("render %s: exit %d: %s", f, code, stderr)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil || len(b) == 0 {
+			t.Fatalf("render %s: %v", f, err)
+		}
+		// Same input, same bytes.
+		stdout, _, _ := sp(t, "render", trace, "--format", f)
+		if stdout != string(b) {
+			t.Errorf("render %s: two renders differ", f)
+		}
+	}
+	if _, stderr, code := sp(t, "render", trace, "--format", "svg"); code != 2 || !strings.Contains(stderr, "--format") {
+		t.Errorf("unknown format: exit %d, %q", code, stderr)
+	}
+}
+
+func TestReplay(t *testing.T) {
+	trace := sharedTrace(t, "naive-pool")
+	stdout, stderr, code := sp(t, "replay", trace)
+	if code != 0 || !strings.Contains(stdout, "byte-identical") {
+		t.Fatalf("replay: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// A trace that differs from what its header reproduces is caught.
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	lines[100] = bytes.Replace(lines[100], []byte(`"t":`), []byte(`"t":1`), 1)
+	tampered := filepath.Join(t.TempDir(), "tampered.jsonl")
+	os.WriteFile(tampered, bytes.Join(lines, nil), 0o644)
+	stdout, _, code = sp(t, "replay", tampered)
+	if code != 1 || !strings.Contains(stdout, "DIFFERENT: line 101") {
+		t.Errorf("tampered replay: exit %d\n%s", code, stdout)
+	}
+	// Under a fix, the first story's event is followed.
+	stdout, stderr, code = sp(t, "replay", trace, "--client", "tagged")
+	if code != 0 || !strings.Contains(stdout, "the same story no longer ends in a violation") {
+		t.Errorf("replay --client tagged: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, stderr, code = sp(t, "replay", trace, "--client", "bogus"); code != 2 || !strings.Contains(stderr, "bogus") {
+		t.Errorf("bad --client: exit %d %q", code, stderr)
+	}
+}
+
+func TestMatrixDoesNotDependOnJobs(t *testing.T) {
+	one, stderr, code := sp(t, "matrix", "--scale", "0.05", "--seeds", "2", "--jobs", "1")
+	if code != 0 {
+		t.Fatalf("matrix: exit %d: %s", code, stderr)
+	}
+	two, _, _ := sp(t, "matrix", "--scale", "0.05", "--seeds", "2", "--jobs", "2")
+	if one != two {
+		t.Errorf("the table depends on --jobs:\n%s\n%s", one, two)
+	}
+	rows := regexp.MustCompile(`(?m)^\| (naive-pool|discard-on-timeout|tagged)`).FindAllString(one, -1)
+	if len(rows) != 11 {
+		t.Errorf("%d design rows, want 11:\n%s", len(rows), one)
+	}
+	if !regexp.MustCompile(`(?m)^\| tagged \| 0 \| 0 \| 0 \|`).MatchString(one) {
+		t.Errorf("tagged row shows foreign events:\n%s", one)
+	}
+	if _, _, code := sp(t, "matrix", "--seeds", "0"); code != 2 {
+		t.Errorf("--seeds 0: exit %d, want 2", code)
+	}
+}
