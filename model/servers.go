@@ -31,7 +31,7 @@ type Cache struct {
 const TService uint16 = 0
 
 // Step advances the cache server by one input.
-func (s *Cache) Step(env *Env, in Input, ctx Ctx) {
+func (s *Cache) Step(env *Env, in *Input, ctx Ctx) {
 	switch in.Kind {
 	case InFault:
 		switch in.Fault.Kind {
@@ -120,7 +120,7 @@ type Registry struct {
 }
 
 // Step advances the registry by one input.
-func (r *Registry) Step(env *Env, in Input, ctx Ctx) {
+func (r *Registry) Step(env *Env, in *Input, ctx Ctx) {
 	switch in.Kind {
 	case InInit:
 		for d := range r.Owners {
@@ -161,7 +161,7 @@ type Store struct {
 }
 
 // Step advances the store by one input.
-func (s *Store) Step(env *Env, in Input, ctx Ctx) {
+func (s *Store) Step(env *Env, in *Input, ctx Ctx) {
 	switch in.Kind {
 	case InFault:
 		if in.Fault.Kind == FaultEventsTabOff {
@@ -209,7 +209,7 @@ func (s *Store) refuse(m *Msg, why Reason, ctx Ctx) {
 
 // StepApp advances account a's app. Apps hold no state: a push is recorded
 // as a delivery, and the user may tap it.
-func StepApp(env *Env, a AccountID, in Input, ctx Ctx) {
+func StepApp(env *Env, a AccountID, in *Input, ctx Ctx) {
 	if in.Kind != InMsg || in.Msg.Type != MsgPush {
 		return
 	}

@@ -70,19 +70,19 @@ func (w *World) Step(to Addr, in Input, ctx Ctx) {
 	env := w.Env
 	switch to.Kind {
 	case KindCamera:
-		w.Cameras[to.Index].Step(env, DeviceID(to.Index), in, ctx)
+		w.Cameras[to.Index].Step(env, DeviceID(to.Index), &in, ctx)
 	case KindGateway:
-		w.Gateway.Step(env, in, ctx)
+		w.Gateway.Step(env, &in, ctx)
 	case KindWorker:
-		w.Workers[to.Index].Step(env, in, ctx)
+		w.Workers[to.Index].Step(env, &in, ctx)
 	case KindCache:
-		w.Cache.Step(env, in, ctx)
+		w.Cache.Step(env, &in, ctx)
 	case KindRegistry:
-		w.Registry.Step(env, in, ctx)
+		w.Registry.Step(env, &in, ctx)
 	case KindStore:
-		w.Store.Step(env, in, ctx)
+		w.Store.Step(env, &in, ctx)
 	case KindApp:
-		StepApp(env, AccountID(to.Index), in, ctx)
+		StepApp(env, AccountID(to.Index), &in, ctx)
 	}
 }
 
