@@ -104,20 +104,12 @@ func Porcupine(w io.Writer, page *LinPage) error {
 		return err
 	}
 	// Times are compressed to ranks (as porcupine does): the page shows
-	// order and overlap, the tooltip the real times.
-	var ts []int64
-	for _, p := range page.Partitions {
-		for _, op := range p.Ops {
-			ts = append(ts, op.Call, op.Return)
-		}
-	}
-	slices.Sort(ts)
-	ts = slices.Compact(ts)
-	rank := func(t int64) int {
-		i, _ := slices.BinarySearch(ts, t)
-		return i * 100
-	}
+	// order and overlap, the tooltip the real times. Each key gets a span
+	// of ranks after the previous key's, so windows do not interleave.
+	base := 0
+	var rank func(t int64) int
 	data := pvData{Annotations: []struct{}{}}
+	offset := 0 // each key gets rows of its own
 	for _, p := range page.Partitions {
 		clients := map[string]int{}
 		var names []string
@@ -129,15 +121,28 @@ func Porcupine(w io.Writer, page *LinPage) error {
 		}
 		slices.Sort(names)
 		for i, n := range names {
-			clients[n] = i
+			clients[n] = offset + i
 		}
+		offset += len(names)
+		var ts []int64
+		for _, op := range p.Ops {
+			ts = append(ts, op.Call, op.Return)
+		}
+		slices.Sort(ts)
+		ts = slices.Compact(ts)
+		b := base
+		rank = func(t int64) int {
+			i, _ := slices.BinarySearch(ts, t)
+			return (b + i) * 100
+		}
+		base += len(ts) + 2
 		pp := pvPartition{Largest: map[int]int{}}
 		for _, op := range p.Ops {
 			end := "unknown: the call timed out or failed"
 			if !op.Unknown && op.Return != math.MaxInt64 {
 				end = fmtT(op.Return)
 			}
-			meta := html.EscapeString(op.Client)
+			meta := html.EscapeString(p.Name + ": " + op.Client)
 			if op.Line > 0 {
 				meta += fmt.Sprintf(" (trace line %d)", op.Line)
 			}
