@@ -31,13 +31,14 @@ const (
 	ObsFault               // engine: injected Fault
 	ObsCacheServe          // cache server: applied Op on Key for Conn/Gen/Token (Flag: found/stored)
 	ObsEnd                 // engine: the run ended (Flag: quiet, nothing in flight any more); trace format 1.1
+	ObsWitness             // engine: an eBPF probe outside the program saw the delivery function called for Device/Seq/Account (live); 1.1
 	numObsKinds
 )
 
 var obsNames = [...]string{"none", "own", "capture", "drop", "conn-try", "conn-ok", "conn-reject",
 	"link-down", "sleep", "upload", "cache-call", "cache-ret", "cache-close",
 	"reg-call", "reg-ret", "lookup", "store", "deliver", "refused", "tap", "view", "view-refused",
-	"fault", "cache-serve", "end"}
+	"fault", "cache-serve", "end", "witness"}
 
 func (k ObsKind) String() string {
 	if int(k) < len(obsNames) {

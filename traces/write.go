@@ -210,6 +210,9 @@ func AppendEvent(b []byte, t model.Time, o *model.Obs) []byte {
 		ev()
 		acct()
 		str("view", o.View.String())
+	case model.ObsWitness:
+		ev()
+		acct()
 	case model.ObsViewRefused:
 		ev()
 		acct()
