@@ -76,7 +76,7 @@ type Result struct {
 	ServerVersion string
 	Duration      time.Duration
 	Compression   float64
-	Drops       faults.Schedule
+	Drops         faults.Schedule
 	// Packets to the server port seen and dropped by the eBPF filter.
 	PacketsSeen, PacketsDropped uint64
 	Witness                     WitnessCheck

@@ -77,7 +77,7 @@ type Service struct {
 
 	stats struct {
 		uploads, calls, hits, misses, timeouts, errors, exhausted atomic.Uint64
-		misreads, regReads, stored, dups, deliveries             atomic.Uint64
+		misreads, regReads, stored, dups, deliveries              atomic.Uint64
 	}
 }
 
