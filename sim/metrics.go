@@ -67,10 +67,9 @@ type metrics struct {
 	bins      int
 	s         Series
 	lat       []latHist
-	connected int64
 	camUp     []bool
 	callAt    map[uint64]model.Time
-	lastBin   int
+	connDelta []int64 // change of the connected count in each bin
 
 	captured, delivered, stored, dups, uploads      int64
 	drops                                           map[string]int64
@@ -93,7 +92,8 @@ func newMetrics(mon *model.Monitor, devices, accounts int, dur time.Duration) *m
 	m := &metrics{
 		mon: mon, devices: devices, accounts: make([]uint8, accounts), bins: bins,
 		lat: make([]latHist, bins), camUp: make([]bool, devices), callAt: map[uint64]model.Time{},
-		drops: map[string]int64{}, refused: map[string]int64{},
+		connDelta: make([]int64, bins),
+		drops:     map[string]int64{}, refused: map[string]int64{},
 		attemptsBySec: make([]int32, int(dur/time.Second)+1),
 		connectsBySec: make([]int32, int(dur/time.Second)+1),
 	}
@@ -113,13 +113,13 @@ func (m *metrics) bin(t model.Time) int {
 	return b
 }
 
-func (m *metrics) camState(d model.DeviceID, up bool) {
+func (m *metrics) camState(d model.DeviceID, up bool, b int) {
 	if int(d) < len(m.camUp) && m.camUp[d] != up {
 		m.camUp[d] = up
 		if up {
-			m.connected++
+			m.connDelta[b]++
 		} else {
-			m.connected--
+			m.connDelta[b]--
 		}
 	}
 }
@@ -127,9 +127,6 @@ func (m *metrics) camState(d model.DeviceID, up bool) {
 // observe is called for every observation, after the monitor.
 func (m *metrics) observe(t model.Time, o *model.Obs, vs []model.Violation) {
 	b := m.bin(t)
-	for ; m.lastBin < b; m.lastBin++ {
-		m.s.Connected[m.lastBin] = m.connected
-	}
 	switch o.Kind {
 	case model.ObsConnTry:
 		m.s.ConnectAttempts[b]++
@@ -141,9 +138,9 @@ func (m *metrics) observe(t model.Time, o *model.Obs, vs []model.Violation) {
 		if s := int(time.Duration(t) / time.Second); s < len(m.connectsBySec) {
 			m.connectsBySec[s]++
 		}
-		m.camState(o.Device, true)
+		m.camState(o.Device, true, b)
 	case model.ObsLinkDown, model.ObsSleep:
-		m.camState(o.Device, false)
+		m.camState(o.Device, false, b)
 	case model.ObsCapture:
 		m.captured++
 	case model.ObsUpload:
@@ -233,8 +230,12 @@ func (m *metrics) mark(a model.AccountID, bit uint8) {
 
 // finishSeries fills the last gauges and the latency quantiles.
 func (m *metrics) finishSeries() {
-	for ; m.lastBin < m.bins; m.lastBin++ {
-		m.s.Connected[m.lastBin] = m.connected
+	// Observations may arrive out of time order (a camera fast-forwarded
+	// through an outage), so the gauge is summed from per-bin changes.
+	var c int64
+	for b, d := range m.connDelta {
+		c += d
+		m.s.Connected[b] = c
 	}
 	for b := range m.s.CacheP50 {
 		m.s.CacheP50[b] = m.lat[b].quantile(0.5)

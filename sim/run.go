@@ -96,6 +96,7 @@ func Run(s *Scenario, opt RunOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	eng.FastForward = detail != "full"
 	eng.Start()
 	end := model.Time(plan.Duration)
 	quiet := false
