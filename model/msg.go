@@ -198,4 +198,8 @@ type Fault struct {
 	Kind   FaultKind
 	Device DeviceID // FaultTransfer
 	Owners Owners   // FaultTransfer: the new owner set
+	// Version is the registry version the transfer wrote; FaultTargets fills
+	// it in for the cache (invalidate-on-transfer), which tombstones the key
+	// at it.
+	Version uint32
 }

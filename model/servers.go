@@ -47,6 +47,8 @@ func (s *Cache) Step(env *Env, in *Input, ctx Ctx) {
 			s.Down = true
 		case FaultCacheUp:
 			s.Down = false
+		case FaultTransfer:
+			s.invalidate(in.Fault.Device, in.Fault.Version)
 		}
 	case InTimer:
 		s.serve(env, ctx)
@@ -69,13 +71,19 @@ func (s *Cache) Step(env *Env, in *Input, ctx Ctx) {
 				ctx.SetTimer(TService, env.P.CacheService)
 			}
 		case MsgCacheInvalidate:
-			e := &s.Data[m.Req.Key]
-			e.Present = false
-			e.Val = CacheValue{}
-			if m.Req.Val.Version > e.Tomb {
-				e.Tomb = m.Req.Val.Version
-			}
+			s.invalidate(m.Req.Key, m.Req.Val.Version)
 		}
+	}
+}
+
+// invalidate deletes key d and tombstones it at registry version v: a SET
+// carrying an older registry read is refused from now on.
+func (s *Cache) invalidate(d DeviceID, v uint32) {
+	e := &s.Data[d]
+	e.Present = false
+	e.Val = CacheValue{}
+	if v > e.Tomb {
+		e.Tomb = v
 	}
 }
 
@@ -134,10 +142,9 @@ func (r *Registry) Step(env *Env, in *Input, ctx Ctx) {
 		r.Version[d]++
 		r.Owners[d] = in.Fault.Owners
 		ctx.Observe(Obs{Kind: ObsOwn, Device: d, Owners: r.Owners[d], Version: r.Version[d]})
-		if env.P.Mitigations.Has(InvalidateOnTransfer) {
-			ctx.Send(CacheAddr, Msg{Type: MsgCacheInvalidate, Req: CacheReq{Op: OpDel, Key: d,
-				Val: CacheValue{Device: d, Version: r.Version[d]}}}, Dur{})
-		}
+		// With invalidate-on-transfer the cache takes part in this write
+		// (World.FaultTargets): an invalidation sent as a message could be
+		// overtaken by the new owner's first lookup (found by the explorer).
 	case InMsg:
 		m := &in.Msg
 		d := m.Ev.Device

@@ -118,6 +118,14 @@ func (w *World) FaultTargets(f Fault, fn func(Addr, Input)) {
 		fn(CacheAddr, in)
 	case FaultTransfer:
 		fn(RegistryAddr, in)
+		if w.Env.P.Mitigations.Has(InvalidateOnTransfer) {
+			// The ownership write deletes the cached entry before it completes
+			// (and before the camera is set up for its new owner): the cache
+			// takes part in the write, at the version the registry wrote.
+			inv := in
+			inv.Fault.Version = w.Registry.Version[f.Device]
+			fn(CacheAddr, inv)
+		}
 		fn(CameraAddr(f.Device), in)
 	case FaultEventsTabOff:
 		for i := range w.Workers {
