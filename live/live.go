@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os/exec"
 	"slices"
 	"strings"
 	"time"
@@ -134,15 +135,17 @@ type Settings struct {
 	Scenario      json.RawMessage `json:"scenario"`
 }
 
-// Errors the CLI tells apart.
-var (
-	// ErrBadOptions wraps problems with the options (exit 2).
-	ErrBadOptions = errors.New("bad options")
-)
+// ErrBadOptions matches (errors.Is) every error that is the user's input
+// being wrong or the machine lacking something (exit 2).
+var ErrBadOptions = errors.New("bad options")
 
-func badf(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrBadOptions, fmt.Sprintf(format, a...))
-}
+type optionError struct{ err error }
+
+func (e *optionError) Error() string        { return e.err.Error() }
+func (e *optionError) Unwrap() error        { return e.err }
+func (e *optionError) Is(target error) bool { return target == ErrBadOptions }
+
+func badf(format string, a ...any) error { return &optionError{fmt.Errorf(format, a...)} }
 
 // Check validates o without running anything.
 func (o *Options) Check() (cache.Adapter, error) {
@@ -171,6 +174,9 @@ func (o *Options) Check() (cache.Adapter, error) {
 			return cache.Adapter{}, badf("--drops: window %v-%v ends after the run (%v)", o.Drops[n-1].From, o.Drops[n-1].To, o.Duration)
 		}
 	}
+	if _, err := exec.LookPath(server.Kind(o.Server).Binary()); err != nil {
+		return cache.Adapter{}, &optionError{&server.MissingError{Kind: server.Kind(o.Server)}}
+	}
 	return a, nil
 }
 
@@ -179,12 +185,16 @@ func (o *Options) Check() (cache.Adapter, error) {
 // ends (for up to 10 s of the run).
 func DefaultDrops(w *Workload, s *sim.Scenario, d time.Duration) faults.Schedule {
 	comp := float64(w.Duration) / float64(d)
+	// Wall offsets rounded to the millisecond keep the schedule readable.
+	wall := func(t time.Duration) time.Duration { return time.Duration(float64(t) / comp).Round(time.Millisecond) }
 	var out faults.Schedule
 	for _, o := range w.CacheOutages {
-		out = append(out, faults.Window{From: time.Duration(float64(o.From.D()) / comp), To: time.Duration(float64(o.To.D()) / comp), P: 1})
+		if from, to := wall(o.From.D()), wall(o.To.D()); to > from {
+			out = append(out, faults.Window{From: from, To: to, P: 1})
+		}
 	}
 	if w.StormAt > 0 {
-		at := time.Duration(float64(w.StormAt) / comp)
+		at := wall(w.StormAt)
 		for _, st := range faults.Storm(at, min(10*time.Second, d-at)) {
 			if !overlaps(out, st) {
 				out = append(out, st)
@@ -249,7 +259,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	srv, err := server.Start(ctx, server.Kind(o.Server))
 	if err != nil {
 		if server.ErrMissing(err) {
-			return nil, fmt.Errorf("%w: %v", ErrBadOptions, err)
+			return nil, &optionError{err}
 		}
 		return nil, err
 	}
