@@ -205,5 +205,12 @@ func (r *Result) WriteTrace(w io.Writer, tool, reproduce string) error {
 			}
 		}
 	}
+	if ce.Violation.Inv == model.NoSilentLoss {
+		// The run ends quiet: nothing in flight, no timer armed.
+		end := model.Obs{Kind: model.ObsEnd, Actor: model.EngineAddr, Flag: true}
+		if err := tw.Write(model.Time(len(ce.Steps)), &end); err != nil {
+			return err
+		}
+	}
 	return tw.Flush()
 }

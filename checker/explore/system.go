@@ -145,6 +145,18 @@ func (x *expander) initial() error {
 	x.work.bud.premature = [numPremature]uint8{uint8(pt.Cache), uint8(pt.Dial), uint8(pt.Connect), uint8(pt.Upload)}
 	x.workMon, x.touched = model.NewMonitor(len(w.Cameras)), true
 	x.resetStep()
+	if cfg.WarmCache {
+		// The trace shows the warm contents as SETs made before the run, so
+		// the cache history a checker reads starts from them.
+		x.cur = model.EngineAddr
+		for d := range w.Cache.Data {
+			e := &w.Cache.Data[d]
+			o := model.Obs{Kind: model.ObsCacheCall, Token: uint32(d + 1), Op: model.OpSet, Key: model.DeviceID(d), Val: e.Val}
+			x.Observe(o)
+			o.Kind, o.Outcome, o.ReplyOf, o.ReplyKey = model.ObsCacheRet, model.OutStored, o.Token, o.Key
+			x.Observe(o)
+		}
+	}
 	x.work.w.Actors(func(a model.Addr) { x.step(a, model.Input{Kind: model.InInit}) })
 	if x.err != nil {
 		return x.err

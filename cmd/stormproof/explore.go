@@ -1,0 +1,246 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stormproof/stormproof/checker/explore"
+	"github.com/stormproof/stormproof/internal/atomicfile"
+	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/version"
+)
+
+func init() {
+	register(command{"explore", "explore every interleaving of a small configuration (model checking)", cmdExplore})
+}
+
+const exploreSynopsis = "stormproof explore [CONFIG|FILE] [--client V] [--mitigate a,b] [--max-states N] [--max-depth D] [--max-mem SIZE] [--out DIR] [--no-symmetry]"
+
+func cmdExplore(args []string) error {
+	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
+	client := fs.String("client", "", "cache client: naive-pool, discard-on-timeout or tagged (default: the configuration's)")
+	var mitigate cli.StringList
+	fs.Var(&mitigate, "mitigate", "comma-separated mitigations to switch on (repeatable)")
+	maxStates := fs.Uint64("max-states", 0, "stop after `N` distinct states (0: no bound)")
+	maxDepth := fs.Int("max-depth", 0, "do not explore beyond depth `D` (0: no bound)")
+	maxMem := fs.String("max-mem", "", "stop when the state store and frontier would pass `SIZE` (e.g. 4GiB; default: no bound)")
+	out := fs.String("out", "stormproof-out", "directory for explore.json and, on a violation, counterexample.jsonl")
+	noSym := fs.Bool("no-symmetry", false, "turn symmetry reduction off (to measure its factor)")
+	list := fs.Bool("list", false, "list the embedded configurations")
+	pos, err := cli.Parse(fs, args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			cli.Usage(os.Stdout, fs, exploreSynopsis)
+		}
+		return err
+	}
+	if *list {
+		for _, n := range explore.Embedded() {
+			c, err := explore.Load(n)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%-12s %s\n", n, c.Description)
+		}
+		return nil
+	}
+	if len(pos) > 1 {
+		return cli.Badf("explore: one configuration at a time (got %d)", len(pos))
+	}
+	if *maxDepth < 0 {
+		return cli.Badf("--max-depth: must be ≥ 0, got %d", *maxDepth)
+	}
+	mem, err := parseSize(*maxMem)
+	if err != nil {
+		return cli.Badf("--max-mem: %v", err)
+	}
+	name := explore.DefaultConfig
+	if len(pos) == 1 {
+		name = pos[0]
+	}
+	cfg, err := explore.Load(name)
+	if err != nil {
+		return cli.Bad(err)
+	}
+	if cfg, err = cfg.Override(*client, mitigate); err != nil {
+		return cli.Bad(err)
+	}
+	if err := atomicfile.CheckDir(*out); err != nil {
+		return cli.Badf("--out %s: cannot write there: %v", *out, unwrap(err))
+	}
+	opt := explore.Options{NoSymmetry: *noSym, Search: explore.SearchOptions{MaxStates: *maxStates, MaxDepth: *maxDepth, MaxMem: mem}}
+	start := time.Now()
+	if cli.IsTerminal(os.Stderr) {
+		opt.Search.Progress = func(p explore.Progress) {
+			fmt.Fprintf(os.Stderr, "\rexploring %s: depth %d, %d distinct states, frontier %d   ", cfg.Name, p.Depth, p.Distinct, p.Frontier)
+		}
+	}
+	res, err := explore.Run(cfg, opt)
+	if opt.Search.Progress != nil {
+		fmt.Fprint(os.Stderr, "\r\033[K")
+	}
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	repro := exploreReproduce(name, *client, mitigate, *maxStates, *maxDepth, *maxMem, *noSym)
+	sum := exploreSummary(res, repro)
+	b, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return err
+	}
+	cePath := filepath.Join(*out, "counterexample.jsonl")
+	if res.Counterexample != nil {
+		f, err := atomicfile.Create(cePath)
+		if err != nil {
+			return cli.Badf("--out %s: %v", *out, unwrap(err))
+		}
+		defer f.Abort()
+		if err := res.WriteTrace(f, version.Version, repro); err != nil {
+			return err
+		}
+		if err := f.Commit(); err != nil {
+			return err
+		}
+	} else if err := os.Remove(cePath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err // a counterexample of an earlier run must not pass for this one's
+	}
+	if err := atomicfile.WriteFile(filepath.Join(*out, "explore.json"), append(b, '\n')); err != nil {
+		return err
+	}
+	printExplore(os.Stdout, res, elapsed)
+	fmt.Printf("wrote              %s", filepath.Join(*out, "explore.json"))
+	if res.Counterexample != nil {
+		fmt.Printf(", %s\n", cePath)
+		fmt.Printf("reproduce          %s\n", repro)
+		fmt.Printf("explain            stormproof check %s\n", cePath)
+		fmt.Printf("draw               stormproof render %s --format timeline   (or mermaid)\n", cePath)
+		return cli.Violated
+	}
+	fmt.Println()
+	return nil
+}
+
+// exploreJSON is explore.json: only deterministic figures (no timing).
+type exploreJSON struct {
+	Config      string   `json:"config"`
+	Design      string   `json:"design"`
+	Verdict     string   `json:"verdict"`
+	Complete    bool     `json:"complete"`
+	Bound       string   `json:"bound,omitempty"`
+	Generated   uint64   `json:"states_generated"`
+	Distinct    uint64   `json:"distinct_states"`
+	Unreduced   uint64   `json:"states_without_symmetry"`
+	Symmetry    int      `json:"symmetry_group_order"`
+	Depth       int      `json:"depth"`
+	Quiescent   uint64   `json:"quiescent_states"`
+	Stuck       uint64   `json:"stuck_states"`
+	Violation   string   `json:"violation,omitempty"`
+	Steps       []string `json:"counterexample,omitempty"`
+	Reproduce   string   `json:"reproduce"`
+	Fingerprint string   `json:"fingerprint_collision_bound"`
+}
+
+func exploreSummary(res *explore.Result, repro string) *exploreJSON {
+	sr := res.Search
+	s := &exploreJSON{Config: res.Config.Name, Design: res.Config.Design().String(), Verdict: exploreVerdict(res),
+		Complete: sr.Complete(), Bound: string(sr.Bound), Generated: sr.Generated, Distinct: sr.Distinct,
+		Unreduced: sr.Full, Symmetry: res.Group, Depth: sr.Depth, Quiescent: sr.Classes[1] + sr.Classes[2],
+		Stuck: sr.Classes[3], Reproduce: repro,
+		Fingerprint: fmt.Sprintf("%.1e", float64(sr.Distinct)*float64(sr.Distinct)/(1<<65))}
+	if ce := res.Counterexample; ce != nil {
+		s.Violation = ce.Violation.String()
+		for _, st := range ce.Steps {
+			s.Steps = append(s.Steps, st.What)
+		}
+	}
+	return s
+}
+
+func exploreVerdict(res *explore.Result) string {
+	sr := res.Search
+	switch {
+	case res.Counterexample != nil:
+		return fmt.Sprintf("violated: %v (shortest counterexample: %d steps)", res.Counterexample.Violation, len(res.Counterexample.Steps))
+	case sr.Bound != explore.NotBounded:
+		return fmt.Sprintf("bounded at depth %d, %d states (%s): no violation found, not a proof", sr.Depth, sr.Distinct, sr.Bound)
+	}
+	return fmt.Sprintf("complete: no violation in %d states", sr.Distinct)
+}
+
+func printExplore(w io.Writer, res *explore.Result, elapsed time.Duration) {
+	sr := res.Search
+	cfg := res.Config
+	fmt.Fprintf(w, "config             %s (%s): %d accounts, %d cameras, %d worker(s) × %d connection(s)\n",
+		cfg.Name, cfg.Design(), cfg.Accounts, len(cfg.Cameras), cfg.Cloud.Workers, cfg.Cloud.PoolSize)
+	fmt.Fprintf(w, "states generated   %d\n", sr.Generated)
+	fmt.Fprintf(w, "distinct states    %d", sr.Distinct)
+	if res.Group > 1 {
+		fmt.Fprintf(w, " (symmetry group of order %d: %d states without it, reduction ×%.2f)", res.Group, sr.Full, float64(sr.Full)/float64(sr.Distinct))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "depth              %d\n", sr.Depth)
+	fmt.Fprintf(w, "quiescent / stuck  %d / %d\n", sr.Classes[1]+sr.Classes[2], sr.Classes[3])
+	fmt.Fprintf(w, "time               %.2f s (%.0f distinct states/s)\n", elapsed.Seconds(), float64(sr.Distinct)/elapsed.Seconds())
+	fmt.Fprintf(w, "verdict            %s\n", exploreVerdict(res))
+	if ce := res.Counterexample; ce != nil {
+		for i, st := range ce.Steps {
+			fmt.Fprintf(w, "  %3d  %s\n", i+1, st.What)
+		}
+	}
+}
+
+func exploreReproduce(name, client string, mit []string, maxStates uint64, maxDepth int, maxMem string, noSym bool) string {
+	parts := []string{"stormproof explore", name}
+	if client != "" {
+		parts = append(parts, "--client", client)
+	}
+	if len(mit) > 0 {
+		parts = append(parts, "--mitigate", strings.Join(mit, ","))
+	}
+	if maxStates > 0 {
+		parts = append(parts, "--max-states", strconv.FormatUint(maxStates, 10))
+	}
+	if maxDepth > 0 {
+		parts = append(parts, "--max-depth", strconv.Itoa(maxDepth))
+	}
+	if maxMem != "" {
+		parts = append(parts, "--max-mem", maxMem)
+	}
+	if noSym {
+		parts = append(parts, "--no-symmetry")
+	}
+	return strings.Join(parts, " ")
+}
+
+// parseSize reads "512MiB", "4GiB", "100MB", "1e9" ("" is no bound).
+func parseSize(s string) (uint64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}}
+	mult := 1.0
+	num := s
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			num, mult = strings.TrimSuffix(s, u.suffix), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || v <= 0 || v*mult > 1<<50 {
+		return 0, fmt.Errorf("want a size such as 512MiB or 4GiB, got %q", s)
+	}
+	return uint64(v * mult), nil
+}
