@@ -323,7 +323,11 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	logf("replay: %d uploads of %d devices, %v of scenario time in %v (%.0f×); drops %s",
 		wl.Uploads, wl.Devices, wl.Duration, o.Duration, comp, drops)
 	replayErr := replay(ctx, wl, comp, origin, rec, reg, svc, logf)
-	logf("drain: waiting for the service to finish what it was given")
+	if replayErr != nil {
+		svc.Abort()
+	} else {
+		logf("drain: waiting for the service to finish what it was given")
+	}
 	svc.Drain()
 	rec.Record(model.Obs{Kind: model.ObsEnd, Actor: model.EngineAddr, Flag: replayErr == nil})
 

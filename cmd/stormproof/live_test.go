@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stormproof/stormproof/live/faults"
 )
@@ -107,5 +113,78 @@ func TestLiveNaiveEndToEnd(t *testing.T) {
 	_, _, code = runCLI(t, dir, "check", filepath.Join("out", "trace.jsonl"), "--out", "again")
 	if code != 1 {
 		t.Fatalf("stormproof check of the live trace: exit %d, want 1", code)
+	}
+}
+
+// A signal in the middle of a run stops it: exit 2 with one line, the
+// server gone, the drop program detached, no trace written.
+func TestLiveSignalCleansUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a live run takes seconds: skipped with -short")
+	}
+	if err := faults.Check(); err != nil {
+		t.Skipf("%v; CI runs the live tests as root", err)
+	}
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server not on PATH (apt-get install -y redis-server); CI installs it")
+	}
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		dir := t.TempDir()
+		cmd := exec.Command(binary, "live", "--server", "redis", "--client", "go-redis",
+			"--scenario", liveScenario(t), "--duration", "30s", "--out", "out")
+		cmd.Dir = dir
+		pipe, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(pipe)
+		var addr string
+		var rest []string
+		for sc.Scan() {
+			line := sc.Text()
+			rest = append(rest, line)
+			if _, a, ok := strings.Cut(line, " on 127.0.0.1:"); ok && strings.HasPrefix(line, "live: server:") {
+				addr = "127.0.0.1:" + a
+			}
+			if strings.HasPrefix(line, "live: replay:") {
+				break
+			}
+		}
+		if addr == "" {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("no server address in %q", rest)
+		}
+		port, _ := strconv.Atoi(strings.TrimPrefix(addr, "127.0.0.1:"))
+		names, _ := faults.AttachedNames()
+		if !slices.Contains(names, faults.ProgramName(port)) {
+			t.Errorf("during the run, %s is not attached to lo (attached: %v)", faults.ProgramName(port), names)
+		}
+		time.Sleep(300 * time.Millisecond)
+		cmd.Process.Signal(sig)
+		for sc.Scan() {
+			rest = append(rest, sc.Text())
+		}
+		err = cmd.Wait()
+		var xe *exec.ExitError
+		if !errors.As(err, &xe) || xe.ExitCode() != 2 {
+			t.Fatalf("%v: %v, want exit 2", sig, err)
+		}
+		if last := rest[len(rest)-1]; !strings.Contains(last, "interrupted") {
+			t.Errorf("%v: last line %q should say the run was interrupted", sig, last)
+		}
+		if c, err := net.DialTimeout("tcp4", addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			t.Errorf("%v: the server on %s still answers", sig, addr)
+		}
+		if names, _ := faults.AttachedNames(); slices.Contains(names, faults.ProgramName(port)) {
+			t.Errorf("%v: %s still attached to lo", sig, faults.ProgramName(port))
+		}
+		if _, err := os.Stat(filepath.Join(dir, "out", "trace.jsonl")); err == nil {
+			t.Errorf("%v: an interrupted run wrote a trace", sig)
+		}
 	}
 }

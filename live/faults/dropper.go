@@ -149,7 +149,8 @@ func load(port int) (*Dropper, error) {
 	if err != nil {
 		return nil, err
 	}
-	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "sp_drop", Type: ebpf.SchedCLS, License: "GPL",
+	// The name carries the port, so a leftover program would say whose it is.
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: ProgramName(port), Type: ebpf.SchedCLS, License: "GPL",
 		Instructions: program(uint16(port), sched, stats)})
 	if err != nil {
 		sched.Close()
@@ -241,6 +242,29 @@ func Monotonic() uint64 {
 	var ts unix.Timespec
 	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
 	return uint64(ts.Nano())
+}
+
+// ProgramName is the kernel name of the drop program for port.
+func ProgramName(port int) string { return fmt.Sprintf("sp_drop_%d", port) }
+
+// AttachedNames lists the names of the TCX ingress programs on lo.
+func AttachedNames() ([]string, error) {
+	ids, err := AttachedTo()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, id := range ids {
+		p, err := ebpf.NewProgramFromID(id)
+		if err != nil {
+			continue // detached since
+		}
+		if info, err := p.Info(); err == nil {
+			names = append(names, info.Name)
+		}
+		p.Close()
+	}
+	return names, nil
 }
 
 // AttachedTo lists the ids of the TCX ingress programs on lo.

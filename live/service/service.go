@@ -72,8 +72,9 @@ type Service struct {
 	wg      sync.WaitGroup
 	base    context.Context
 
-	mu     sync.Mutex
-	stored map[uint64]bool
+	mu      sync.Mutex
+	stored  map[uint64]bool
+	aborted atomic.Bool
 
 	stats struct {
 		uploads, calls, hits, misses, timeouts, errors, exhausted atomic.Uint64
@@ -115,6 +116,10 @@ func (s *Service) Drain() {
 	s.wg.Wait()
 }
 
+// Abort makes the lanes skip the uploads still queued (the run was
+// interrupted); Drain then returns as soon as the calls in flight end.
+func (s *Service) Abort() { s.aborted.Store(true) }
+
 // Stats returns the counts so far.
 func (s *Service) Stats() Stats {
 	st := &s.stats
@@ -138,7 +143,9 @@ func (s *Service) lane(w, l int) {
 	ln := &lane{w: w, l: l, actor: model.WorkerAddr(w), client: s.clients[w],
 		rng: rand.New(rand.NewPCG(s.cfg.Seed, uint64(w)<<16|uint64(l)))}
 	for u := range s.queues[w] {
-		s.handle(ln, u)
+		if !s.aborted.Load() {
+			s.handle(ln, u)
+		}
 	}
 }
 
