@@ -76,6 +76,7 @@ func (c *Camera) Step(env *Env, d DeviceID, in *Input, ctx Ctx) {
 		switch {
 		case p.AlwaysOn && env.P.StartConnected:
 			c.State = CamConnected
+			ctx.Observe(Obs{Kind: ObsConnOK, Device: d, Gen: c.Gen})
 		case p.AlwaysOn:
 			c.State = CamBooting
 			ctx.SetTimer(TConn, p.Boot)

@@ -167,7 +167,11 @@ func (c *calendar) advance() {
 	for _, it := range c.buckets[i] {
 		c.now.push(it)
 	}
-	c.buckets[i] = c.buckets[i][:0]
+	if cap(c.buckets[i]) > 512 {
+		c.buckets[i] = nil // a burst's bucket: give the memory back
+	} else {
+		c.buckets[i] = c.buckets[i][:0]
+	}
 	c.bits[i>>6] &^= 1 << (i & 63)
 }
 

@@ -447,6 +447,8 @@ type Plan struct {
 	OutageFrom, OutageTo time.Duration
 	CaptureUntil         time.Duration
 	Duration             time.Duration
+	// Notes are caveats about this plan a reader of its results should see.
+	Notes []string
 }
 
 // TimedFault is a fault at a virtual time.
@@ -470,14 +472,19 @@ func (s *Scenario) Build() (*Plan, error) {
 	jb := c.JitterBackoff
 	jit, _ := model.ParseJitter(jb.Jitter)
 	cams, accts := s.scaled(s.Fleet.Cameras), s.scaled(s.Fleet.Accounts)
+	// The cache connections in all (workers × pool) scale with the fleet,
+	// so the queue a saturated cache can hold, times its scaled service
+	// time, stays what it was.
+	workers := s.scaled(c.Workers)
+	pool := max(1, int(math.Round(float64(c.Workers*c.PoolSize)*s.Scale/float64(workers))))
 	if accts > cams {
 		accts = cams
 	}
 	p := &Plan{
 		Params: model.Params{
 			Design:          design,
-			Workers:         s.scaled(c.Workers),
-			PoolSize:        c.PoolSize,
+			Workers:         workers,
+			PoolSize:        pool,
 			MaxWaiting:      c.MaxWaiting,
 			CacheTimeout:    c.CacheTimeout.D(),
 			DialTimeout:     c.DialTimeout.D(),
@@ -563,5 +570,20 @@ func (s *Scenario) Build() (*Plan, error) {
 	if err := p.Params.Validate(); err != nil {
 		return nil, err
 	}
+	if mean := meanDur(p.Params.CacheService); mean > p.Params.CacheTimeout/10 {
+		p.Notes = append(p.Notes, fmt.Sprintf("at scale %g the cache's mean time per operation (%v) is more than a tenth of the client deadline (%v): timeouts happen without load, so queueing is not that of the full-size fleet; use a larger scale for fidelity",
+			s.Scale, mean.Round(time.Microsecond), p.Params.CacheTimeout))
+	}
 	return p, nil
+}
+
+// meanDur is the mean of a duration distribution.
+func meanDur(d model.Dur) time.Duration {
+	switch d.Kind {
+	case model.DurUniform:
+		return (d.A + d.B) / 2
+	case model.DurLogNormal:
+		return time.Duration(float64(d.A) * math.Exp(d.Sigma*d.Sigma/2))
+	}
+	return d.A
 }

@@ -60,6 +60,9 @@ type Summary struct {
 	Invariants map[string]InvVerdict `json:"invariants"`
 	// FirstViolation describes the first violation, if any.
 	FirstViolation string `json:"first_violation,omitempty"`
+	// Notes are caveats about the run (e.g. a scale too small for the
+	// cache's queueing to be that of the full fleet).
+	Notes []string `json:"notes,omitempty"`
 	Reproduce      string `json:"reproduce,omitempty"`
 }
 
@@ -93,7 +96,7 @@ func summarize(s *Scenario, p *Plan, eng *Engine, m *metrics, mon *model.Monitor
 		Dropped: m.drops, Refused: m.refused,
 		ForeignThumbnails: m.foreignPush, ForeignTaps: m.foreignTaps, ForeignEnlarged: m.foreignEnlarged,
 		ForeignVideos: m.foreignVideos, Taps: m.taps, ViewsServed: m.views, ViewsRefused: m.viewRefused,
-		Cohorts: m.cohorts(), Quiet: quiet, Invariants: map[string]InvVerdict{}, Reproduce: opt.Reproduce,
+		Cohorts: m.cohorts(), Quiet: quiet, Notes: p.Notes, Invariants: map[string]InvVerdict{}, Reproduce: opt.Reproduce,
 	}
 	if p.OutageTo > 0 {
 		sum.OutageFrom, sum.OutageTo = p.OutageFrom.String(), p.OutageTo.String()
@@ -172,6 +175,9 @@ func (s *Summary) Print(w io.Writer) {
 	pf("invariants      %s\n", strings.Join(parts, ", "))
 	if s.FirstViolation != "" {
 		pf("first violation %s\n", s.FirstViolation)
+	}
+	for _, n := range s.Notes {
+		pf("note            %s\n", n)
 	}
 }
 
