@@ -35,7 +35,7 @@ const NumClasses = 4
 type SearchOptions struct {
 	// MaxStates stops the search when this many distinct states are stored (0: no bound).
 	MaxStates uint64
-	// MaxDepth stops expanding at this depth (0: no bound).
+	// MaxDepth bounds the runs explored to this many steps (0: no bound).
 	MaxDepth int
 	// MaxMem stops the search when the estimated memory of the state store
 	// and frontier passes this many bytes (0: no bound). The estimate is
@@ -168,6 +168,7 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 		res.Depth = depth
 		n := cur.len()
 		if n == 0 {
+			res.Depth = depth - 1 // the last level had no new successors
 			return res, nil
 		}
 		nchunks := (n + chunkSize - 1) / chunkSize
@@ -186,6 +187,9 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 			hintBytes += hintBytes / 2
 			hintCands += hintCands / 2
 		}
+		// At the depth bound the level is expanded only to learn whether
+		// anything lies beyond it (runs longer than the bound are not judged).
+		probe := opt.MaxDepth > 0 && depth >= opt.MaxDepth
 		var nextChunk atomic.Int64
 		var minBad atomic.Int64
 		minBad.Store(int64(nchunks))
@@ -202,7 +206,7 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 					o := outs[c]
 					o.arena = growBig(o.arena[:0], hintBytes)
 					o.cands = growBig(o.cands[:0], hintCands)
-					expandChunk(ex, &cur, c, set, o)
+					expandChunk(ex, &cur, c, set, o, probe)
 					if o.bad || o.err != nil {
 						for {
 							m := minBad.Load()
@@ -321,7 +325,7 @@ func memEstimate(set *fpSet, n int, cur, next *level, pools *[2][]*chunkOut) uin
 	return m
 }
 
-func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut) {
+func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, probe bool) {
 	o.arena = o.arena[:0]
 	o.cands = o.cands[:0]
 	o.generated = 0
@@ -338,7 +342,7 @@ func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut) {
 			}
 			o.generated++
 			fp := Fingerprint(next)
-			if bad {
+			if bad && !probe {
 				o.bad, o.badParent, o.badFP = true, parent, fp
 				return
 			}

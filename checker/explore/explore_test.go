@@ -1,0 +1,262 @@
+package explore
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stormproof/stormproof/checker"
+	"github.com/stormproof/stormproof/model"
+)
+
+func load(t *testing.T, name, client string, mit ...string) *Config {
+	t.Helper()
+	cfg, err := Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = cfg.Override(client, mit); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// The naive pool on the default configuration: the shortest counterexample
+// is the late reply of one GET read by the next one, 15 transitions.
+func TestNaivePoolShortestCounterexample(t *testing.T) {
+	cfg := load(t, DefaultConfig, "naive-pool")
+	res, err := Run(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ce := res.Counterexample
+	if ce == nil {
+		t.Fatalf("no counterexample: %+v", res.Search)
+	}
+	if ce.Violation.Inv != model.NoForeignDelivery || len(ce.Steps) != 15 || res.Search.Depth != 15 {
+		t.Fatalf("violation %v in %d steps (depth %d), want NoForeignDelivery in 15", ce.Violation, len(ce.Steps), res.Search.Depth)
+	}
+	var premature, misread bool
+	for _, st := range ce.Steps {
+		premature = premature || strings.Contains(st.What, "fires before its answer arrives")
+		for _, o := range st.Obs {
+			misread = misread || (o.Kind == model.ObsCacheRet && o.Outcome == model.OutHit && o.ReplyOf != o.Token)
+		}
+	}
+	if !premature || !misread {
+		t.Errorf("the story lacks the timeout (%v) or the misread reply (%v)", premature, misread)
+	}
+	// Shortest: no run of 14 steps goes wrong.
+	short, err := Run(cfg, Options{Search: SearchOptions{MaxDepth: 14}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if short.Counterexample != nil || short.Search.Bound != BoundedDepth {
+		t.Errorf("within 14 steps: %+v", short.Search)
+	}
+	// The trace is judged by the checker the same way.
+	var buf bytes.Buffer
+	if err := res.WriteTrace(&buf, "test", "stormproof explore"); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := checker.Check(bytes.NewReader(buf.Bytes()), "counterexample.jsonl", checker.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := rep.Verdict("NoForeignDelivery"); v == nil || v.Count != 1 {
+		t.Errorf("the checker does not see the foreign delivery: %+v", rep.Violated())
+	}
+	if !strings.Contains(buf.String(), `"engine":"explore"`) || !strings.Contains(buf.String(), `"detail":"full"`) {
+		t.Errorf("header: %s", strings.SplitN(buf.String(), "\n", 2)[0])
+	}
+}
+
+// The four safe designs on the default configuration: every interleaving
+// explored, no violation. The counts pin the state space, so a model change
+// that alters it is noticed (update them deliberately).
+func TestSafeDesignsComplete(t *testing.T) {
+	if testing.Short() {
+		t.Skip("explores ~8 million states")
+	}
+	for _, tc := range []struct {
+		client, mit string
+		distinct    uint64
+	}{
+		{"discard-on-timeout", "", 1_920_002},
+		{"tagged", "", 2_893_224},
+		{"naive-pool", "bypass-cache-ownership", 65_488},
+		{"naive-pool", "key-in-value", 2_749_493},
+	} {
+		var mit []string
+		if tc.mit != "" {
+			mit = []string{tc.mit}
+		}
+		res, err := Run(load(t, DefaultConfig, tc.client, mit...), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sr := res.Search
+		if !sr.Complete() || sr.Distinct != tc.distinct || sr.Classes[3] != 0 {
+			t.Errorf("%s %s: complete %v, %d distinct (want %d), %d stuck, violation %v",
+				tc.client, tc.mit, sr.Complete(), sr.Distinct, tc.distinct, sr.Classes[3], res.Counterexample)
+		}
+	}
+}
+
+// A transfer with a stale cached owner is a foreign delivery, unless the
+// ownership write invalidates the cache.
+func TestTransferStaleOwner(t *testing.T) {
+	res, err := Run(load(t, "transfer", ""), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ce := res.Counterexample
+	if ce == nil || ce.Violation.Inv != model.NoForeignDelivery || ce.Violation.Account != 0 || ce.Violation.Device != 0 {
+		t.Fatalf("want camera 0's event pushed to its former owner: %+v", ce)
+	}
+	transferred := false
+	for _, st := range ce.Steps {
+		transferred = transferred || strings.HasPrefix(st.What, "fault transfer")
+	}
+	if !transferred {
+		t.Error("the counterexample has no transfer")
+	}
+	res, err = Run(load(t, "transfer", "", "invalidate-on-transfer"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Search.Complete() || res.Search.Distinct != 75_763 {
+		t.Errorf("invalidate-on-transfer: %+v, violation %v", res.Search, res.Counterexample)
+	}
+}
+
+// Same configuration, any number of workers: same counts, same
+// counterexample, byte-identical trace.
+func TestExploreDeterministic(t *testing.T) {
+	cfg := load(t, DefaultConfig, "naive-pool")
+	var traces []string
+	var results []string
+	for _, w := range []int{1, 2, 3} {
+		res, err := Run(cfg, Options{Search: SearchOptions{Workers: w}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := res.WriteTrace(&buf, "test", "x"); err != nil {
+			t.Fatal(err)
+		}
+		traces = append(traces, buf.String())
+		sr := *res.Search
+		sr.Violation = nil
+		results = append(results, fmt.Sprintf("%d %+v", len(res.Counterexample.Steps), sr))
+	}
+	for i := 1; i < len(traces); i++ {
+		if traces[i] != traces[0] || results[i] != results[0] {
+			t.Errorf("workers differ: %s vs %s", results[i], results[0])
+		}
+	}
+}
+
+// Symmetry reduction loses nothing: without it the explorer stores exactly
+// the states the orbit sizes add up to.
+func TestSymmetryFactor(t *testing.T) {
+	cfg := load(t, DefaultConfig, "naive-pool", "bypass-cache-ownership")
+	with, err := Run(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := Run(cfg, Options{NoSymmetry: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if with.Group != 2 || without.Group != 1 {
+		t.Fatalf("groups %d and %d", with.Group, without.Group)
+	}
+	if !with.Search.Complete() || !without.Search.Complete() || without.Search.Distinct != with.Search.Full ||
+		with.Search.Distinct >= without.Search.Distinct {
+		t.Errorf("with symmetry %+v, without %+v", with.Search, without.Search)
+	}
+}
+
+// Every state the search stores decodes to a state whose canonical
+// encoding is the stored bytes (the codec is exact, and canon idempotent).
+func TestCodecRoundTrip(t *testing.T) {
+	for _, name := range []string{DefaultConfig, "transfer"} {
+		cfg := load(t, name, "tagged", "invalidate-on-transfer")
+		s, err := newModelSys(cfg, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := s.newExpander()
+		checked := 0
+		check := &roundTrip{t: t, x: x, n: &checked}
+		if _, err := Search(check, SearchOptions{MaxStates: 20_000, Workers: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if checked < 5_000 {
+			t.Errorf("%s: only %d states checked", name, checked)
+		}
+	}
+}
+
+type roundTrip struct {
+	t *testing.T
+	x *expander
+	n *int
+}
+
+func (r *roundTrip) Initial() ([]byte, uint32, error) { return r.x.s.Initial() }
+func (r *roundTrip) NewExpander() Expander          { return r }
+func (r *roundTrip) Expand(state []byte, emit func([]byte, uint32, bool)) (int, error) {
+	x := r.x
+	if err := x.load(state); err != nil {
+		return 0, err
+	}
+	x.work.copyFrom(x.base)
+	x.touched = false
+	if b, _ := x.canon(); !bytes.Equal(b, state) {
+		r.t.Fatalf("state %x re-encodes as %x", state, b)
+	}
+	*r.n++
+	return x.Expand(state, emit)
+}
+
+func TestConfigErrors(t *testing.T) {
+	good, err := embedded.ReadFile("configs/small.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, edit, want string }{
+		{"unknown field", "start: connected", "bad.yaml:20: colour: unknown field"},
+		{"no source", "accounts: 2                        # assumed: the fewest that can see each other's events", "bad.yaml:8: accounts: no source"},
+		{"owner out of range", "    owners: [1]                    # assumed", "bad.yaml:17: cameras.2.owners: no account 5 (the configuration has 2)"},
+		{"bad client", "  client: naive-pool               # the design as shipped (sim scenario wyze-2024-02)", "bad.yaml:23: cloud.client: unknown cache client"},
+	} {
+		var repl string
+		switch tc.name {
+		case "unknown field":
+			repl = tc.edit + "\ncolour: red                        # assumed"
+		case "no source":
+			repl = "accounts: 2"
+		case "owner out of range":
+			repl = "    owners: [5]                    # assumed"
+		case "bad client":
+			repl = "  client: naive                    # assumed"
+		}
+		data := strings.Replace(string(good), tc.edit, repl, 1)
+		if data == string(good) {
+			t.Fatalf("%s: edit did not apply", tc.name)
+		}
+		_, err := Parse("bad.yaml", []byte(data))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := Load("no-such-config"); err == nil || !strings.Contains(err.Error(), "small") {
+		t.Errorf("unknown name: %v", err)
+	}
+	if _, err := load(t, DefaultConfig, "").Override("nope", nil); err == nil || !strings.Contains(err.Error(), "--client") {
+		t.Errorf("bad --client: %v", err)
+	}
+}
