@@ -207,7 +207,7 @@ type roundTrip struct {
 }
 
 func (r *roundTrip) Initial() ([]byte, uint32, error) { return r.x.s.Initial() }
-func (r *roundTrip) NewExpander() Expander          { return r }
+func (r *roundTrip) NewExpander() Expander            { return r }
 func (r *roundTrip) Expand(state []byte, emit func([]byte, uint32, bool)) (int, error) {
 	x := r.x
 	if err := x.load(state); err != nil {

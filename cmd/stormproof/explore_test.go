@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// explore on the default configuration finds the naive pool's shortest
+// counterexample, writes it as a trace that check and render accept.
+func TestExploreNaiveCounterexampleRendered(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := runCLI(t, dir, "explore", "--out", "res")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"states generated", "distinct states", "depth              15", "distinct states/s",
+		"violated: NoForeignDelivery", "shortest counterexample: 15 steps", "fires before its answer arrives"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	trace := filepath.Join(dir, "res", "counterexample.jsonl")
+	var sum struct {
+		Verdict  string   `json:"verdict"`
+		Distinct uint64   `json:"distinct_states"`
+		Steps    []string `json:"counterexample"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "res", "explore.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &sum); err != nil || len(sum.Steps) != 15 || !strings.HasPrefix(sum.Verdict, "violated") {
+		t.Fatalf("explore.json: %v %+v", err, sum)
+	}
+	out, errOut, code = runCLI(t, dir, "check", trace, "--out", "check")
+	if code != 1 || !strings.Contains(out, "NoForeignDelivery      VIOLATED") {
+		t.Errorf("check: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, f := range []string{"timeline", "mermaid"} {
+		out, errOut, code = runCLI(t, dir, "render", trace, "--format", f)
+		if code != 0 || !strings.Contains(out, "step 15") {
+			t.Errorf("render %s: exit %d\n%s%s", f, code, out, errOut)
+		}
+	}
+	// Same input, same files.
+	first, _ := os.ReadFile(trace)
+	if _, _, code := runCLI(t, dir, "explore", "--out", "res"); code != 1 {
+		t.Fatal("second run differs")
+	}
+	second, _ := os.ReadFile(trace)
+	if string(first) != string(second) {
+		t.Error("the counterexample trace is not byte-identical across runs")
+	}
+}
+
+func TestExploreSafeAndBounded(t *testing.T) {
+	dir := t.TempDir()
+	// A violating run leaves a counterexample; a later clean run must not keep it.
+	if _, _, code := runCLI(t, dir, "explore", "--out", "res"); code != 1 {
+		t.Fatal("naive run did not fail")
+	}
+	out, errOut, code := runCLI(t, dir, "explore", "--mitigate", "bypass-cache-ownership", "--out", "res")
+	if code != 0 || !strings.Contains(out, "complete: no violation in 65488 states") || !strings.Contains(out, "reduction ×") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "res", "counterexample.jsonl")); !os.IsNotExist(err) {
+		t.Error("a stale counterexample survived a clean run")
+	}
+	out, _, code = runCLI(t, dir, "explore", "--client", "tagged", "--max-states", "1000", "--out", "res")
+	if code != 0 || !strings.Contains(out, "bounded at depth") || !strings.Contains(out, "1000 states (max-states)") || strings.Contains(out, "complete") {
+		t.Errorf("bounded run: exit %d\n%s", code, out)
+	}
+	out, _, code = runCLI(t, dir, "explore", "--client", "tagged", "--max-depth", "5", "--out", "res")
+	if code != 0 || !strings.Contains(out, "bounded at depth 5") {
+		t.Errorf("depth-bounded run: exit %d\n%s", code, out)
+	}
+}
+
+func TestExploreBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("name: x\naccounts: 2   # assumed\nplanets: 3   # assumed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"explore", "nonesuch"}, "unknown explorer configuration"},
+		{[]string{"explore", bad}, "bad.yaml:3: planets: unknown field"},
+		{[]string{"explore", "--client", "psychic"}, "--client: unknown cache client"},
+		{[]string{"explore", "--mitigate", "prayer"}, "--mitigate: unknown mitigation"},
+		{[]string{"explore", "--max-mem", "lots"}, "--max-mem: want a size"},
+		{[]string{"explore", "--max-depth", "-1"}, "--max-depth: must be ≥ 0"},
+		{[]string{"explore", "small", "transfer"}, "one configuration at a time"},
+	} {
+		out, errOut, code := runCLI(t, dir, tc.args...)
+		lines := strings.Split(strings.TrimSpace(errOut), "\n")
+		if code != 2 || len(lines) != 1 || !strings.Contains(errOut, tc.want) || out != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2 and one line with %q", tc.args, code, errOut, out, tc.want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("bad input left files behind: %v", entries)
+	}
+}
