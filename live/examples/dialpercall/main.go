@@ -1,0 +1,148 @@
+// Command dialpercall is the complete example of docs/live.md, "Test your
+// own cache client": it puts a cache client of its own behind stormproof's
+// adapter interface, replays the reconnect storm against a real
+// redis-server under the eBPF outage schedule, and judges the history.
+//
+// The client here opens a new connection for every request and closes it
+// afterwards: slow, but a late reply can never reach another request. Put
+// your own client in its place.
+//
+//	go build ./live/examples/dialpercall && sudo ./dialpercall
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stormproof/stormproof/checker"
+	"github.com/stormproof/stormproof/live"
+	"github.com/stormproof/stormproof/live/cache"
+	"github.com/stormproof/stormproof/sim"
+)
+
+// dialPerCall is the client under test: it implements cache.Client.
+type dialPerCall struct {
+	addr string
+	d    net.Dialer
+}
+
+// do sends one RESP command on a fresh connection and reads one reply.
+func (c *dialPerCall) do(ctx context.Context, args ...string) (kind byte, payload []byte, err error) {
+	conn, err := c.d.DialContext(ctx, "tcp", c.addr)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		return 0, nil, err
+	}
+	r := bufio.NewReader(conn)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return 0, nil, err
+	}
+	line = strings.TrimSuffix(line, "\r\n")
+	if line == "" {
+		return 0, nil, errors.New("empty reply")
+	}
+	switch line[0] {
+	case '+', '-':
+		return line[0], []byte(line[1:]), nil
+	case '$':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil || n < 0 {
+			return '$', nil, err // $-1: nil
+		}
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return 0, nil, err
+		}
+		return '$', buf[:n], nil
+	}
+	return 0, nil, fmt.Errorf("unexpected reply %q", line)
+}
+
+func (c *dialPerCall) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	kind, v, err := c.do(ctx, "GET", key)
+	switch {
+	case err != nil:
+		return nil, false, err
+	case kind != '$':
+		return nil, false, fmt.Errorf("GET %s: %s", key, v)
+	}
+	return v, v != nil, nil
+}
+
+func (c *dialPerCall) Set(ctx context.Context, key string, val []byte) error {
+	kind, v, err := c.do(ctx, "SET", key, string(val))
+	if err == nil && kind != '+' {
+		err = fmt.Errorf("SET %s: %s", key, v)
+	}
+	return err
+}
+
+func (c *dialPerCall) Close() error { return nil }
+
+// adapter tells stormproof how to open the client and which of its
+// settings change what a call means (they go into the trace header).
+var adapter = cache.Adapter{
+	Name:   "dial-per-call",
+	Server: "redis",
+	About:  "one connection per request (docs/live.md example)",
+	Open: func(o cache.Options) (cache.Client, cache.Settings, error) {
+		c := &dialPerCall{addr: o.Addr, d: net.Dialer{Timeout: o.DialTimeout}}
+		return c, cache.Settings{"pool": "none: a new connection per request",
+			"deadline": "per call, from the context", "retries": "none"}, nil
+	},
+}
+
+func main() {
+	cache.Register(adapter)
+	scenario, err := sim.Load("wyze-2024-02")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	f, err := os.Create("trace.jsonl")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	res, err := live.Run(context.Background(), live.Options{
+		Server: "redis", Client: adapter.Name, Scenario: scenario, Duration: 60 * time.Second, Trace: f,
+		Log: func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) },
+	})
+	if err == nil {
+		err = f.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	report, err := checker.CheckFile("trace.jsonl", checker.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	report.Print(os.Stdout)
+	fmt.Printf("witness: saw %d deliveries, the record holds %d\n", res.Witness.Seen, res.Witness.Recorded)
+	if !report.Held() || !res.Witness.Agree() {
+		os.Exit(1)
+	}
+}
