@@ -2,16 +2,20 @@ package explore
 
 import "testing"
 
-// BenchmarkExploreSmall reports distinct states per second on the default
-// configuration (bounded, so one iteration takes a few seconds).
-func BenchmarkExploreSmall(b *testing.B) {
-	cfg, err := Load("small")
+// BenchmarkExplore reports distinct states per second on the default
+// configuration with the discard-on-timeout client (bounded at 500,000
+// states, so one iteration takes a few seconds).
+func BenchmarkExplore(b *testing.B) {
+	cfg, err := Load(DefaultConfig)
 	if err != nil {
+		b.Fatal(err)
+	}
+	if cfg, err = cfg.Override("discard-on-timeout", nil); err != nil {
 		b.Fatal(err)
 	}
 	var distinct uint64
 	for i := 0; i < b.N; i++ {
-		res, err := Run(cfg, Options{Search: SearchOptions{MaxStates: 300_000}})
+		res, err := Run(cfg, Options{Search: SearchOptions{MaxStates: 500_000}})
 		if err != nil {
 			b.Fatal(err)
 		}

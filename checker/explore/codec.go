@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 
@@ -60,6 +61,31 @@ type encoder struct {
 	conTok []ranker
 	b      []byte
 	p      *perm
+	// Early exit: when bound is set, encode compares what it wrote with
+	// bound at section ends and gives up (returns nil) as soon as its
+	// encoding is known to be greater.
+	bound   []byte
+	checked int
+	less    bool
+}
+
+// over reports whether the encoding so far is already greater than bound.
+func (e *encoder) over() bool {
+	if e.bound == nil || e.less {
+		return false
+	}
+	n := len(e.b)
+	m := min(n, len(e.bound))
+	c := bytes.Compare(e.b[e.checked:m], e.bound[e.checked:m])
+	switch {
+	case c < 0:
+		e.less = true
+		return false
+	case c > 0 || (c == 0 && n > len(e.bound)):
+		return true
+	}
+	e.checked = m
+	return false
 }
 
 func newEncoder(l *layout) *encoder {
@@ -267,8 +293,9 @@ func (e *encoder) msg(m *model.Msg, ch int) {
 
 // encode appends the world, channels, timers and budgets of st under p
 // (ranks must be computed). The monitor is appended by the caller.
-func (e *encoder) encode(b []byte, st *mstate, p *perm) []byte {
+func (e *encoder) encode(b []byte, st *mstate, p *perm, bound []byte) []byte {
 	e.b, e.p = b, p
+	e.bound, e.checked, e.less = bound, 0, false
 	l := e.l
 	w := &st.w
 	bd := &st.bud
@@ -291,6 +318,9 @@ func (e *encoder) encode(b []byte, st *mstate, p *perm) []byte {
 		e.req(&q.Req, &e.conTok[k])
 	}
 	for i := 0; i < l.nCam; i++ {
+		if e.over() {
+			return nil
+		}
 		d := p.camOrder[i]
 		cam := &w.Cameras[d]
 		e.b = append(e.b, byte(cam.State), cam.Attempt,
@@ -314,6 +344,9 @@ func (e *encoder) encode(b []byte, st *mstate, p *perm) []byte {
 		e.u(w.Store.Next[d])
 	}
 	e.flag(w.Store.TabOff)
+	if e.over() {
+		return nil
+	}
 	for wi := range w.Workers {
 		wk := &w.Workers[wi]
 		e.flag(wk.TabOff)
@@ -351,6 +384,9 @@ func (e *encoder) encode(b []byte, st *mstate, p *perm) []byte {
 		for _, f := range wk.Free {
 			e.u(f)
 		}
+	}
+	if e.over() {
+		return nil
 	}
 	for i := 0; i < l.nChan; i++ {
 		ch := i

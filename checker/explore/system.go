@@ -539,7 +539,10 @@ func (x *expander) canon() ([]byte, uint32) {
 	same := 0
 	for pi := range x.s.group {
 		p := &x.s.group[pi]
-		b := x.enc.encode(x.bufs[pi][:0], x.work, p)
+		b := x.enc.encode(x.bufs[pi][:0], x.work, p, best)
+		if b == nil {
+			continue // already greater than the best so far
+		}
 		b = x.appendMon(b, pi, p)
 		x.bufs[pi] = b
 		if best == nil {
