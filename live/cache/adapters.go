@@ -159,7 +159,7 @@ func openNaive(o Options) (Client, Settings, error) {
 func (n *naiveClient) fill(ctx context.Context, info naive.Info, err error) error {
 	if w := WireOf(ctx); w != nil {
 		*w = Wire{Known: true, Conn: info.Conn, Gen: info.Gen, Tok: info.Tok, Of: info.Of, OfKey: info.OfKey,
-			PoolExhausted: info.Conn < 0}
+			PoolExhausted: info.Conn < 0, Sent: info.Sent}
 	}
 	switch {
 	case errors.Is(err, naive.ErrTypeMismatch):

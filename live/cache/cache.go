@@ -135,6 +135,9 @@ type Wire struct {
 	OfKey string
 	// PoolExhausted: the call never got a connection.
 	PoolExhausted bool
+	// Sent is when the request was written, after any wait for a pooled
+	// connection (zero: unknown, or never sent).
+	Sent time.Time
 }
 
 type wireKey struct{}

@@ -49,6 +49,9 @@ type Info struct {
 	// Of ≠ Tok is the bug.
 	Of    uint32
 	OfKey string
+	// Sent is when the request was written (zero if it never was): the
+	// wait for a free connection comes before it.
+	Sent time.Time
 }
 
 // Errors the pool returns besides network errors.
@@ -177,6 +180,7 @@ func (p *Pool) do(ctx context.Context, key string, op byte, args ...string) (rep
 	c.tok++
 	info := Info{Conn: c.idx, Gen: c.gen, Tok: c.tok}
 	c.buf = appendCommand(c.buf[:0], args...)
+	info.Sent = time.Now()
 	if _, err := c.nc.Write(c.buf); err != nil {
 		// A half-written command would corrupt the stream for everyone.
 		p.close(c, err)

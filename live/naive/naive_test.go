@@ -152,6 +152,9 @@ func TestLateReplyIsReadByTheNextRequest(t *testing.T) {
 	if second.Conn != first.Conn || second.Gen != first.Gen || second.Tok != first.Tok+1 {
 		t.Fatalf("both requests should be on one connection, consecutively: %+v then %+v", first, second)
 	}
+	if first.Sent.IsZero() || !second.Sent.After(first.Sent.Add(30*time.Millisecond)) {
+		t.Fatalf("send times %v and %v: the second request is written after the first timed out", first.Sent, second.Sent)
+	}
 	if second.Of != first.Tok || second.OfKey != "a" {
 		t.Fatalf("ghost data should name request %d (key a) as the reply read: %+v", first.Tok, second)
 	}

@@ -319,6 +319,11 @@ func (s *Service) call(ln *lane, op model.CacheOp, d model.DeviceID, v model.Cac
 	if wire.Known {
 		res.conn, res.gen, res.tok, res.of = uint16(wire.Conn), wire.Gen, wire.Tok, wire.Of
 		res.ofKey, _ = ParseKey(wire.OfKey)
+		if !wire.Sent.IsZero() {
+			// The call began on the connection when it was written; the
+			// wait for the connection is not part of it.
+			tCall = max(tCall, model.Time(wire.Sent.Sub(s.rec.Start())))
+		}
 	} else {
 		// The library does not say which connection it used: number the
 		// calls by the lane that made them (one call at a time per lane).

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -162,7 +163,16 @@ func fileOffset(pc uintptr) (string, uint64, error) {
 		if err1 != nil || err2 != nil || err3 != nil || uint64(pc) < start || uint64(pc) >= end {
 			continue
 		}
-		return strings.Join(f[5:], " "), uint64(pc) - start + moff, nil
+		path := strings.Join(f[5:], " ")
+		// The running program's own file, even if it was replaced or
+		// deleted since it started (a rebuild during a run): the kernel
+		// resolves /proc/self/exe to the inode that is mapped.
+		if st, err := os.Stat("/proc/self/exe"); err == nil {
+			if sys, ok := st.Sys().(*syscall.Stat_t); ok && strconv.FormatUint(sys.Ino, 10) == f[4] {
+				path = "/proc/self/exe"
+			}
+		}
+		return path, uint64(pc) - start + moff, nil
 	}
 	return "", 0, fmt.Errorf("address %#x is in no executable mapping of this process", pc)
 }

@@ -1,6 +1,7 @@
 package witness
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -77,5 +78,17 @@ func TestAttachErrors(t *testing.T) {
 	}
 	if _, err := AttachFunc(probeTarget, []int{9}); err == nil {
 		t.Error("accepted argument position 9 (the ABI has 9 registers: 0..8)")
+	}
+}
+
+// The probe goes on the file the program runs from, named so that a
+// rebuild of the binary during a run cannot move it to another file.
+func TestProbeTargetsTheRunningFile(t *testing.T) {
+	path, off, err := fileOffset(reflect.ValueOf(probeTarget).Pointer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path != "/proc/self/exe" || off == 0 {
+		t.Fatalf("probe target %s+%#x, want /proc/self/exe at a non-zero offset", path, off)
 	}
 }
