@@ -111,6 +111,9 @@ type cand struct {
 }
 
 type chunkOut struct {
+	// recent is a direct-mapped filter of fingerprints already kept in this
+	// chunk: diamonds in the state graph make many successors coincide.
+	recent    [1024]uint64
 	arena     []byte
 	cands     []cand
 	generated uint64
@@ -332,6 +335,7 @@ func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, probe 
 	o.classes = [NumClasses]uint64{}
 	o.bad = false
 	o.err = nil
+	clear(o.recent[:])
 	lo := c * chunkSize
 	hi := min(lo+chunkSize, cur.len())
 	for i := lo; i < hi && !o.bad; i++ {
@@ -342,13 +346,18 @@ func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, probe 
 			}
 			o.generated++
 			fp := Fingerprint(next)
+			if fp == 0 {
+				fp = 1 // 0 marks an empty slot (the set stores 0 as 1 too)
+			}
 			if bad && !probe {
 				o.bad, o.badParent, o.badFP = true, parent, fp
 				return
 			}
-			if set.has(fp) {
+			slot := &o.recent[fp&(uint64(len(o.recent))-1)]
+			if *slot == fp || set.has(fp) {
 				return
 			}
+			*slot = fp
 			o.cands = growBig(o.cands, 1)
 			o.arena = growBig(o.arena, len(next))
 			o.cands = append(o.cands, cand{fp: fp, parent: parent, off: uint32(len(o.arena)), n: uint32(len(next)), orbit: orbit})
