@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -80,6 +81,7 @@ func cmdRun(args []string) error {
 	sf.register(fs)
 	out := fs.String("out", "stormproof-out", "directory for trace.jsonl, summary.json and series.json")
 	detail := fs.String("trace", "", "trace detail: full, slice or none (default: the scenario's)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (for performance work)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -117,6 +119,17 @@ func cmdRun(args []string) error {
 		opt.Progress = func(now, end time.Duration) {
 			fmt.Fprintf(os.Stderr, "\rsimulating %s: %5.1f%% (%v of %v)   ", s.Name, 100*now.Seconds()/end.Seconds(), now.Truncate(time.Second), end)
 		}
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return cli.Badf("--cpuprofile: %v", unwrap(err))
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
 	res, err := sim.Run(s, opt)
