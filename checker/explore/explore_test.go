@@ -131,6 +131,51 @@ func TestTransferStaleOwner(t *testing.T) {
 	}
 }
 
+// Invalidation with tombstones fails when a cold restart forgets the
+// tombstone and a SET carrying a pre-transfer registry read lands after it.
+func TestTransferRestartForgetsTombstone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("explores ~1.9 million states")
+	}
+	res, err := Run(load(t, "transfer-restart", ""), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ce := res.Counterexample
+	if ce == nil || ce.Violation.Inv != model.NoForeignDelivery || len(ce.Steps) != 28 {
+		t.Fatalf("want a 28-step foreign delivery: %+v", res.Search)
+	}
+	var transfer, restart int
+	for i, st := range ce.Steps {
+		switch {
+		case strings.HasPrefix(st.What, "fault transfer"):
+			transfer = i
+		case strings.HasPrefix(st.What, "fault cache-restart"):
+			restart = i
+		}
+	}
+	if transfer == 0 || restart < transfer {
+		t.Errorf("want the restart after the transfer: transfer at %d, restart at %d", transfer, restart)
+	}
+}
+
+func TestEmbeddedConfigsLoad(t *testing.T) {
+	names := Embedded()
+	if len(names) < 4 {
+		t.Fatalf("embedded: %v", names)
+	}
+	for _, n := range names {
+		cfg, err := Load(n)
+		if err != nil {
+			t.Errorf("%s: %v", n, err)
+			continue
+		}
+		if _, err := newModelSys(cfg, true); err != nil {
+			t.Errorf("%s: %v", n, err)
+		}
+	}
+}
+
 // Same configuration, any number of workers: same counts, same
 // counterexample, byte-identical trace.
 func TestExploreDeterministic(t *testing.T) {

@@ -31,7 +31,7 @@ func cmdExplore(args []string) error {
 	fs.Var(&mitigate, "mitigate", "comma-separated mitigations to switch on (repeatable)")
 	maxStates := fs.Uint64("max-states", 0, "stop after `N` distinct states (0: no bound)")
 	maxDepth := fs.Int("max-depth", 0, "do not explore beyond depth `D` (0: no bound)")
-	maxMem := fs.String("max-mem", "", "stop when the state store and frontier would pass `SIZE` (e.g. 4GiB; default: no bound)")
+	maxMem := fs.String("max-mem", "6GiB", "stop when the state store and frontier would pass `SIZE` (estimated from the counts)")
 	out := fs.String("out", "stormproof-out", "directory for explore.json and, on a violation, counterexample.jsonl")
 	noSym := fs.Bool("no-symmetry", false, "turn symmetry reduction off (to measure its factor)")
 	list := fs.Bool("list", false, "list the embedded configurations")
@@ -212,7 +212,7 @@ func exploreReproduce(name, client string, mit []string, maxStates uint64, maxDe
 	if maxDepth > 0 {
 		parts = append(parts, "--max-depth", strconv.Itoa(maxDepth))
 	}
-	if maxMem != "" {
+	if maxMem != "" && maxMem != "6GiB" {
 		parts = append(parts, "--max-mem", maxMem)
 	}
 	if noSym {
