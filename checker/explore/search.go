@@ -154,18 +154,14 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 	// Chunk outputs of level d hold the bytes of frontier d+1, so two pools
 	// alternate: a level's outputs live until the next level is expanded.
 	var pools [2][]*chunkOut
+	sl := &slab{}
 	defer func() {
+		sl.free()
 		freeSlice(set.slots)
 		freeSlice(fps)
 		freeSlice(parents)
 		freeSlice(cur.refs)
 		freeSlice(next.refs)
-		for _, p := range pools {
-			for _, o := range p {
-				freeSlice(o.arena)
-				freeSlice(o.cands)
-			}
-		}
 	}()
 	for depth := 0; ; depth++ {
 		res.Depth = depth
@@ -207,9 +203,9 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 						return
 					}
 					o := outs[c]
-					o.arena = growBig(o.arena[:0], hintBytes)
-					o.cands = growBig(o.cands[:0], hintCands)
-					expandChunk(ex, &cur, c, set, o, probe)
+					o.arena = slabGrow(sl, o.arena[:0], hintBytes)
+					o.cands = slabGrow(sl, o.cands[:0], hintCands)
+					expandChunk(ex, &cur, c, set, o, probe, sl)
 					if o.bad || o.err != nil {
 						for {
 							m := minBad.Load()
@@ -299,7 +295,7 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 					return res, nil
 				}
 			}
-			if opt.MaxMem > 0 && memEstimate(set, len(fps), &cur, &next, &pools) > opt.MaxMem {
+			if opt.MaxMem > 0 && memEstimate(set, len(fps), &cur, &next, sl) > opt.MaxMem {
 				res.Bound = BoundedMem
 				res.Depth = depth + 1
 				return res, nil
@@ -317,18 +313,13 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 // bytes: fingerprint table slot (at most 2/3 full), fingerprint, parent.
 const MemPerState = 8*3/2 + 8 + 4
 
-func memEstimate(set *fpSet, n int, cur, next *level, pools *[2][]*chunkOut) uint64 {
+func memEstimate(set *fpSet, n int, cur, next *level, sl *slab) uint64 {
 	m := uint64(len(set.slots))*8 + uint64(n)*12
 	m += uint64(cap(cur.refs)+cap(next.refs)) * 12
-	for _, p := range pools {
-		for _, o := range p {
-			m += uint64(cap(o.arena)) + uint64(cap(o.cands))*24
-		}
-	}
-	return m
+	return m + sl.size
 }
 
-func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, probe bool) {
+func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, probe bool, sl *slab) {
 	o.arena = o.arena[:0]
 	o.cands = o.cands[:0]
 	o.generated = 0
@@ -358,8 +349,8 @@ func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, probe 
 				return
 			}
 			*slot = fp
-			o.cands = growBig(o.cands, 1)
-			o.arena = growBig(o.arena, len(next))
+			o.cands = slabGrow(sl, o.cands, 1)
+			o.arena = slabGrow(sl, o.arena, len(next))
 			o.cands = append(o.cands, cand{fp: fp, parent: parent, off: uint32(len(o.arena)), n: uint32(len(next)), orbit: orbit})
 			o.arena = append(o.arena, next...)
 		})
