@@ -329,31 +329,34 @@ func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, probe 
 	clear(o.recent[:])
 	lo := c * chunkSize
 	hi := min(lo+chunkSize, cur.len())
+	// One closure per chunk (not per state: it escapes into the interface call).
+	var parent uint32
+	emit := func(next []byte, orbit uint32, bad bool) {
+		if o.bad {
+			return
+		}
+		o.generated++
+		fp := Fingerprint(next)
+		if fp == 0 {
+			fp = 1 // 0 marks an empty slot (the set stores 0 as 1 too)
+		}
+		if bad && !probe {
+			o.bad, o.badParent, o.badFP = true, parent, fp
+			return
+		}
+		slot := &o.recent[fp&(uint64(len(o.recent))-1)]
+		if *slot == fp || set.has(fp) {
+			return
+		}
+		*slot = fp
+		o.cands = slabGrow(sl, o.cands, 1)
+		o.arena = slabGrow(sl, o.arena, len(next))
+		o.cands = append(o.cands, cand{fp: fp, parent: parent, off: uint32(len(o.arena)), n: uint32(len(next)), orbit: orbit})
+		o.arena = append(o.arena, next...)
+	}
 	for i := lo; i < hi && !o.bad; i++ {
-		parent := uint32(i - lo)
-		class, err := ex.Expand(cur.get(i), func(next []byte, orbit uint32, bad bool) {
-			if o.bad {
-				return
-			}
-			o.generated++
-			fp := Fingerprint(next)
-			if fp == 0 {
-				fp = 1 // 0 marks an empty slot (the set stores 0 as 1 too)
-			}
-			if bad && !probe {
-				o.bad, o.badParent, o.badFP = true, parent, fp
-				return
-			}
-			slot := &o.recent[fp&(uint64(len(o.recent))-1)]
-			if *slot == fp || set.has(fp) {
-				return
-			}
-			*slot = fp
-			o.cands = slabGrow(sl, o.cands, 1)
-			o.arena = slabGrow(sl, o.arena, len(next))
-			o.cands = append(o.cands, cand{fp: fp, parent: parent, off: uint32(len(o.arena)), n: uint32(len(next)), orbit: orbit})
-			o.arena = append(o.arena, next...)
-		})
+		parent = uint32(i - lo)
+		class, err := ex.Expand(cur.get(i), emit)
 		if err != nil {
 			o.err = err
 			return
