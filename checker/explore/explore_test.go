@@ -305,3 +305,22 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("bad --client: %v", err)
 	}
 }
+
+// A NoSilentLoss counterexample ends quiet: the trace's last line says so,
+// so the checker judges NoSilentLoss on it; other counterexamples do not.
+func TestTraceEndLine(t *testing.T) {
+	cfg := load(t, "transfer", "")
+	for _, inv := range []model.Invariant{model.NoSilentLoss, model.NoForeignDelivery} {
+		r := &Result{Config: cfg, Counterexample: &Counterexample{Violation: model.Violation{Inv: inv},
+			Steps: []Step{{What: "x", Obs: []model.Obs{{Kind: model.ObsSleep, Actor: model.CameraAddr(0)}}}}}}
+		var buf bytes.Buffer
+		if err := r.WriteTrace(&buf, "test", "x"); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+		last := lines[len(lines)-1]
+		if quiet := strings.Contains(last, `"k":"end"`) && strings.Contains(last, `"quiet":true`); quiet != (inv == model.NoSilentLoss) {
+			t.Errorf("%v: last line %s", inv, last)
+		}
+	}
+}
