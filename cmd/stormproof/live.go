@@ -156,8 +156,8 @@ func printLive(r *live.Result, path string) {
 	fmt.Printf("workload        %d captures, %d uploads, compressed %.0f× into %v (the run took %v)\n",
 		r.Workload.Captures, r.Workload.Uploads, r.Compression, r.Duration, r.Wall.Round(time.Millisecond))
 	fmt.Printf("drops           %s; %d of %d packets to the server port dropped\n", r.Drops, r.PacketsDropped, r.PacketsSeen)
-	fmt.Printf("cache           %d calls: %d hits, %d misses, %d timeouts, %d errors, %d without a connection; %d hits read another device's value\n",
-		st.CacheCalls, st.Hits, st.Misses, st.Timeouts, st.Errors, st.PoolExhausted, st.Misreads)
+	fmt.Printf("cache           %d calls: %d hits, %d misses, %d timeouts, %d errors, %d never sent (no connection); %d hits read another device's value\n",
+		st.CacheCalls, st.Hits, st.Misses, st.Timeouts, st.Errors, st.NotSent, st.Misreads)
 	fmt.Printf("service         %d registry reads, %d events stored (%d duplicate uploads), %d deliveries\n",
 		st.RegistryReads, st.Stored, st.Duplicates, st.Deliveries)
 	w := &r.Witness

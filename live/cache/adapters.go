@@ -133,13 +133,23 @@ func (g *gomemcacheClient) Get(ctx context.Context, key string) ([]byte, bool, e
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, gomemcacheErr(err)
 	}
 	return it.Value, true, nil
 }
 
 func (g *gomemcacheClient) Set(ctx context.Context, key string, val []byte) error {
-	return g.c.Set(&memcache.Item{Key: key, Value: val})
+	return gomemcacheErr(g.c.Set(&memcache.Item{Key: key, Value: val}))
+}
+
+// gomemcacheErr marks a connect timeout (its error type is no net.Error)
+// as a request that was never sent.
+func gomemcacheErr(err error) error {
+	var cte *memcache.ConnectTimeoutError
+	if errors.As(err, &cte) {
+		return fmt.Errorf("%w: %v", ErrNotSent, err)
+	}
+	return err
 }
 
 func (g *gomemcacheClient) Close() error { return g.c.Close() }

@@ -159,3 +159,7 @@ var ErrTypeMismatch = errors.New("reply of the wrong type")
 
 // ErrPoolExhausted marks a call that never got a connection.
 var ErrPoolExhausted = errors.New("no free connection before the deadline")
+
+// ErrNotSent marks a call whose request was never written (its connection
+// could not be made). A *net.OpError from a dial means the same.
+var ErrNotSent = errors.New("request not sent: no connection")

@@ -57,7 +57,10 @@ type Upload struct {
 
 // Stats are the service's own counts.
 type Stats struct {
-	Uploads, CacheCalls, Hits, Misses, Timeouts, Errors, PoolExhausted uint64
+	Uploads, CacheCalls, Hits, Misses, Timeouts, Errors uint64
+	// NotSent are calls that never reached the server: no free pooled
+	// connection before the deadline, or no connection could be made.
+	NotSent uint64
 	// Misreads are hits whose value names another device.
 	Misreads, RegistryReads, Stored, Duplicates, Deliveries uint64
 }
@@ -77,8 +80,8 @@ type Service struct {
 	aborted atomic.Bool
 
 	stats struct {
-		uploads, calls, hits, misses, timeouts, errors, exhausted atomic.Uint64
-		misreads, regReads, stored, dups, deliveries              atomic.Uint64
+		uploads, calls, hits, misses, timeouts, errors, notSent atomic.Uint64
+		misreads, regReads, stored, dups, deliveries            atomic.Uint64
 	}
 }
 
@@ -124,7 +127,7 @@ func (s *Service) Abort() { s.aborted.Store(true) }
 func (s *Service) Stats() Stats {
 	st := &s.stats
 	return Stats{Uploads: st.uploads.Load(), CacheCalls: st.calls.Load(), Hits: st.hits.Load(), Misses: st.misses.Load(),
-		Timeouts: st.timeouts.Load(), Errors: st.errors.Load(), PoolExhausted: st.exhausted.Load(),
+		Timeouts: st.timeouts.Load(), Errors: st.errors.Load(), NotSent: st.notSent.Load(),
 		Misreads: st.misreads.Load(), RegistryReads: st.regReads.Load(), Stored: st.stored.Load(),
 		Duplicates: st.dups.Load(), Deliveries: st.deliveries.Load()}
 }
@@ -292,14 +295,14 @@ func (s *Service) call(ln *lane, op model.CacheOp, d model.DeviceID, v model.Cac
 			res.out = model.OutHit
 		}
 	case errors.Is(err, cache.ErrPoolExhausted) || wire.PoolExhausted:
-		s.stats.exhausted.Add(1)
+		s.stats.notSent.Add(1)
 		s.rec.Add(tRet, model.Obs{Kind: model.ObsCacheRet, Actor: ln.actor, Conn: model.NoConn, Slot: uint32(ln.l),
 			Op: op, Key: d, Outcome: model.OutError, Reason: model.ReasonPoolExhausted})
 		return result{out: model.OutError}
-	case wire.Known && wire.Tok == 0:
-		// The client knows it never sent the request (its dial failed):
+	case wire.Known && wire.Tok == 0, notSent(err):
+		// The request was never sent (its connection could not be made):
 		// no operation took place.
-		s.stats.errors.Add(1)
+		s.stats.notSent.Add(1)
 		s.rec.Add(tRet, model.Obs{Kind: model.ObsCacheRet, Actor: ln.actor, Conn: model.NoConn, Slot: uint32(ln.l),
 			Op: op, Key: d, Outcome: model.OutError, Reason: model.ReasonDialTimeout})
 		return result{out: model.OutError}
@@ -340,6 +343,12 @@ func (s *Service) call(ln *lane, op model.CacheOp, d model.DeviceID, v model.Cac
 	s.rec.Add(tCall, call)
 	s.rec.Add(tRet, ret)
 	return res
+}
+
+// notSent reports whether err says the request was never written.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, cache.ErrNotSent) || errors.As(err, &op) && op.Op == "dial"
 }
 
 // Classify maps a client error to the trace's outcome and reason. Either
