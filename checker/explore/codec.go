@@ -388,6 +388,9 @@ func (e *encoder) encode(b []byte, st *mstate, p *perm, bound []byte) []byte {
 	if e.over() {
 		return nil
 	}
+	// Channels: a mask of the non-empty ones (most are), then each of those.
+	var chs [64]int
+	var mask uint64
 	for i := 0; i < l.nChan; i++ {
 		ch := i
 		switch def := &l.chans[i]; def.perm {
@@ -396,6 +399,14 @@ func (e *encoder) encode(b []byte, st *mstate, p *perm, bound []byte) []byte {
 		case 2:
 			ch = i - def.idx + p.acctOrder[def.idx]
 		}
+		chs[i] = ch
+		if len(st.ch[ch]) > 0 {
+			mask |= 1 << i
+		}
+	}
+	e.uv(mask)
+	for m := mask; m != 0; m &= m - 1 {
+		ch := chs[trailingZeros(m)]
 		e.u(uint32(len(st.ch[ch])))
 		for j := range st.ch[ch] {
 			e.msg(&st.ch[ch][j], ch)
@@ -425,6 +436,20 @@ func (d *decoder) u() uint32 {
 		if c < 0x80 {
 			d.b = d.b[i+1:]
 			return uint32(v | uint64(c)<<s)
+		}
+		v |= uint64(c&0x7f) << s
+	}
+	d.bad = true
+	return 0
+}
+
+func (d *decoder) u64() uint64 {
+	var v uint64
+	for i, s := 0, uint(0); i < len(d.b) && i < 10; i, s = i+1, s+7 {
+		c := d.b[i]
+		if c < 0x80 {
+			d.b = d.b[i+1:]
+			return v | uint64(c)<<s
 		}
 		v |= uint64(c&0x7f) << s
 	}
@@ -677,10 +702,14 @@ func (d *decoder) decode(b []byte, st *mstate) ([]byte, error) {
 			wk.Free = fr
 		}
 	}
+	mask := d.u64()
 	for i := 0; i < l.nChan; i++ {
-		n := int(d.u())
-		if n > len(d.b) {
-			return nil, errCorrupt
+		n := 0
+		if mask&(1<<i) != 0 {
+			n = int(d.u())
+			if n == 0 || n > len(d.b) {
+				return nil, errCorrupt
+			}
 		}
 		c := st.chBuf[i][:0]
 		for j := 0; j < n; j++ {

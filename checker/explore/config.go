@@ -217,6 +217,9 @@ func (c *Config) validate() (string, string) {
 	case c.Bounds.MaxConnectAttempt < 1 || c.Bounds.MaxConnectAttempt > 255:
 		return "bounds.max_connect_attempt", f("must be in 1..255, got %d", c.Bounds.MaxConnectAttempt)
 	}
+	if l := newLayout(len(c.Cameras), c.Accounts, c.Cloud.Workers, c.Cloud.PoolSize); l.nChan > 64 {
+		return "cameras", fmt.Sprintf("too many channels for the explorer (%d > 64): fewer cameras, accounts, workers or connections", l.nChan)
+	}
 	if 3*len(c.Cameras)+2+c.Cloud.Workers*c.Cloud.PoolSize > 64 {
 		return "cloud.pool_size", "too many timers for the explorer (3 per camera + 2 + workers×pool_size ≤ 64)"
 	}
