@@ -209,8 +209,9 @@ func TestNaiveFailsAndLibrariesHoldUnderTheSameOutage(t *testing.T) {
 		t.Run(c.client, func(t *testing.T) {
 			needLive(t, c.server)
 			res, rep, path := run(t, Options{Server: c.server, Client: c.client, Drops: drops})
-			if res.PacketsDropped == 0 || res.Stats.Timeouts == 0 {
-				t.Fatalf("%d packets dropped, %d timeouts: the outage did not happen", res.PacketsDropped, res.Stats.Timeouts)
+			if res.PacketsDropped == 0 || res.Stats.Timeouts+res.Stats.NotSent == 0 {
+				t.Fatalf("%d packets dropped, %d timeouts, %d calls never sent: the outage did not happen",
+					res.PacketsDropped, res.Stats.Timeouts, res.Stats.NotSent)
 			}
 			if !rep.Held() {
 				var b strings.Builder
