@@ -273,6 +273,11 @@ type Params struct {
 	PoolSize int
 	// CacheTimeout: the client's per-request deadline.
 	CacheTimeout time.Duration
+	// ClientWorkers is how many workers (the first ones) run the design's
+	// cache client; the others run OldClient, the library the fleet ran
+	// before (a rollout in progress). 0: all of them.
+	ClientWorkers int
+	OldClient     ClientVariant
 	// MaxWaiting bounds the requests waiting for a free pooled connection
 	// (0: unbounded). A request beyond it fails at once ("pool exhausted")
 	// and the lookup falls back to the registry: the load shedding every
@@ -308,6 +313,14 @@ type Params struct {
 	MaxConnectAttempt uint8
 }
 
+// ClientOf is the cache client worker i runs.
+func (p *Params) ClientOf(i int) ClientVariant {
+	if p.ClientWorkers > 0 && i >= p.ClientWorkers {
+		return p.OldClient
+	}
+	return p.Client
+}
+
 // Device is one camera of a fleet as the world is built.
 type Device struct {
 	Profile uint8 // index into Fleet.Profiles
@@ -327,6 +340,10 @@ func (p *Params) Validate() error {
 	switch {
 	case p.Client >= numClients:
 		return fmt.Errorf("client: unknown variant %d", p.Client)
+	case p.OldClient >= numClients:
+		return fmt.Errorf("old client: unknown variant %d", p.OldClient)
+	case p.ClientWorkers < 0 || p.ClientWorkers > p.Workers:
+		return fmt.Errorf("client_workers: must be in 0..%d, got %d", p.Workers, p.ClientWorkers)
 	case p.Workers < 1:
 		return fmt.Errorf("workers: must be ≥ 1, got %d", p.Workers)
 	case p.PoolSize < 1 || p.PoolSize > 1<<15:

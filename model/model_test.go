@@ -49,7 +49,7 @@ func workerEnv(c ClientVariant, m Mitigations) *Env {
 // A's late reply arrives.
 func upToLateReply(t *testing.T, env *Env) (*Worker, *recCtx) {
 	t.Helper()
-	w := &Worker{}
+	w := &Worker{Client: env.P.Client}
 	ctx := newRec()
 	w.Step(env, &Input{Kind: InInit}, ctx)
 	dial, _ := ctx.last(MsgCacheDial)

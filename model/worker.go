@@ -42,6 +42,9 @@ type Upload struct {
 // miss or error: registry read, then SET), stores the event and pushes the
 // thumbnail to every recipient.
 type Worker struct {
+	// Client is this worker's cache client (fixed by the world's Params:
+	// ClientWorkers of them run the design's client, the others the old one).
+	Client  ClientVariant
 	Conns   []PoolConn
 	Waiting []PendingReq // requests waiting for a free connection (FIFO)
 	Slots   []Upload
@@ -70,7 +73,7 @@ func (w *Worker) Step(env *Env, in *Input, ctx Ctx) {
 			pr := conn.Active
 			ctx.Observe(Obs{Kind: ObsCacheRet, Conn: uint16(c), Gen: conn.Gen, Token: pr.Req.Token,
 				Op: pr.Req.Op, Key: pr.Req.Key, Outcome: OutTimeout, Reason: ReasonTimeout})
-			if env.P.Client == DiscardOnTimeout {
+			if w.Client == DiscardOnTimeout {
 				w.close(env, c, ReasonTimeout, ctx)
 			} else {
 				// The reply is still coming; the connection goes back to the pool.
@@ -275,7 +278,7 @@ func (w *Worker) complete(env *Env, c int, r CacheReply, ctx Ctx) {
 	case r.Op != pr.Req.Op:
 		// e.g. a SET's "OK" read by a GET: even a naive client sees garbage.
 		o.Outcome, o.Reason, closeIt = OutError, ReasonTypeMismatch, true
-	case env.P.Client == Tagged && r.Token != pr.Req.Token:
+	case w.Client == Tagged && r.Token != pr.Req.Token:
 		o.Outcome, o.Reason, closeIt = OutError, ReasonTokenMismatch, true
 	case r.Op == OpGet && r.Found:
 		o.Outcome, o.Val = OutHit, r.Val

@@ -37,6 +37,9 @@ func NewWorld(p *Params, f *Fleet) (*World, error) {
 		Registry: Registry{Owners: make([]Owners, n), Version: make([]uint32, n)},
 		Store:    Store{Next: make([]uint32, n)},
 	}
+	for i := range w.Workers {
+		w.Workers[i].Client = p.ClientOf(i)
+	}
 	for i, d := range f.Devices {
 		if int(d.Profile) >= len(f.Profiles) {
 			return nil, fmt.Errorf("fleet: device %d has profile %d of %d", i, d.Profile, len(f.Profiles))

@@ -99,7 +99,11 @@ type Network struct {
 
 // Cloud is the design under test and its capacities.
 type Cloud struct {
-	Client          string             `yaml:"client" json:"client"`
+	Client string `yaml:"client" json:"client"`
+	// ClientShare is the fraction of workers running Client (a rollout in
+	// progress); the others run OldClient. 1: all of them.
+	ClientShare     float64            `yaml:"client_share" json:"client_share"`
+	OldClient       string             `yaml:"old_client" json:"old_client"`
 	Mitigations     []string           `yaml:"mitigations" json:"mitigations"`
 	Workers         int                `yaml:"workers" json:"workers"`
 	PoolSize        int                `yaml:"pool_size" json:"pool_size"`
@@ -249,8 +253,8 @@ func (s *Scenario) validate() error {
 	}
 	c := &s.Cloud
 	switch {
-	case s.Scale <= 0 || s.Scale > 100 || math.IsNaN(s.Scale):
-		return bad("scale", "must be in (0, 100], got %g", s.Scale)
+	case s.Scale <= 0 || s.Scale > 10000 || math.IsNaN(s.Scale):
+		return bad("scale", "must be in (0, 10000], got %g", s.Scale)
 	case s.Duration <= 0:
 		return bad("duration", "must be > 0")
 	case s.CaptureUntil <= 0 || s.CaptureUntil > s.Duration:
@@ -323,6 +327,12 @@ func (s *Scenario) validate() error {
 	if _, err := model.ParseClient(c.Client); err != nil {
 		return bad("cloud.client", "%v", err)
 	}
+	if _, err := model.ParseClient(c.OldClient); err != nil {
+		return bad("cloud.old_client", "%v", err)
+	}
+	if c.ClientShare <= 0 || c.ClientShare > 1 || math.IsNaN(c.ClientShare) {
+		return bad("cloud.client_share", "must be in (0, 1], got %g", c.ClientShare)
+	}
 	mit, err := model.ParseMitigations(strings.Join(c.Mitigations, ","))
 	if err != nil {
 		return bad("cloud.mitigations", "%v", err)
@@ -373,8 +383,8 @@ func (s *Scenario) Apply(o Override) (*Scenario, error) {
 		c.Seed = *o.Seed
 	}
 	if o.Scale != 0 {
-		if o.Scale < 0 || math.IsNaN(o.Scale) || o.Scale > 100 {
-			return nil, fmt.Errorf("--scale: must be in (0, 100], got %g", o.Scale)
+		if o.Scale < 0 || math.IsNaN(o.Scale) || o.Scale > 10000 {
+			return nil, fmt.Errorf("--scale: must be in (0, 10000], got %g", o.Scale)
 		}
 		c.Scale *= o.Scale
 	}
@@ -477,6 +487,11 @@ func (s *Scenario) Build() (*Plan, error) {
 	// time, stays what it was.
 	workers := s.scaled(c.Workers)
 	pool := max(1, int(math.Round(float64(c.Workers*c.PoolSize)*s.Scale/float64(workers))))
+	oldClient, _ := model.ParseClient(c.OldClient)
+	clientWorkers := 0 // all
+	if c.ClientShare < 1 {
+		clientWorkers = min(workers, max(1, int(math.Round(c.ClientShare*float64(workers)))))
+	}
 	if accts > cams {
 		accts = cams
 	}
@@ -484,6 +499,8 @@ func (s *Scenario) Build() (*Plan, error) {
 		Params: model.Params{
 			Design:          design,
 			Workers:         workers,
+			ClientWorkers:   clientWorkers,
+			OldClient:       oldClient,
 			PoolSize:        pool,
 			MaxWaiting:      c.MaxWaiting,
 			CacheTimeout:    c.CacheTimeout.D(),

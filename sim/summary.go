@@ -11,17 +11,21 @@ import (
 
 // Summary is what `stormproof run` prints and writes to summary.json.
 type Summary struct {
-	Scenario    string  `json:"scenario"`
-	Seed        uint64  `json:"seed"`
-	Design      string  `json:"design"`
-	Scale       float64 `json:"scale"`
-	Cameras     int     `json:"cameras"`
-	Accounts    int     `json:"accounts"`
-	Simulated   string  `json:"simulated"`
-	OutageFrom  string  `json:"outage_from,omitempty"`
-	OutageTo    string  `json:"outage_to,omitempty"`
-	Events      uint64  `json:"engine_events"`
-	NetworkLost uint64  `json:"network_lost"`
+	Scenario string `json:"scenario"`
+	Seed     uint64 `json:"seed"`
+	Design   string `json:"design"`
+	// ClientWorkers of Workers run the design's client (the rest OldClient).
+	Workers       int     `json:"workers"`
+	ClientWorkers int     `json:"client_workers"`
+	OldClient     string  `json:"old_client,omitempty"`
+	Scale         float64 `json:"scale"`
+	Cameras       int     `json:"cameras"`
+	Accounts      int     `json:"accounts"`
+	Simulated     string  `json:"simulated"`
+	OutageFrom    string  `json:"outage_from,omitempty"`
+	OutageTo      string  `json:"outage_to,omitempty"`
+	Events        uint64  `json:"engine_events"`
+	NetworkLost   uint64  `json:"network_lost"`
 
 	ReconnectPeak   float64 `json:"reconnect_peak_per_s"`
 	ReconnectPeakAt string  `json:"reconnect_peak_at"`
@@ -62,8 +66,8 @@ type Summary struct {
 	FirstViolation string `json:"first_violation,omitempty"`
 	// Notes are caveats about the run (e.g. a scale too small for the
 	// cache's queueing to be that of the full fleet).
-	Notes []string `json:"notes,omitempty"`
-	Reproduce      string `json:"reproduce,omitempty"`
+	Notes     []string `json:"notes,omitempty"`
+	Reproduce string   `json:"reproduce,omitempty"`
 }
 
 // InvVerdict is one invariant's outcome.
@@ -87,6 +91,7 @@ func summarize(s *Scenario, p *Plan, eng *Engine, m *metrics, mon *model.Monitor
 	peak, at, steady := m.reconnect(p.OutageFrom)
 	sum := Summary{
 		Scenario: s.Name, Seed: s.Seed, Design: s.Design().String(), Scale: s.Scale,
+		Workers: p.Params.Workers, ClientWorkers: p.Params.Workers,
 		Cameras: len(p.Fleet.Devices), Accounts: p.Fleet.Accounts,
 		Simulated: time.Duration(eng.Now()).Round(time.Second).String(), Events: eng.Processed, NetworkLost: eng.Lost,
 		ReconnectPeak: peak, ReconnectPeakAt: at.String(), ReconnectSteady: steady,
@@ -97,6 +102,9 @@ func summarize(s *Scenario, p *Plan, eng *Engine, m *metrics, mon *model.Monitor
 		ForeignThumbnails: m.foreignPush, ForeignTaps: m.foreignTaps, ForeignEnlarged: m.foreignEnlarged,
 		ForeignVideos: m.foreignVideos, Taps: m.taps, ViewsServed: m.views, ViewsRefused: m.viewRefused,
 		Cohorts: m.cohorts(), Quiet: quiet, Notes: p.Notes, Invariants: map[string]InvVerdict{}, Reproduce: opt.Reproduce,
+	}
+	if p.Params.ClientWorkers > 0 {
+		sum.ClientWorkers, sum.OldClient = p.Params.ClientWorkers, p.Params.OldClient.String()
 	}
 	if p.OutageTo > 0 {
 		sum.OutageFrom, sum.OutageTo = p.OutageFrom.String(), p.OutageTo.String()
@@ -133,6 +141,10 @@ func summarize(s *Scenario, p *Plan, eng *Engine, m *metrics, mon *model.Monitor
 func (s *Summary) Print(w io.Writer) {
 	pf := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	pf("scenario        %s (seed %d, scale %g), design %s\n", s.Scenario, s.Seed, s.Scale, s.Design)
+	if s.ClientWorkers < s.Workers {
+		pf("rollout         %d of %d ingest workers run %s; the others still run %s\n",
+			s.ClientWorkers, s.Workers, strings.SplitN(s.Design, "+", 2)[0], s.OldClient)
+	}
 	pf("fleet           %d cameras, %d accounts\n", s.Cameras, s.Accounts)
 	if s.OutageFrom != "" {
 		pf("outage          gateway down %s → %s (simulated %s, %d engine events)\n", s.OutageFrom, s.OutageTo, s.Simulated, s.Events)
