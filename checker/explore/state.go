@@ -55,7 +55,11 @@ func newMState(l *layout, w *model.World) *mstate {
 	st.w.Cameras = append([]model.Camera(nil), w.Cameras...)
 	st.w.Workers = make([]model.Worker, len(w.Workers))
 	for i := range st.w.Workers {
+		// Every field the world was built with (a worker's fixed settings too);
+		// the slices are the state's own.
+		st.w.Workers[i] = w.Workers[i]
 		st.w.Workers[i].Conns = make([]model.PoolConn, l.pool)
+		st.w.Workers[i].Waiting, st.w.Workers[i].Slots, st.w.Workers[i].Free = nil, nil, nil
 	}
 	st.w.Cache.Data = append([]model.CacheEntry(nil), w.Cache.Data...)
 	st.w.Registry.Owners = append([]model.Owners(nil), w.Registry.Owners...)
@@ -71,6 +75,9 @@ func (st *mstate) copyFrom(src *mstate) {
 	dw.Gateway = sw.Gateway
 	for i := range sw.Workers {
 		dk, sk := &dw.Workers[i], &sw.Workers[i]
+		conns := dk.Conns
+		*dk = *sk // every field, then the slices into the state's own storage
+		dk.Conns = conns
 		pool := len(sk.Conns)
 		for c := range sk.Conns {
 			u := copyInto(&st.unreadBuf[i*pool+c], sk.Conns[c].Unread)
@@ -80,15 +87,21 @@ func (st *mstate) copyFrom(src *mstate) {
 		dk.Waiting = copyInto(&st.waitBuf[i], sk.Waiting)
 		dk.Slots = copyInto(&st.slotBuf[i], sk.Slots)
 		dk.Free = copyInto(&st.freeBuf[i], sk.Free)
-		dk.TabOff = sk.TabOff
 	}
-	dw.Cache.Down, dw.Cache.Busy, dw.Cache.Epoch = sw.Cache.Down, sw.Cache.Busy, sw.Cache.Epoch
-	dw.Cache.Queue = copyInto(&st.queueBuf, sw.Cache.Queue)
+	data := dw.Cache.Data
+	dw.Cache = sw.Cache
+	dw.Cache.Data = data
 	copy(dw.Cache.Data, sw.Cache.Data)
+	dw.Cache.Queue = copyInto(&st.queueBuf, sw.Cache.Queue)
+	owners, versions := dw.Registry.Owners, dw.Registry.Version
+	dw.Registry = sw.Registry
+	dw.Registry.Owners, dw.Registry.Version = owners, versions
 	copy(dw.Registry.Owners, sw.Registry.Owners)
 	copy(dw.Registry.Version, sw.Registry.Version)
+	next := dw.Store.Next
+	dw.Store = sw.Store
+	dw.Store.Next = next
 	copy(dw.Store.Next, sw.Store.Next)
-	dw.Store.TabOff = sw.Store.TabOff
 	for i := range src.ch {
 		st.ch[i] = copyInto(&st.chBuf[i], src.ch[i])
 	}
