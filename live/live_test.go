@@ -24,8 +24,9 @@ import (
 const testScenario = "testdata/short-storm.yaml"
 
 // testDuration compresses the test scenario's hour into a few seconds: the
-// storm starts at 3 s.
-const testDuration = 4 * time.Second
+// storm starts at 4.5 s, and the default schedule has an outage window
+// and then 10% loss until the end.
+const testDuration = 6 * time.Second
 
 func loadScenario(t *testing.T) *sim.Scenario {
 	t.Helper()

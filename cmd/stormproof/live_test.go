@@ -90,7 +90,7 @@ func TestLiveNaiveEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	stdout, stderr, code := runCLI(t, dir, "live", "--server", "redis", "--client", "naive",
-		"--scenario", liveScenario(t), "--duration", "4s", "--out", "out")
+		"--scenario", liveScenario(t), "--duration", "6s", "--out", "out")
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}

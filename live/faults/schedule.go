@@ -99,24 +99,23 @@ func (s Schedule) Validate() error {
 }
 
 // Storm is the default schedule around a reconnect storm that starts at
-// offset at: a train of short outages (each longer than the client's
-// deadline, shorter than TCP's retransmission backoff lets the backlog
-// drain) and then a loss burst, all within span. It is the same for every
-// client so runs compare.
+// offset at: in the first half of span, short outages (each longer than a
+// 100 ms client deadline, spaced so TCP's retransmissions get through
+// between them); in the second half, a 10% loss burst, which stalls
+// connections one lost segment at a time. It is the same for every client
+// so runs compare.
 func Storm(at, span time.Duration) Schedule {
-	// assumed: 8 outages of 250 ms every 700 ms, then 2 s of 20% loss —
+	// assumed: 250 ms outages every 700 ms (at most 8), then 10% loss —
 	// chosen to straddle a 100 ms deadline and Linux's 200 ms minimum RTO.
+	const outage, every, lossP = 250 * time.Millisecond, 700 * time.Millisecond, 0.1
 	var s Schedule
 	t := at
-	for range 8 {
-		if t+250*time.Millisecond > at+span {
-			break
-		}
-		s = append(s, Window{From: t, To: t + 250*time.Millisecond, P: 1})
-		t += 700 * time.Millisecond
+	for len(s) < 8 && t+outage <= at+span/2 {
+		s = append(s, Window{From: t, To: t + outage, P: 1})
+		t += every
 	}
-	if t+2*time.Second <= at+span {
-		s = append(s, Window{From: t, To: t + 2*time.Second, P: 0.2})
+	if from := max(t, at+span/2); at+span-from >= 200*time.Millisecond {
+		s = append(s, Window{From: from, To: at + span, P: lossP})
 	}
 	return s
 }
