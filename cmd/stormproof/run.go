@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -119,6 +120,11 @@ func cmdRun(args []string) error {
 		opt.Progress = func(now, end time.Duration) {
 			fmt.Fprintf(os.Stderr, "\rsimulating %s: %5.1f%% (%v of %v)   ", s.Name, 100*now.Seconds()/end.Seconds(), now.Truncate(time.Second), end)
 		}
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft limit: the full-size fleet holds ≈4.5 GB live, and the
+		// default GC pacing would let the heap double. Small runs never reach it.
+		debug.SetMemoryLimit(6 << 30)
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
