@@ -15,6 +15,7 @@ import (
 
 	"github.com/stormproof/stormproof/model"
 	"github.com/stormproof/stormproof/traces"
+	"github.com/stormproof/stormproof/traces/render"
 )
 
 // Names of the checks that are not model.Monitor invariants.
@@ -203,6 +204,7 @@ func New(h traces.Header, file string, opt Options) *Checker {
 		c.lin = newLinCollector(h)
 	}
 	c.ex = newExplainer(c.mon, opt.explain(), opt.Follow)
+	c.ex.untimed = h.Engine == "explore"
 	return c
 }
 
@@ -321,7 +323,7 @@ func (r *Report) Print(w io.Writer) {
 		case v.Count == 0:
 			fmt.Fprintf(w, "%-22s held%s\n", v.Name, r.linNote(v.Name))
 		default:
-			fmt.Fprintf(w, "%-22s VIOLATED %s; first at %s", v.Name, r.countNote(v), time.Duration(v.First[0].T))
+			fmt.Fprintf(w, "%-22s VIOLATED %s; first at %s", v.Name, r.countNote(v), render.When(&r.Header, v.First[0].T))
 			if v.First[0].Line > 0 {
 				fmt.Fprintf(w, " (line %d)", v.First[0].Line)
 			}

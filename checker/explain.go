@@ -74,6 +74,9 @@ type storyB struct {
 type explainer struct {
 	mon  *model.Monitor
 	want int
+	// untimed: the trace is the explorer's (t is a step number), so the
+	// stories name no durations.
+	untimed bool
 
 	conns    map[connID]*connRec
 	lastRet  map[uint32]lineRef  // per worker: the last cache-ret
@@ -390,7 +393,7 @@ func (ex *explainer) chain(ref lineRef, v *model.Violation, s *traces.Story) []t
 			if worker != "" {
 				st.To = worker
 			}
-			if c.upload.t > c.capture.t+model.Time(time.Minute) {
+			if !ex.untimed && c.upload.t > c.capture.t+model.Time(time.Minute) {
 				st.Because = fmt.Sprintf("the camera held the event %v while it could not reach the cloud", dur(c.upload.t-c.capture.t))
 			}
 			add(st)
@@ -450,14 +453,14 @@ func (ex *explainer) provSteps(p *provenance, v *model.Violation, s *traces.Stor
 			ro := &root.call.o
 			add(describe(root.call, fmt.Sprintf("a lookup (device %d) takes pooled connection %d", ro.Key, ro.Conn)))
 			if root.hasRet {
-				add(describe(root.ret, fmt.Sprintf("no reply within the client's deadline (%v): the cache is overloaded; the naive pool puts connection %d back with the reply still coming, and from now on each read on it returns the reply of the request before", dur(root.ret.t-root.call.t), ro.Conn)))
+				add(describe(root.ret, fmt.Sprintf("no reply within the client's deadline%s: the cache is overloaded; the naive pool puts connection %d back with the reply still coming, and from now on each read on it returns the reply of the request before", ex.span(root.ret.t-root.call.t), ro.Conn)))
 			}
 		}
 		add(describe(c.call, fmt.Sprintf("an earlier lookup (device %d) takes pooled connection %d", co.Key, co.Conn)))
 		if c.hasRet {
 			switch r := &c.ret.o; {
 			case r.Outcome == model.OutTimeout:
-				add(describe(c.ret, fmt.Sprintf("no reply within the client's deadline (%v): the cache is overloaded; the naive pool puts connection %d back with the reply still coming", dur(c.ret.t-c.call.t), co.Conn)))
+				add(describe(c.ret, fmt.Sprintf("no reply within the client's deadline%s: the cache is overloaded; the naive pool puts connection %d back with the reply still coming", ex.span(c.ret.t-c.call.t), co.Conn)))
 			case r.ReplyOf != 0 && r.ReplyOf != r.Token:
 				add(describe(c.ret, fmt.Sprintf("the connection is out of step: this read returns tok %d's reply, and tok %d's own reply is still to come", r.ReplyOf, r.Token)))
 			default:
@@ -465,7 +468,7 @@ func (ex *explainer) provSteps(p *provenance, v *model.Violation, s *traces.Stor
 			}
 		}
 		if c.hasServe {
-			why := fmt.Sprintf("the cache answers request tok %d %v after it was sent, too late for its caller; the reply goes to whoever reads connection %d next", co.Token, dur(c.serve.t-c.call.t), co.Conn)
+			why := fmt.Sprintf("the cache answers request tok %d%s, too late for its caller; the reply goes to whoever reads connection %d next", co.Token, ex.afterSent(c.serve.t-c.call.t), co.Conn)
 			if c.hasRet && c.ret.o.Outcome != model.OutTimeout {
 				why = fmt.Sprintf("the cache answers request tok %d, but its caller has already gone with another reply; this one goes to whoever reads connection %d next", co.Token, co.Conn)
 			}
@@ -546,6 +549,22 @@ func (ex *explainer) track(ref lineRef) {
 }
 
 func (ex *explainer) followedSteps() map[model.EventRef][]traces.Step { return ex.followed }
+
+// span is " (d)" for a timed trace and nothing for the explorer's.
+func (ex *explainer) span(t model.Time) string {
+	if ex.untimed {
+		return ""
+	}
+	return fmt.Sprintf(" (%v)", dur(t))
+}
+
+// afterSent is " d after it was sent" for a timed trace.
+func (ex *explainer) afterSent(t model.Time) string {
+	if ex.untimed {
+		return ""
+	}
+	return fmt.Sprintf(" %v after it was sent", dur(t))
+}
 
 func dur(t model.Time) time.Duration {
 	d := time.Duration(t)
