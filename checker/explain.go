@@ -598,7 +598,7 @@ func describe(r lineRef, because string) traces.Step {
 		st.What = fmt.Sprintf("drops event %s (%s)", ev, o.Reason)
 	case model.ObsCacheCall:
 		st.To = "cache"
-		st.What = fmt.Sprintf("%s %d on conn %d (gen %d), request tok %d", upper(o.Op), o.Key, o.Conn, o.Gen, o.Token)
+		st.What = fmt.Sprintf("%s %d on conn %d (gen %d), request tok %d", o.Op.Command(), o.Key, o.Conn, o.Gen, o.Token)
 	case model.ObsCacheServe:
 		st.From, st.To = "cache", o.Peer.String()
 		res := "miss"
@@ -610,15 +610,15 @@ func describe(r lineRef, because string) traces.Step {
 		case o.Op != model.OpGet:
 			res = "not stored"
 		}
-		st.What = fmt.Sprintf("answers tok %d (%s %d) on conn %d: %s", o.Token, upper(o.Op), o.Key, o.Conn, res)
+		st.What = fmt.Sprintf("answers tok %d (%s %d) on conn %d: %s", o.Token, o.Op.Command(), o.Key, o.Conn, res)
 	case model.ObsCacheRet:
 		switch o.Outcome {
 		case model.OutTimeout:
-			st.What = fmt.Sprintf("request tok %d (%s %d) on conn %d times out", o.Token, upper(o.Op), o.Key, o.Conn)
+			st.What = fmt.Sprintf("request tok %d (%s %d) on conn %d times out", o.Token, o.Op.Command(), o.Key, o.Conn)
 		case model.OutHit:
-			st.What = fmt.Sprintf("request tok %d (%s %d) reads hit %s", o.Token, upper(o.Op), o.Key, valString(o.Val))
+			st.What = fmt.Sprintf("request tok %d (%s %d) reads hit %s", o.Token, o.Op.Command(), o.Key, valString(o.Val))
 		default:
-			st.What = fmt.Sprintf("request tok %d (%s %d) on conn %d: %s", o.Token, upper(o.Op), o.Key, o.Conn, o.Outcome)
+			st.What = fmt.Sprintf("request tok %d (%s %d) on conn %d: %s", o.Token, o.Op.Command(), o.Key, o.Conn, o.Outcome)
 		}
 		if o.ReplyOf != 0 && o.ReplyOf != o.Token {
 			st.What += fmt.Sprintf(" — the reply of tok %d (key %d)", o.ReplyOf, o.ReplyKey)
@@ -682,18 +682,6 @@ func describe(r lineRef, because string) traces.Step {
 		st.What = o.Kind.String()
 	}
 	return st
-}
-
-func upper(op model.CacheOp) string {
-	switch op {
-	case model.OpGet:
-		return "GET"
-	case model.OpSet:
-		return "SET"
-	case model.OpDel:
-		return "DEL"
-	}
-	return op.String()
 }
 
 func valString(v model.CacheValue) string {

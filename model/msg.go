@@ -1,6 +1,9 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // MsgType is the kind of a message.
 type MsgType uint8
@@ -65,6 +68,9 @@ func (o CacheOp) String() string {
 	}
 	return "?"
 }
+
+// Command is the op as a cache command is written (GET, SET, DEL).
+func (o CacheOp) Command() string { return strings.ToUpper(o.String()) }
 
 // ParseOp parses an op name.
 func ParseOp(s string) (CacheOp, bool) {

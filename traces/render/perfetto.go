@@ -256,7 +256,7 @@ func (p *perf) event(t model.Time, o *model.Obs) error {
 	case model.ObsCacheCall:
 		p.connTrack(o.Actor.Index, o.Conn)
 		p.open[[3]uint32{o.Actor.Index, uint32(o.Conn), o.Token}] = openCall{t: t,
-			name: upperOp(o.Op) + " " + strconv.FormatUint(uint64(o.Key), 10) + " tok " + strconv.FormatUint(uint64(o.Token), 10)}
+			name: o.Op.Command() + " " + strconv.FormatUint(uint64(o.Key), 10) + " tok " + strconv.FormatUint(uint64(o.Token), 10)}
 	case model.ObsCacheRet:
 		if o.Conn == model.NoConn {
 			return nil
@@ -309,16 +309,4 @@ func (p *perf) countOffline(t model.Time) {
 	}
 	p.lastSec = sec
 	p.counter(t, "cameras offline or connecting", len(p.offline))
-}
-
-func upperOp(op model.CacheOp) string {
-	switch op {
-	case model.OpGet:
-		return "GET"
-	case model.OpSet:
-		return "SET"
-	case model.OpDel:
-		return "DEL"
-	}
-	return op.String()
 }
