@@ -254,6 +254,11 @@ func (sl *slicer) own(d model.DeviceID) {
 
 func (sl *slicer) write(tw *traces.Writer) error {
 	sort.SliceStable(sl.out, func(i, j int) bool {
+		// Time first: a camera fast-forwarded through an outage reports
+		// its steps after later events of others (a trace is in time order).
+		if sl.out[i].t != sl.out[j].t {
+			return sl.out[i].t < sl.out[j].t
+		}
 		if sl.out[i].seq != sl.out[j].seq {
 			return sl.out[i].seq < sl.out[j].seq
 		}
