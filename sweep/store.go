@@ -101,6 +101,13 @@ func ReadManifest(dir string) (*Manifest, error) {
 	return &m, nil
 }
 
+// BadRows is an error in the rows a directory holds: a merged rows.jsonl
+// is the user's input, like the sweep file.
+type BadRows struct{ Err error }
+
+func (e *BadRows) Error() string { return e.Err.Error() }
+func (e *BadRows) Unwrap() error { return e.Err }
+
 // store is the finished cells of one sweep found in a directory.
 type store struct {
 	dir  string
@@ -123,10 +130,10 @@ func openStore(dir string, cells []Cell, norm func(*Row, int)) (*store, error) {
 		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&r); err != nil {
-			return fmt.Errorf("%s: not a sweep row: %v", where, err)
+			return &BadRows{fmt.Errorf("%s: not a sweep row: %v", where, err)}
 		}
 		if r.V != RowVersion || r.Key == "" {
-			return fmt.Errorf("%s: not a version %d sweep row", where, RowVersion)
+			return &BadRows{fmt.Errorf("%s: not a version %d sweep row", where, RowVersion)}
 		}
 		i, ok := st.keys[r.Key]
 		if !ok {
@@ -138,7 +145,7 @@ func openStore(dir string, cells []Cell, norm func(*Row, int)) (*store, error) {
 		norm(&r, i)
 		if old, ok := st.rows[i]; ok {
 			if !bytes.Equal(old.line(), r.line()) {
-				return fmt.Errorf("%s: cell %d (key %s) was already read with other results: the rows come from different versions of stormproof; keep one", where, i, r.Key)
+				return &BadRows{fmt.Errorf("%s: cell %d (key %s) was already read with other results: the rows come from different versions of stormproof; keep one", where, i, r.Key)}
 			}
 			return nil
 		}
