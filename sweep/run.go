@@ -66,13 +66,6 @@ func Run(ctx context.Context, sw *Sweep, dir string, opt Options) (*Outcome, err
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0) // the CPUs this process may use (a container's limit included)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, CellsDir), 0o755); err != nil {
-		return nil, err
-	}
-	man, _ := json.MarshalIndent(sw.Manifest(), "", "  ")
-	if err := atomicfile.WriteFile(filepath.Join(dir, ManifestFile), append(man, '\n')); err != nil {
-		return nil, err
-	}
 	cells := make([]Cell, sw.NumCells())
 	for i := range cells {
 		c, err := sw.Cell(i)
@@ -85,6 +78,14 @@ func Run(ctx context.Context, sw *Sweep, dir string, opt Options) (*Outcome, err
 		r.Cell, r.Point, r.Params = i, cells[i].Point, sw.Points[cells[i].Point].Labels
 	})
 	if err != nil {
+		return nil, err
+	}
+	// Written only once what the directory holds is known to be good.
+	if err := os.MkdirAll(filepath.Join(dir, CellsDir), 0o755); err != nil {
+		return nil, err
+	}
+	man, _ := json.MarshalIndent(sw.Manifest(), "", "  ")
+	if err := atomicfile.WriteFile(filepath.Join(dir, ManifestFile), append(man, '\n')); err != nil {
 		return nil, err
 	}
 	out := &Outcome{Foreign: len(st.foreign)}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/stormproof/stormproof/internal/atomicfile"
+	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/sweep"
+)
+
+func init() {
+	register(command{"sweep", "run a grid of scenario variants × seeds: tables, confidence intervals, heatmap", cmdSweep})
+}
+
+const sweepSynopsis = "stormproof sweep SWEEP.yaml [--jobs N] [--shard i/N] [--out DIR] [--limit N]"
+
+func cmdSweep(args []string) error {
+	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
+	jobs := fs.Int("jobs", 0, "cells to run at once (default: the number of CPUs)")
+	shard := fs.String("shard", "", "run only shard `i/N` (cells whose index % N == i); i may be \"auto\": $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID")
+	out := fs.String("out", "", "output directory (default: stormproof-sweep/NAME)")
+	limit := fs.Int("limit", 0, "stop after running `N` cells (run again to continue)")
+	pos, err := cli.Parse(fs, args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			cli.Usage(os.Stdout, fs, sweepSynopsis)
+		}
+		return err
+	}
+	if len(pos) != 1 {
+		return cli.Badf("sweep: want one sweep file (usage: %s)", sweepSynopsis)
+	}
+	if *jobs < 0 {
+		return cli.Badf("--jobs: must be ≥ 0, got %d", *jobs)
+	}
+	if *limit < 0 {
+		return cli.Badf("--limit: must be ≥ 0, got %d", *limit)
+	}
+	si, sn, err := parseShard(*shard)
+	if err != nil {
+		return cli.Badf("--shard: %v", err)
+	}
+	sw, err := sweep.Load(pos[0])
+	if err != nil {
+		return cli.Bad(err)
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("stormproof-sweep", sw.Name)
+	}
+	if err := atomicfile.CheckDir(dir); err != nil {
+		return cli.Badf("--out %s: cannot write there: %v", dir, unwrap(err))
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second interrupt ends the process at once
+	}()
+	opt := sweep.Options{Jobs: *jobs, Shard: si, Shards: sn, Limit: *limit}
+	start := time.Now()
+	if cli.IsTerminal(os.Stderr) {
+		opt.Progress = func(p sweep.Progress) { progressBar(sw.Name, p, time.Since(start)) }
+	}
+	res, err := sweep.Run(ctx, sw, dir, opt)
+	if opt.Progress != nil {
+		fmt.Fprint(os.Stderr, "\r\033[K")
+	}
+	elapsed := time.Since(start)
+	if res == nil {
+		var br *sweep.BadRows
+		if errors.As(err, &br) {
+			return cli.Bad(err)
+		}
+		return err
+	}
+	nj := *jobs
+	if nj == 0 {
+		nj = runtime.GOMAXPROCS(0)
+	}
+	fmt.Printf("sweep           %s: scenario %s, %d points × %d seeds = %d cells\n", sw.Name, sw.Scenario, len(sw.Points), len(sw.Seeds), sw.NumCells())
+	if sn > 1 {
+		fmt.Printf("shard           %d/%d: %d cells\n", si, sn, res.Mine)
+	}
+	fmt.Printf("ran             %d cells in %.1f s on %d jobs (%d already finished, %d left)\n", res.Ran, elapsed.Seconds(), nj, res.Skipped, res.Left)
+	if res.Foreign > 0 {
+		fmt.Printf("note            %s holds %d rows of cells not in this sweep (another sweep, or an edited grid): kept, not used\n", dir, res.Foreign)
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("interrupted: %d of %d cells finished and kept; run the same command again to continue", res.Finished, sw.NumCells())
+		}
+		return err
+	}
+	if !res.Complete {
+		fmt.Printf("finished        %d of %d cells; the tables are written once all are: run the rest (other shards, or again without --limit), or put the shards' rows.jsonl together (cat */rows.jsonl > DIR/rows.jsonl) and run this sweep with --out DIR\n", res.Finished, sw.NumCells())
+		fmt.Printf("wrote           %s\n", filepath.Join(dir, sweep.RowsFile))
+		return nil
+	}
+	paths, err := sweep.WriteTables(dir, sw, res.Rows)
+	if err != nil {
+		return err
+	}
+	md, err := os.ReadFile(filepath.Join(dir, sweep.StatsMDFile))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\n%s\n", md)
+	fmt.Printf("wrote           %s\n", strings.Join(append([]string{filepath.Join(dir, sweep.RowsFile)}, paths...), ", "))
+	fmt.Printf("report          stormproof report %s\n", dir)
+	return nil
+}
+
+// parseShard reads "i/N"; i may be "auto" (the index a Kubernetes Indexed
+// Job or a Slurm array gives the task). "" is the whole sweep.
+func parseShard(s string) (i, n int, err error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	is, ns, ok := strings.Cut(s, "/")
+	if !ok {
+		return 0, 0, fmt.Errorf("want i/N (e.g. 0/3), got %q", s)
+	}
+	if n, err = strconv.Atoi(ns); err != nil || n < 1 {
+		return 0, 0, fmt.Errorf("want a shard count N ≥ 1 in i/N, got %q", ns)
+	}
+	if is == "auto" {
+		for _, env := range []string{"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID"} {
+			if v := os.Getenv(env); v != "" {
+				is = v
+				break
+			}
+		}
+		if is == "auto" {
+			return 0, 0, fmt.Errorf("auto: neither JOB_COMPLETION_INDEX nor SLURM_ARRAY_TASK_ID is set")
+		}
+	}
+	if i, err = strconv.Atoi(is); err != nil || i < 0 || i >= n {
+		return 0, 0, fmt.Errorf("want a shard index 0 ≤ i < %d, got %q", n, is)
+	}
+	return i, n, nil
+}
+
+func progressBar(name string, p sweep.Progress, elapsed time.Duration) {
+	const width = 30
+	done := width * p.Ran / max(1, p.Todo)
+	left := ""
+	if p.Ran > 0 && p.Ran < p.Todo {
+		eta := time.Duration(float64(elapsed) * float64(p.Todo-p.Ran) / float64(p.Ran))
+		left = fmt.Sprintf(", ~%v left", eta.Round(time.Second))
+	}
+	fmt.Fprintf(os.Stderr, "\rsweep %s [%s%s] %d/%d cells, %v%s   ", name, strings.Repeat("#", done), strings.Repeat("-", width-done),
+		p.Ran, p.Todo, elapsed.Round(time.Second), left)
+}
