@@ -136,6 +136,35 @@ func TestSweepShardsConcatenate(t *testing.T) {
 	sameFiles(t, filepath.Join(dir, "one"), filepath.Join(dir, "merged"), sweepTables)
 }
 
+// Shards may also share one directory (a shared volume): run at the same
+// time, they leave every cell there, and one more run writes the tables.
+func TestSweepShardsShareADirectory(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "s.yaml", smallSweep)
+	if _, _, code := runCLI(t, dir, "sweep", "s.yaml", "--out", "one"); code != 0 {
+		t.Fatalf("one run: exit %d", code)
+	}
+	var cmds []*exec.Cmd
+	for i := 0; i < 3; i++ {
+		cmd := exec.Command(binary, "sweep", "s.yaml", "--jobs", "1", "--shard", strconv.Itoa(i)+"/3", "--out", "shared")
+		cmd.Dir = dir
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("shard %d: %v", i, err)
+		}
+	}
+	stdout, _, code := runCLI(t, dir, "sweep", "s.yaml", "--out", "shared")
+	if n, skipped, _ := ran(t, stdout); code != 0 || n != 0 || skipped != 8 {
+		t.Fatalf("after the shards: exit %d\n%s", code, stdout)
+	}
+	sameFiles(t, filepath.Join(dir, "one"), filepath.Join(dir, "shared"), sweepTables)
+}
+
 // An interrupted sweep keeps its finished cells; run again, it redoes none
 // of them.
 func TestSweepInterrupted(t *testing.T) {
