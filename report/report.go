@@ -150,15 +150,25 @@ func readJSON(dir, name string, v any) error {
 	return nil
 }
 
-func buildRun(dir string) (*RunPage, error) {
-	r := &RunPage{}
-	if err := readJSON(dir, SummaryFile, &r.Summary); err != nil {
-		return nil, err
-	}
+// LoadRun reads a run directory's summary and series.
+func LoadRun(dir string) (*sim.Summary, *sim.Series, error) {
+	var sum sim.Summary
 	var series sim.Series
+	if err := readJSON(dir, SummaryFile, &sum); err != nil {
+		return nil, nil, err
+	}
 	if err := readJSON(dir, SeriesFile, &series); err != nil {
+		return nil, nil, err
+	}
+	return &sum, &series, nil
+}
+
+func buildRun(dir string) (*RunPage, error) {
+	sum, series, err := LoadRun(dir)
+	if err != nil {
 		return nil, err
 	}
+	r := &RunPage{Summary: *sum}
 	s := &r.Summary
 	r.Facts = facts(s)
 	for _, inv := range model.Invariants() {
@@ -203,7 +213,7 @@ func buildRun(dir string) (*RunPage, error) {
 		{"The cache: latency p50/p99 of the calls returning in each 10 s, and timeouts per second.", plots.CacheLatency},
 		{"Thumbnails pushed to accounts that do not own the camera, per 10 s and in all.", plots.ForeignDeliveries},
 	} {
-		fig, err := f.draw(&series, o, title)
+		fig, err := f.draw(series, o, title)
 		if err != nil {
 			return nil, bad("%s: %v", filepath.Join(dir, SeriesFile), err)
 		}

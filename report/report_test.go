@@ -161,7 +161,7 @@ func TestSweepPage(t *testing.T) {
 	}
 	page := html(t, out)
 	selfContained(t, page, 1)
-	stats := sweep.PointStats(sw, res.Rows)
+	stats := sweep.PointStats(len(sw.Points), res.Rows)
 	for p, lab := range []string{"50ms", "250ms"} {
 		row := fmt.Sprintf("<tr><td>%s</td><td>2</td><td>%s</td>", lab, sweep.Cell1(stats[p][0]))
 		if !strings.Contains(page, row) {

@@ -260,19 +260,33 @@ func heatmapAxes(sw *Sweep, names []string, errf func(string, ...any) error) ([2
 	return h, nil
 }
 
+// pointValues enumerates a grid of axes of the given lengths: for each
+// point, the index of each axis's value, the first axis varying slowest.
+func pointValues(lens []int) [][]int {
+	n := 1
+	for _, l := range lens {
+		n *= l
+	}
+	out := make([][]int, n)
+	for p := range out {
+		idx := make([]int, len(lens))
+		rem := p
+		for a := len(lens) - 1; a >= 0; a-- {
+			idx[a] = rem % lens[a]
+			rem /= lens[a]
+		}
+		out[p] = idx
+	}
+	return out
+}
+
 // points enumerates the grid and checks each point's scenario.
 func (sw *Sweep) points(file string, root *yaml.Node) error {
-	n := 1
-	for _, ax := range sw.Axes {
-		n *= len(ax.Values)
+	lens := make([]int, len(sw.Axes))
+	for a, ax := range sw.Axes {
+		lens[a] = len(ax.Values)
 	}
-	idx := make([]int, len(sw.Axes))
-	for p := 0; p < n; p++ {
-		rem := p
-		for a := len(sw.Axes) - 1; a >= 0; a-- {
-			idx[a] = rem % len(sw.Axes[a].Values)
-			rem /= len(sw.Axes[a].Values)
-		}
+	for p, idx := range pointValues(lens) {
 		vals := append([]Value(nil), sw.Fixed...)
 		labels := make([]string, len(sw.Axes))
 		for a, ax := range sw.Axes {
@@ -308,7 +322,7 @@ func (sw *Sweep) points(file string, root *yaml.Node) error {
 				return spec.Errorf(file, root, "scale", "%s", strings.TrimPrefix(err.Error(), sw.Base.File+": "))
 			}
 		}
-		sw.Points = append(sw.Points, Point{Index: p, Values: append([]int(nil), idx...), Labels: labels, Scenario: s})
+		sw.Points = append(sw.Points, Point{Index: p, Values: idx, Labels: labels, Scenario: s})
 	}
 	return nil
 }

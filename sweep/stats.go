@@ -45,8 +45,8 @@ func Describe(xs []float64) Stat {
 
 // PointStats are the statistics of every metric at every grid point:
 // [point][metric], from the finished rows of a complete sweep.
-func PointStats(sw *Sweep, rows []*Row) [][]Stat {
-	vals := make([][][]float64, len(sw.Points))
+func PointStats(points int, rows []*Row) [][]Stat {
+	vals := make([][][]float64, points)
 	for p := range vals {
 		vals[p] = make([][]float64, len(Metrics))
 	}
@@ -55,7 +55,7 @@ func PointStats(sw *Sweep, rows []*Row) [][]Stat {
 			vals[r.Point][m] = append(vals[r.Point][m], met.Get(&r.Summary))
 		}
 	}
-	out := make([][]Stat, len(sw.Points))
+	out := make([][]Stat, points)
 	for p := range out {
 		out[p] = make([]Stat, len(Metrics))
 		for m := range Metrics {

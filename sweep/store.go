@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/stormproof/stormproof/internal/atomicfile"
+	"github.com/stormproof/stormproof/plots"
 	"github.com/stormproof/stormproof/sim"
 )
 
@@ -230,4 +231,102 @@ func (st *store) writeRows() error {
 		b.Write(st.foreign[k])
 	}
 	return atomicfile.WriteFile(filepath.Join(st.dir, RowsFile), b.Bytes())
+}
+
+// Finished is a complete sweep read back from its directory, without its
+// sweep file: what was swept, and every cell's row.
+type Finished struct {
+	Manifest Manifest
+	// Values holds, per point, the index of each axis's value.
+	Values [][]int
+	Rows   []*Row
+}
+
+// ReadFinished reads a sweep directory whose cells are all finished.
+func ReadFinished(dir string) (*Finished, error) {
+	m, err := ReadManifest(dir)
+	if os.IsNotExist(err) {
+		return nil, &BadRows{fmt.Errorf("%s: no %s: not the --out directory of stormproof sweep", dir, ManifestFile)}
+	}
+	if err != nil {
+		return nil, &BadRows{err}
+	}
+	lens := make([]int, len(m.Axes))
+	for a, ax := range m.Axes {
+		lens[a] = len(ax.Labels)
+	}
+	f := &Finished{Manifest: *m, Values: pointValues(lens)}
+	if len(f.Values)*len(m.Seeds) != m.Cells {
+		return nil, &BadRows{fmt.Errorf("%s: %d points × %d seeds is not %d cells", filepath.Join(dir, ManifestFile), len(f.Values), len(m.Seeds), m.Cells)}
+	}
+	p := filepath.Join(dir, RowsFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, &BadRows{fmt.Errorf("%s: %v (is the sweep finished?)", p, err)}
+	}
+	// rows.jsonl holds the sweep's own rows first, by cell index; rows of
+	// other sweeps follow.
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	for i := 0; i < m.Cells; i++ {
+		var r Row
+		if i >= len(lines) || json.Unmarshal(lines[i], &r) != nil || r.Cell != i || r.Point != i/len(m.Seeds) {
+			return nil, &BadRows{fmt.Errorf("%s:%d: not the row of cell %d: the sweep is not finished (run it to the end, then plot)", p, i+1, i)}
+		}
+		f.Rows = append(f.Rows, &r)
+	}
+	return f, nil
+}
+
+// Heatmap is the grid of metric (by name) over axes x and y (paths; ""
+// for the sweep's own choice).
+func (f *Finished) Heatmap(metric, x, y string) (*plots.Grid, error) {
+	m := MetricIndex(metric)
+	if m < 0 {
+		names := make([]string, len(Metrics))
+		for i, mt := range Metrics {
+			names[i] = mt.Name
+		}
+		return nil, fmt.Errorf("unknown metric %q (metrics: %s)", metric, strings.Join(names, ", "))
+	}
+	axis := func(path string, def int) (int, error) {
+		if path == "" {
+			return def, nil
+		}
+		for a, ax := range f.Manifest.Axes {
+			if ax.Path == path {
+				return a, nil
+			}
+		}
+		return -1, fmt.Errorf("%q is not a swept path", path)
+	}
+	hx, err := axis(x, f.Manifest.Heatmap[0])
+	if err != nil {
+		return nil, err
+	}
+	hy, err := axis(y, f.Manifest.Heatmap[1])
+	if err != nil {
+		return nil, err
+	}
+	// One axis chosen: the other is the first remaining one.
+	other := func(not int) int {
+		for a := range f.Manifest.Axes {
+			if a != not {
+				return a
+			}
+		}
+		return -1
+	}
+	switch {
+	case x != "" && y == "":
+		hy = other(hx)
+	case y != "" && x == "":
+		hx = other(hy)
+	}
+	if hx < 0 {
+		return nil, fmt.Errorf("nothing was swept: no heatmap")
+	}
+	if hx == hy {
+		return nil, fmt.Errorf("x and y are the same path")
+	}
+	return heatmapGrid(f.Manifest.Axes, len(f.Manifest.Seeds), f.Values, PointStats(len(f.Values), f.Rows), m, hx, hy), nil
 }

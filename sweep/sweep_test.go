@@ -514,3 +514,46 @@ func TestHeatmapGrid(t *testing.T) {
 		t.Fatalf("one axis: %+v", g)
 	}
 }
+
+// A finished sweep read back from its directory alone draws the same
+// heatmap as the sweep itself, of any metric and pair of axes.
+func TestReadFinished(t *testing.T) {
+	sw := parse(t, small)
+	dir := t.TempDir()
+	if _, err := ReadFinished(dir); err == nil || !strings.Contains(err.Error(), "no sweep.json") {
+		t.Fatalf("empty dir: %v", err)
+	}
+	run(t, sw, dir, Options{Jobs: 2, Limit: 5})
+	if _, err := ReadFinished(dir); err == nil || !strings.Contains(err.Error(), "not the row of cell 5: the sweep is not finished") {
+		t.Fatalf("unfinished: %v", err)
+	}
+	out := finish(t, sw, dir, Options{Jobs: 2})
+	f, err := ReadFinished(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := PointStats(len(sw.Points), out.Rows)
+	for _, m := range []string{"accounts_affected", "cache_timeouts"} {
+		g, err := f.Heatmap(m, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := HeatmapGrid(sw, stats, MetricIndex(m)); !reflect.DeepEqual(g.Z, want.Z) || g.Title != want.Title || !reflect.DeepEqual(g.XTicks, want.XTicks) {
+			t.Fatalf("%s: %+v\nwant %+v", m, g, want)
+		}
+	}
+	// Axes swapped: the transpose.
+	g, err := f.Heatmap("accounts_affected", "cloud.mitigations", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := HeatmapGrid(sw, stats, 0)
+	if g.XLabel != "cloud.mitigations" || g.YLabel != "cloud.cache_timeout" || g.Z[1][0] != want.Z[0][1] || g.Z[0][1] != want.Z[1][0] {
+		t.Fatalf("swapped: %+v vs %+v", g.Z, want.Z)
+	}
+	for _, c := range [][3]string{{"nope", "", ""}, {"accounts_affected", "cloud.workers", ""}, {"accounts_affected", "cloud.mitigations", "cloud.mitigations"}} {
+		if _, err := f.Heatmap(c[0], c[1], c[2]); err == nil {
+			t.Fatalf("%v: no error", c)
+		}
+	}
+}

@@ -115,31 +115,33 @@ func WriteParquet(w io.Writer, sw *Sweep, rows []*Row) error {
 // the seeds of each point and, if more than two paths are swept, over the
 // other paths' values too. Nil if nothing is swept.
 func HeatmapGrid(sw *Sweep, stats [][]Stat, m int) *plots.Grid {
-	hx, hy := sw.Heatmap[0], sw.Heatmap[1]
+	values := make([][]int, len(sw.Points))
+	for p, pt := range sw.Points {
+		values[p] = pt.Values
+	}
+	return heatmapGrid(sw.Manifest().Axes, len(sw.Seeds), values, stats, m, sw.Heatmap[0], sw.Heatmap[1])
+}
+
+// heatmapGrid averages metric m of each point into the cells of axes hx
+// (x) and hy (y; -1: a single row).
+func heatmapGrid(axes []ManifestAxis, seeds int, values [][]int, stats [][]Stat, m, hx, hy int) *plots.Grid {
 	if hx < 0 {
 		return nil
 	}
-	g := &plots.Grid{XLabel: sw.Axes[hx].Path, Text: plots.Number}
-	for _, v := range sw.Axes[hx].Values {
-		g.XTicks = append(g.XTicks, v.Label)
-	}
+	g := &plots.Grid{XLabel: axes[hx].Path, XTicks: axes[hx].Labels, Text: plots.Number}
+	g.YTicks = []string{""}
 	if hy >= 0 {
-		g.YLabel = sw.Axes[hy].Path
-		for _, v := range sw.Axes[hy].Values {
-			g.YTicks = append(g.YTicks, v.Label)
-		}
-	} else {
-		g.YTicks = []string{""}
+		g.YLabel, g.YTicks = axes[hy].Path, axes[hy].Labels
 	}
 	sum := make([][]float64, len(g.YTicks))
 	n := make([][]int, len(g.YTicks))
 	for y := range sum {
 		sum[y], n[y] = make([]float64, len(g.XTicks)), make([]int, len(g.XTicks))
 	}
-	for p, pt := range sw.Points {
-		x, y := pt.Values[hx], 0
+	for p, v := range values {
+		x, y := v[hx], 0
 		if hy >= 0 {
-			y = pt.Values[hy]
+			y = v[hy]
 		}
 		sum[y][x] += stats[p][m].Mean
 		n[y][x]++
@@ -150,9 +152,9 @@ func HeatmapGrid(sw *Sweep, stats [][]Stat, m int) *plots.Grid {
 			g.Z[y][x] = sum[y][x] / float64(n[y][x])
 		}
 	}
-	g.Title = fmt.Sprintf("%s: mean over %d seeds", Metrics[m].Title, len(sw.Seeds))
+	g.Title = fmt.Sprintf("%s: mean over %d seeds", Metrics[m].Title, seeds)
 	var others []string
-	for a, ax := range sw.Axes {
+	for a, ax := range axes {
 		if a != hx && a != hy {
 			others = append(others, ax.Path)
 		}
@@ -170,7 +172,7 @@ func WriteTables(dir string, sw *Sweep, rows []*Row) ([]string, error) {
 	if len(rows) != sw.NumCells() {
 		return nil, fmt.Errorf("sweep %s: %d of %d cells finished: tables need them all", sw.Name, len(rows), sw.NumCells())
 	}
-	stats := PointStats(sw, rows)
+	stats := PointStats(len(sw.Points), rows)
 	var pq bytes.Buffer
 	if err := WriteParquet(&pq, sw, rows); err != nil {
 		return nil, err
