@@ -94,7 +94,7 @@ func cmdSweep(args []string) error {
 	if sn > 1 {
 		fmt.Printf("shard           %d/%d: %d cells\n", si, sn, res.Mine)
 	}
-	fmt.Printf("ran             %d cells in %.1f s on %d jobs (%d already finished, %d left)\n", res.Ran, elapsed.Seconds(), nj, res.Skipped, res.Left)
+	fmt.Printf("ran             %d cells in %.1f s on %d job%s (%d already finished, %d left)\n", res.Ran, elapsed.Seconds(), nj, plural(nj), res.Skipped, res.Left)
 	if res.Foreign > 0 {
 		fmt.Printf("note            %s holds %d rows of cells not in this sweep (another sweep, or an edited grid): kept, not used\n", dir, res.Foreign)
 	}
@@ -163,4 +163,11 @@ func progressBar(name string, p sweep.Progress, elapsed time.Duration) {
 	}
 	fmt.Fprintf(os.Stderr, "\rsweep %s [%s%s] %d/%d cells, %v%s   ", name, strings.Repeat("#", done), strings.Repeat("-", width-done),
 		p.Ran, p.Todo, elapsed.Round(time.Second), left)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

@@ -42,7 +42,7 @@ func sameFiles(t *testing.T, a, b string, names []string) {
 	}
 }
 
-var ranRe = regexp.MustCompile(`ran +(\d+) cells in [0-9.]+ s on (\d+) jobs \((\d+) already finished, (\d+) left\)`)
+var ranRe = regexp.MustCompile(`ran +(\d+) cells in [0-9.]+ s on (\d+) jobs? \((\d+) already finished, (\d+) left\)`)
 
 // ran reads "ran N cells … (K already finished, L left)" from stdout.
 func ran(t *testing.T, stdout string) (n, skipped, left int) {
