@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/version"
+	"github.com/stormproof/stormproof/sim"
 	"github.com/stormproof/stormproof/sweep"
 )
 
@@ -23,7 +26,7 @@ func init() {
 	register(command{"sweep", "run a grid of scenario variants × seeds: tables, confidence intervals, heatmap", cmdSweep})
 }
 
-const sweepSynopsis = "stormproof sweep SWEEP.yaml [--jobs N] [--shard i/N] [--out DIR] [--limit N]"
+const sweepSynopsis = "stormproof sweep SWEEP.yaml [--jobs N] [--shard i/N] [--out DIR] [--limit N] | SWEEP.yaml --cell N [--trace slice|full] [--out DIR]"
 
 func cmdSweep(args []string) error {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
@@ -31,6 +34,8 @@ func cmdSweep(args []string) error {
 	shard := fs.String("shard", "", "run only shard `i/N` (cells whose index % N == i); i may be \"auto\": $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID")
 	out := fs.String("out", "", "output directory (default: stormproof-sweep/NAME)")
 	limit := fs.Int("limit", 0, "stop after running `N` cells (run again to continue)")
+	cell := fs.Int("cell", -1, "run cell `N` alone with a trace, into a run directory (default stormproof-sweep/NAME/cell-N) for report and check")
+	detail := fs.String("trace", "slice", "--cell: trace detail, slice or full")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -54,6 +59,12 @@ func cmdSweep(args []string) error {
 	sw, err := sweep.Load(pos[0])
 	if err != nil {
 		return cli.Bad(err)
+	}
+	if *cell >= 0 {
+		if *shard != "" || *limit != 0 {
+			return cli.Badf("--cell runs one cell: no --shard or --limit with it")
+		}
+		return sweepCell(sw, pos[0], *cell, *detail, *out)
 	}
 	dir := *out
 	if dir == "" {
@@ -120,6 +131,60 @@ func cmdSweep(args []string) error {
 	fmt.Printf("\n%s\n", md)
 	fmt.Printf("wrote           %s\n", strings.Join(append([]string{filepath.Join(dir, sweep.RowsFile)}, paths...), ", "))
 	fmt.Printf("report          stormproof report %s\n", dir)
+	return nil
+}
+
+// sweepCell runs one cell with a trace and writes what `stormproof run`
+// writes, so report, check and render work on it.
+func sweepCell(sw *sweep.Sweep, file string, i int, detail, dir string) error {
+	if i >= sw.NumCells() {
+		return cli.Badf("--cell: the sweep has cells 0..%d, got %d", sw.NumCells()-1, i)
+	}
+	if detail != "slice" && detail != "full" {
+		return cli.Badf("--trace: want slice or full, got %q", detail)
+	}
+	if dir == "" {
+		dir = filepath.Join("stormproof-sweep", sw.Name, fmt.Sprintf("cell-%d", i))
+	}
+	if err := atomicfile.CheckDir(dir); err != nil {
+		return cli.Badf("--out %s: cannot write there: %v", dir, unwrap(err))
+	}
+	c, err := sw.Cell(i)
+	if err != nil {
+		return err
+	}
+	tf, err := atomicfile.Create(filepath.Join(dir, "trace.jsonl"))
+	if err != nil {
+		return err
+	}
+	defer tf.Abort()
+	again := fmt.Sprintf("stormproof sweep %s --cell %d --trace %s", file, i, detail)
+	res, err := sim.Run(c.Scenario, sim.RunOptions{Detail: detail, Trace: tf, Tool: version.Version, Reproduce: again})
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		v    any
+	}{{"summary.json", &res.Summary}, {"series.json", &res.Series}} {
+		b, err := json.MarshalIndent(f.v, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.WriteFile(filepath.Join(dir, f.name), append(b, '\n')); err != nil {
+			return err
+		}
+	}
+	if err := tf.Commit(); err != nil {
+		return err
+	}
+	fmt.Printf("cell            %d of sweep %s: %s, seed %d\n", i, sw.Name, sw.Describe(c.Point), c.Seed)
+	res.Summary.Print(os.Stdout)
+	fmt.Printf("wrote           %s (trace.jsonl, summary.json, series.json)\n", dir)
+	fmt.Printf("report          stormproof report %s\n", dir)
+	if !res.Summary.Held() {
+		return cli.Violated
+	}
 	return nil
 }
 

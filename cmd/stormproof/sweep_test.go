@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,6 +76,35 @@ func TestSweepEndToEnd(t *testing.T) {
 	for _, f := range sweepTables {
 		if fi, err := os.Stat(filepath.Join(dir, "a", f)); err != nil || fi.Size() == 0 {
 			t.Fatalf("%s: %v", f, err)
+		}
+	}
+	// One cell again, with a trace: the same summary as its row, and a
+	// directory report can draw.
+	stdout, stderr, code = runCLI(t, dir, "sweep", "s.yaml", "--cell", "5", "--out", "c5")
+	if code != 1 || !strings.Contains(stdout, "cell            5 of sweep small: cloud.cache_timeout=250ms, cloud.mitigations=[], seed 2") {
+		t.Fatalf("--cell: exit %d %s\n%s", code, stderr, stdout)
+	}
+	var sum struct {
+		Cohorts struct {
+			Affected int `json:"affected_any"`
+		} `json:"cohorts"`
+		Foreign int64 `json:"foreign_thumbnails"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "c5", "summary.json"))
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := os.ReadFile(filepath.Join(dir, "a", "results.csv"))
+	row := strings.Split(strings.Split(string(res), "\n")[6], ",")
+	if row[0] != "5" || row[5] != strconv.Itoa(sum.Cohorts.Affected) || row[9] != strconv.FormatInt(sum.Foreign, 10) {
+		t.Fatalf("cell 5: results.csv %v, --cell summary %+v", row, sum)
+	}
+	if _, stderr, code := runCLI(t, dir, "report", "c5"); code != 0 {
+		t.Fatalf("report of the cell: exit %d %s", code, stderr)
+	}
+	for _, bad := range [][]string{{"--cell", "8"}, {"--cell", "1", "--shard", "0/2"}, {"--cell", "1", "--trace", "none"}} {
+		if _, stderr, code := runCLI(t, dir, append([]string{"sweep", "s.yaml", "--out", "bad"}, bad...)...); code != 2 || strings.Count(stderr, "\n") != 1 {
+			t.Fatalf("%v: exit %d %q", bad, code, stderr)
 		}
 	}
 	// Again: nothing runs, the same tables are written.
