@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -85,7 +86,17 @@ func Run(ctx context.Context, sw *Sweep, dir string, opt Options) (*Outcome, err
 		return nil, err
 	}
 	man, _ := json.MarshalIndent(sw.Manifest(), "", "  ")
-	if err := atomicfile.WriteFile(filepath.Join(dir, ManifestFile), append(man, '\n')); err != nil {
+	man = append(man, '\n')
+	if old, err := os.ReadFile(filepath.Join(dir, ManifestFile)); err == nil && !bytes.Equal(old, man) {
+		// The directory's tables are another sweep's (or this one's before
+		// it grew): remove them, so none is read as this sweep's.
+		for _, name := range tableFiles {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !os.IsNotExist(err) {
+				return nil, err
+			}
+		}
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, ManifestFile), man); err != nil {
 		return nil, err
 	}
 	out := &Outcome{Foreign: len(st.foreign)}

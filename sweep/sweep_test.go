@@ -316,8 +316,18 @@ func TestRowsMatchedByKey(t *testing.T) {
 	dir := t.TempDir()
 	finish(t, sw, dir, Options{Jobs: 2})
 	grown := parse(t, strings.Replace(small, "seeds: 2", "seeds: 3", 1))
+	// Stopped before it finishes, the grown sweep leaves no table of the
+	// smaller one behind to be read as its own.
+	if out := run(t, grown, dir, Options{Jobs: 2, Limit: 1}); out.Complete {
+		t.Fatal("complete after one cell")
+	}
+	for _, f := range tableFiles {
+		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+			t.Fatalf("%s of the smaller sweep is still there", f)
+		}
+	}
 	out := run(t, grown, dir, Options{Jobs: 2})
-	if out.Skipped != 8 || out.Ran != 4 || !out.Complete {
+	if out.Skipped != 9 || out.Ran != 3 || !out.Complete {
 		t.Fatalf("grown: %+v", out)
 	}
 	for _, r := range out.Rows {

@@ -26,6 +26,9 @@ const (
 	HeatmapSVG     = "heatmap.svg"
 )
 
+// tableFiles are the outputs of a complete sweep.
+var tableFiles = []string{ResultsCSV, ResultsParquet, StatsCSVFile, StatsMDFile, HeatmapPNG, HeatmapSVG}
+
 // ResultRecords is results.csv: one line per cell, by cell index.
 func ResultRecords(sw *Sweep, rows []*Row) [][]string {
 	head := []string{"cell", "point", "seed"}
