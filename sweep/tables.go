@@ -13,6 +13,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/stormproof/stormproof/internal/atomicfile"
+	"github.com/stormproof/stormproof/internal/version"
 	"github.com/stormproof/stormproof/plots"
 )
 
@@ -89,7 +90,9 @@ func WriteParquet(w io.Writer, sw *Sweep, rows []*Row) error {
 	}
 	typ := reflect.StructOf(fields)
 	schema := parquet.SchemaOf(reflect.New(typ).Interface())
-	pw := parquet.NewWriter(w, schema, parquet.CreatedBy("stormproof", "0.1.0", "none"))
+	// Set, not taken from the build's module information, so the file is
+	// the same bytes however the binary was built.
+	pw := parquet.NewWriter(w, schema, parquet.CreatedBy("stormproof", strings.TrimPrefix(version.Version, "stormproof "), "none"))
 	for _, r := range rows {
 		v := reflect.New(typ).Elem()
 		k := 0
