@@ -71,12 +71,22 @@ const (
 	// leaves a versioned tombstone, so a SET carrying an older registry read
 	// is refused (a plain DEL would lose the read-then-set race).
 	InvalidateOnTransfer
+	// ConfigGuard: a configuration change that turns a data store's
+	// authorization off needs a second person's approval; without it the
+	// change is refused (2019: one employee removed the replica's protection).
+	ConfigGuard
+	// ExposureAlarm: after Params.Replica.AlarmAfter anonymous reads the
+	// replica raises an alarm and access is closed.
+	ExposureAlarm
+	// DataMinimisation: the analytics copy never holds integration tokens.
+	DataMinimisation
 	numMitigations
 )
 
 var mitigationNames = [...]string{
 	"bypass-cache-ownership", "verify-on-view", "key-in-value", "stamped-media",
 	"events-tab-off-at", "jittered-backoff", "gateway-admission", "invalidate-on-transfer",
+	"config-guard", "exposure-alarm", "data-minimisation",
 }
 
 func (m Mitigation) String() string {
@@ -311,6 +321,32 @@ type Params struct {
 	// MaxConnectAttempt saturates the backoff attempt counter; it only keeps
 	// explorer states finite (the delay is capped long before).
 	MaxConnectAttempt uint8
+
+	// The parts of the other incidents; their zero values leave them out of
+	// the world.
+	Web      WebParams
+	Notifier bool // uploads' pushes go through a notification service (2020)
+	Replica  ReplicaParams
+}
+
+// WebParams configure the web live-view portal (2023-09).
+type WebParams struct {
+	On bool
+	// TTL: how long a response stays in the portal's response cache.
+	TTL Dur
+}
+
+// ReplicaParams configure the analytics replica and its reader (2019-12).
+type ReplicaParams struct {
+	On bool
+	// AlarmAfter: anonymous reads before the exposure alarm closes access
+	// (mitigation exposure-alarm).
+	AlarmAfter uint32
+	// ProbeEvery: the anonymous reader tries the replica this often until it
+	// is let in; ReadEvery: then it reads one document after another.
+	ProbeEvery, ReadEvery Dur
+	// MaxProbes: refused probes after which the reader gives up (0: never).
+	MaxProbes uint32
 }
 
 // ClientOf is the cache client worker i runs.
@@ -333,6 +369,9 @@ type Fleet struct {
 	Profiles []Profile
 	Devices  []Device
 	Accounts int
+	// Integrations[a]: account a has an integration token (an Alexa link)
+	// the analytics replica copies. Nil when there is no replica.
+	Integrations []bool
 }
 
 // Validate reports the first inconsistency of p, naming the field.
@@ -356,6 +395,8 @@ func (p *Params) Validate() error {
 		return fmt.Errorf("video_prob: must be in [0,1], got %g", p.VideoProb)
 	case p.Mitigations.Has(GatewayAdmission) && (p.AdmissionRate <= 0 || p.AdmissionBurst < 1):
 		return fmt.Errorf("admission: rate and burst must be > 0 when gateway-admission is on")
+	case p.Replica.On && p.Mitigations.Has(ExposureAlarm) && p.Replica.AlarmAfter < 1:
+		return fmt.Errorf("replica: alarm_after must be ≥ 1 when exposure-alarm is on")
 	}
 	return nil
 }

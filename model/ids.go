@@ -21,13 +21,21 @@ const (
 	KindRegistry
 	KindStore
 	KindApp
+	// The actors of the other incidents. A world has them only when its
+	// parameters configure them (Params.Web, Params.Notifier,
+	// Params.Replica), so the 2024 world is unchanged.
+	KindWeb      // the web live-view portal and its response cache (2023-09)
+	KindNotifier // the notification service between ingest and apps (2020-06)
+	KindReplica  // the analytics copy of account data (2019-12)
+	KindReader   // the anonymous reader who finds the replica
 	// KindEngine marks observations made by an engine rather than an actor
 	// (faults it injected, the end of a run).
 	KindEngine
 	numKinds
 )
 
-var kindNames = [...]string{"none", "camera", "gateway", "worker", "cache", "registry", "store", "app", "engine"}
+var kindNames = [...]string{"none", "camera", "gateway", "worker", "cache", "registry", "store", "app",
+	"web", "notifier", "replica", "reader", "engine"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -72,6 +80,10 @@ var (
 	CacheAddr    = Addr{Kind: KindCache}
 	RegistryAddr = Addr{Kind: KindRegistry}
 	StoreAddr    = Addr{Kind: KindStore}
+	WebAddr      = Addr{Kind: KindWeb}
+	NotifierAddr = Addr{Kind: KindNotifier}
+	ReplicaAddr  = Addr{Kind: KindReplica}
+	ReaderAddr   = Addr{Kind: KindReader}
 	EngineAddr   = Addr{Kind: KindEngine}
 )
 

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"maps"
+	"strings"
 )
 
 // Invariant names a property of the spec.
@@ -19,11 +20,17 @@ const (
 	NoSilentLoss
 	// AtMostOnce: no account receives the same event twice.
 	AtMostOnce
+	// NoForeignStream: a live stream of device d served to account u ⇒ u is
+	// authorized for d when it is served (2023 web view).
+	NoForeignStream
+	// NoForeignRead: a document of account a's data read by r ⇒ r is a
+	// (2019 analytics replica). The anonymous reader is never authorized.
+	NoForeignRead
 	// NumInvariants counts the invariants the Monitor checks.
 	NumInvariants
 )
 
-var invNames = [...]string{"NoForeignDelivery", "NoForeignView", "NoSilentLoss", "AtMostOnce"}
+var invNames = [...]string{"NoForeignDelivery", "NoForeignView", "NoSilentLoss", "AtMostOnce", "NoForeignStream", "NoForeignRead"}
 
 func (i Invariant) String() string {
 	if int(i) < len(invNames) {
@@ -34,7 +41,29 @@ func (i Invariant) String() string {
 
 // Invariants lists the invariants the Monitor checks.
 func Invariants() []Invariant {
-	return []Invariant{NoForeignDelivery, NoForeignView, NoSilentLoss, AtMostOnce}
+	return []Invariant{NoForeignDelivery, NoForeignView, NoSilentLoss, AtMostOnce, NoForeignStream, NoForeignRead}
+}
+
+// ParseInvariants parses a comma-separated list of invariant names.
+func ParseInvariants(s string) ([]Invariant, error) {
+	var out []Invariant
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		found := false
+		for i, n := range invNames {
+			if n == part {
+				out = append(out, Invariant(i))
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown invariant %q (want any of %s)", part, strings.Join(invNames[:], ", "))
+		}
+	}
+	return out, nil
 }
 
 // Violation is one instance of a broken invariant.
@@ -49,6 +78,10 @@ type Violation struct {
 	Authorized Owners
 	// NeverCaptured: the event was delivered or viewed but never captured.
 	NeverCaptured bool
+	// Session: NoForeignStream, the web session. Fields: NoForeignRead,
+	// what the document held (Authorized is then the document's account).
+	Session uint32
+	Fields  DocFields
 }
 
 func (v Violation) String() string {
@@ -65,8 +98,20 @@ func (v Violation) String() string {
 		return fmt.Sprintf("%s: %s never reached all of %v and no loss was recorded", v.Inv, ev, v.Authorized)
 	case AtMostOnce:
 		return fmt.Sprintf("%s: account %d received %s again", v.Inv, v.Account, ev)
+	case NoForeignStream:
+		return fmt.Sprintf("%s: live stream of camera %d (device of accounts %v) served to account %d in web session %d",
+			v.Inv, v.Device, v.Authorized, v.Account, v.Session)
+	case NoForeignRead:
+		return fmt.Sprintf("%s: the document of account(s) %v (%s) read by %s", v.Inv, v.Authorized, v.Fields, acctName(v.Account))
 	}
 	return v.Inv.String()
+}
+
+func acctName(a AccountID) string {
+	if a == NoAccount {
+		return "an anonymous reader"
+	}
+	return fmt.Sprintf("account %d", a)
 }
 
 // Authorized(d, t) is d's owner set at t. A delivery or view of event e to u
@@ -156,10 +201,16 @@ func (m *Monitor) AuthorizedAtCapture(d DeviceID, seq uint32) Owners {
 func (m *Monitor) Observe(t Time, o *Obs) ([]Violation, error) {
 	m.out = m.out[:0]
 	switch o.Kind {
-	case ObsOwn, ObsCapture, ObsDrop, ObsDeliver, ObsRefused, ObsView:
+	case ObsOwn, ObsCapture, ObsDrop, ObsDeliver, ObsRefused, ObsView, ObsStream:
 		if int(o.Device) >= len(m.devs) {
 			return nil, fmt.Errorf("device %d out of range (the fleet has %d)", o.Device, len(m.devs))
 		}
+	case ObsRead:
+		// A document is its account's alone.
+		if o.Account == NoAccount || !o.Owners.Has(o.Account) {
+			m.violate(Violation{Inv: NoForeignRead, T: t, Account: o.Account, Authorized: o.Owners, Fields: o.Fields})
+		}
+		return m.out, nil
 	default:
 		return nil, nil
 	}
@@ -203,6 +254,12 @@ func (m *Monitor) Observe(t Time, o *Obs) ([]Violation, error) {
 		if auth, ok, never := m.authorized(d, o.Seq, o.Account); !ok {
 			m.violate(Violation{Inv: NoForeignView, T: t, Device: d, Seq: o.Seq, Account: o.Account,
 				View: o.View, Authorized: auth, NeverCaptured: never})
+		}
+	case ObsStream:
+		// A live stream is of now: its viewer must own the camera now.
+		if o.Account == NoAccount || !dm.owners.Has(o.Account) {
+			m.violate(Violation{Inv: NoForeignStream, T: t, Device: d, Account: o.Account, View: ViewLive,
+				Authorized: dm.owners, Session: o.Slot})
 		}
 	}
 	return m.out, nil

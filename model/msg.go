@@ -35,13 +35,22 @@ const (
 	// app ⇄ store ⇄ registry
 	MsgView           // Ev, Account, View
 	MsgViewCheck      // store→registry: Ev, Account, View
-	MsgViewCheckReply // registry→store: Flag: allowed
+	MsgViewCheckReply // registry→store (or web): Flag: allowed; Slot echoed
+	// web ⇄ registry (2023 web live view)
+	MsgWebPageReq // web→registry: Account, Slot (session), Flag (asked under the shared key)
+	MsgWebPage    // registry→web: the same, and Ev: the account's camera (Device, Stamp: its owners); Stamp.N 0: none
+	// worker → notifier (2020 notification service)
+	MsgNotify // Ev, Owners: the recipients the worker resolved
+	// reader ⇄ replica (2019 analytics copy)
+	MsgReplicaRead  // reader→replica: Slot (document), Account (the reader)
+	MsgReplicaReply // replica→reader: Slot, Flag: served
 	numMsgTypes
 )
 
 var msgNames = [...]string{"none", "connect", "accept", "reject", "upload", "ack",
 	"cache-dial", "cache-dial-ok", "cache-req", "cache-reply", "cache-reset", "cache-invalidate",
-	"reg-read", "reg-reply", "put", "put-reply", "push", "view", "view-check", "view-check-reply"}
+	"reg-read", "reg-reply", "put", "put-reply", "push", "view", "view-check", "view-check-reply",
+	"web-page-req", "web-page", "notify", "replica-read", "replica-reply"}
 
 func (t MsgType) String() string {
 	if int(t) < len(msgNames) {
@@ -116,11 +125,15 @@ type ViewKind uint8
 const (
 	ViewEnlarged ViewKind = iota // the enlarged thumbnail
 	ViewVideo                    // the 12 s event clip
+	ViewLive                     // a camera's live stream (web view; only verify-on-view's check carries it)
 )
 
 func (v ViewKind) String() string {
-	if v == ViewVideo {
+	switch v {
+	case ViewVideo:
 		return "video"
+	case ViewLive:
+		return "live"
 	}
 	return "enlarged"
 }
@@ -176,11 +189,22 @@ const (
 	FaultTransfer               // ownership of Device becomes Owners (registry write, camera rebind)
 	FaultEventsTabOff           // the events-tab kill switch
 	FaultQuiesce                // cameras stop capturing (end of the capture window)
+	// Inputs of the other incidents. A login is not a fault but a user's
+	// act; it is injected the same way, at a time the scenario draws.
+	FaultLogin          // a web session (Session) of Account opens the live-view page (2023)
+	FaultWebShared      // the web response cache's key starts omitting the account (2023 mapping fault)
+	FaultWebKeyed       // the key includes the account again (fixed)
+	FaultNotifierDefect // the notifier deployment with the recipient-join defect goes live (2020)
+	FaultNotifierFixed  // it is rolled back
+	FaultReplicaAuthOff // a configuration change removes the replica's access control (2019, day 0)
+	FaultReplicaAuthOn  // access control is back (found, day 22)
 	numFaultKinds
 )
 
 var faultNames = [...]string{"none", "gateway-down", "gateway-up", "link-down", "cache-restart",
-	"cache-down", "cache-up", "transfer", "events-tab-off", "quiesce"}
+	"cache-down", "cache-up", "transfer", "events-tab-off", "quiesce",
+	"login", "web-cache-shared", "web-cache-keyed", "notifier-defect", "notifier-fixed",
+	"replica-auth-off", "replica-auth-on"}
 
 func (f FaultKind) String() string {
 	if int(f) < len(faultNames) {
@@ -208,4 +232,7 @@ type Fault struct {
 	// it in for the cache (invalidate-on-transfer), which tombstones the key
 	// at it.
 	Version uint32
+	// Account and Session: FaultLogin.
+	Account AccountID
+	Session uint32
 }

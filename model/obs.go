@@ -1,6 +1,9 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // ObsKind is the kind of an observation: one line of a trace.
 type ObsKind uint8
@@ -32,13 +35,23 @@ const (
 	ObsCacheServe          // cache server: applied Op on Key for Conn/Gen/Token (Flag: found/stored)
 	ObsEnd                 // engine: the run ended (Flag: quiet, nothing in flight any more); trace format 1.1
 	ObsWitness             // engine: an eBPF probe outside the program saw the delivery function called for Device/Seq/Account (live); 1.1
+	// Trace format 1.2: the other incidents.
+	ObsWebLookup     // web: session Slot of Account gets the page of camera Device built for Owners, from Outcome (cache/registry); Flag: under the shared key; Reason key-mismatch
+	ObsStream        // web: the live stream of Device served to Account in session Slot
+	ObsStreamRefused // web: refused (Reason)
+	ObsNotify        // notifier: Device/Seq for recipients Owners goes to To (Flag: the defective join)
+	ObsRead          // replica: document Slot of the accounts Owners read by Account (NoAccount: anonymous), Fields
+	ObsReadRefused   // replica: read of document Slot by Account refused (Reason)
+	ObsAlarm         // replica: the exposure alarm closed access after Slot anonymous reads
+	ObsConfigRefused // replica: the configuration change Fault was refused (Reason)
 	numObsKinds
 )
 
 var obsNames = [...]string{"none", "own", "capture", "drop", "conn-try", "conn-ok", "conn-reject",
 	"link-down", "sleep", "upload", "cache-call", "cache-ret", "cache-close",
 	"reg-call", "reg-ret", "lookup", "store", "deliver", "refused", "tap", "view", "view-refused",
-	"fault", "cache-serve", "end", "witness"}
+	"fault", "cache-serve", "end", "witness",
+	"web-lookup", "stream", "stream-refused", "notify", "read", "read-refused", "alarm", "config-refused"}
 
 func (k ObsKind) String() string {
 	if int(k) < len(obsNames) {
@@ -105,26 +118,29 @@ func ParseOutcome(s string) (Outcome, bool) {
 type Reason uint8
 
 const (
-	ReasonNone           Reason = iota
-	ReasonBufferFull            // camera buffer full: oldest event dropped
-	ReasonStampMismatch         // stamped-media: recipient not in the media's stamp
-	ReasonEventsTabOff          // kill switch on
-	ReasonRegistryDenied        // verify-on-view: registry says not an owner
-	ReasonTimeout               // cache deadline (discard-on-timeout closes)
-	ReasonTypeMismatch          // reply of another command type read (protocol error)
-	ReasonTokenMismatch         // tagged: reply token differs from the request's
-	ReasonReset                 // server reset the connection
-	ReasonKeyMismatch           // key-in-value: cached value names another device
-	ReasonDialTimeout           // dial not answered
-	ReasonOutage                // gateway outage
-	ReasonUploadRetries         // upload retries exhausted: reconnect
-	ReasonPoolExhausted         // no free connection and the waiting queue is full
-	ReasonRebind                // camera reset for a new owner: local events lost (one already sent may still arrive)
+	ReasonNone             Reason = iota
+	ReasonBufferFull              // camera buffer full: oldest event dropped
+	ReasonStampMismatch           // stamped-media: recipient not in the media's stamp
+	ReasonEventsTabOff            // kill switch on
+	ReasonRegistryDenied          // verify-on-view: registry says not an owner
+	ReasonTimeout                 // cache deadline (discard-on-timeout closes)
+	ReasonTypeMismatch            // reply of another command type read (protocol error)
+	ReasonTokenMismatch           // tagged: reply token differs from the request's
+	ReasonReset                   // server reset the connection
+	ReasonKeyMismatch             // key-in-value: cached value names another device
+	ReasonDialTimeout             // dial not answered
+	ReasonOutage                  // gateway outage
+	ReasonUploadRetries           // upload retries exhausted: reconnect
+	ReasonPoolExhausted           // no free connection and the waiting queue is full
+	ReasonRebind                  // camera reset for a new owner: local events lost (one already sent may still arrive)
+	ReasonAuthRequired            // replica: access control is on and the reader is not authorized
+	ReasonNoSecondApproval        // config-guard: turning authorization off needs a second approval
 	numReasons
 )
 
 var reasonNames = [...]string{"", "buffer-full", "stamp-mismatch", "events-tab-off", "registry-denied",
-	"timeout", "type-mismatch", "token-mismatch", "reset", "key-mismatch", "dial-timeout", "outage", "upload-retries", "pool-exhausted", "rebind"}
+	"timeout", "type-mismatch", "token-mismatch", "reset", "key-mismatch", "dial-timeout", "outage", "upload-retries", "pool-exhausted", "rebind",
+	"auth-required", "no-second-approval"}
 
 func (r Reason) String() string {
 	if int(r) < len(reasonNames) {
@@ -171,6 +187,47 @@ type Obs struct {
 	View     ViewKind
 	Flag     bool
 	Fault    Fault
+	// To: notify, the accounts the notifier pushes to. Fields: read, what
+	// the document held.
+	To     Owners
+	Fields DocFields
+}
+
+// DocFields is the set of fields of an account's document in the analytics
+// replica (2019: "emails, camera nicknames, Wi-Fi SSIDs, device information,
+// some Alexa tokens").
+type DocFields uint8
+
+const (
+	FieldEmail  DocFields = 1 << iota // email address and user name
+	FieldDevice                       // device information (models, nicknames, firmware)
+	FieldSSID                         // the Wi-Fi network names the cameras use
+	FieldToken                        // an integration token (Alexa), where the account has one
+)
+
+var fieldNames = [...]string{"email", "device", "ssid", "token"}
+
+// Names lists the fields in the set, in declaration order.
+func (f DocFields) Names() []string {
+	var out []string
+	for i, n := range fieldNames {
+		if f&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (f DocFields) String() string { return strings.Join(f.Names(), ",") }
+
+// ParseField parses one field name.
+func ParseField(s string) (DocFields, bool) {
+	for i, n := range fieldNames {
+		if n == s {
+			return 1 << i, true
+		}
+	}
+	return 0, false
 }
 
 // Choice names a nondeterministic choice an actor makes.

@@ -153,8 +153,20 @@ func (r *Registry) Step(env *Env, in *Input, ctx Ctx) {
 			ctx.Send(m.From, Msg{Type: MsgRegReply, Slot: m.Slot, Ev: EventRef{Device: d},
 				Owners: r.Owners[d], Version: r.Version[d]}, env.P.RegistryLatency)
 		case MsgViewCheck:
-			ctx.Send(m.From, Msg{Type: MsgViewCheckReply, Ev: m.Ev, Account: m.Account, View: m.View,
+			ctx.Send(m.From, Msg{Type: MsgViewCheckReply, Ev: m.Ev, Account: m.Account, View: m.View, Slot: m.Slot,
 				Flag: r.Owners[d].Has(m.Account)}, env.P.RegistryLatency)
+		case MsgWebPageReq:
+			// The account's live-view page streams its first camera (the
+			// lowest-numbered one it may see).
+			page := EventRef{}
+			for i := range r.Owners {
+				if r.Owners[i].Has(m.Account) {
+					page = EventRef{Device: DeviceID(i), Stamp: r.Owners[i]}
+					break
+				}
+			}
+			ctx.Send(m.From, Msg{Type: MsgWebPage, Account: m.Account, Slot: m.Slot, Flag: m.Flag, Ev: page},
+				env.P.RegistryLatency)
 		}
 	}
 }

@@ -158,15 +158,21 @@ func (w *Worker) onMsg(env *Env, m *Msg, ctx Ctx) {
 		w.Slots[m.Slot] = Upload{}
 		w.Free = append(w.Free, m.Slot)
 		if !m.Flag { // stored for the first time: push the thumbnail
+			var notify Owners // the recipients handed to the notifier, when there is one
 			for _, a := range u.Owners.IDs[:u.Owners.N] {
 				switch {
 				case w.TabOff:
 					ctx.Observe(Obs{Kind: ObsRefused, Device: u.Ev.Device, Seq: u.Ev.Seq, Account: a, Reason: ReasonEventsTabOff})
 				case env.P.Mitigations.Has(StampedMedia) && !u.Ev.Stamp.Has(a):
 					ctx.Observe(Obs{Kind: ObsRefused, Device: u.Ev.Device, Seq: u.Ev.Seq, Account: a, Reason: ReasonStampMismatch})
+				case env.P.Notifier:
+					notify.Add(a)
 				default:
 					ctx.Send(AppAddr(a), Msg{Type: MsgPush, Ev: u.Ev, Account: a}, Dur{})
 				}
+			}
+			if notify.N > 0 {
+				ctx.Send(NotifierAddr, Msg{Type: MsgNotify, Ev: u.Ev, Owners: notify}, Dur{})
 			}
 		}
 		ctx.Send(GatewayAddr, Msg{Type: MsgAck, Ev: u.Ev}, Dur{})

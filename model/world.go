@@ -18,6 +18,12 @@ type World struct {
 	Cache    Cache
 	Registry Registry
 	Store    Store
+	// The actors of the other incidents: present (stepped, initialised,
+	// reached by faults) only when Params configure them.
+	Web      Web
+	Notifier Notifier
+	Replica  Replica
+	Reader   Reader
 }
 
 // NewWorld builds the initial (pre-Init) world of a fleet.
@@ -64,6 +70,32 @@ func NumTimers(p *Params, k Kind) int {
 		return 1
 	case KindWorker:
 		return p.PoolSize
+	case KindWeb, KindReader:
+		return 1
+	}
+	return 0
+}
+
+// Count is how many actors of kind k the world of p has, for the kinds
+// that are singletons or absent (cameras, workers and apps are counted by
+// the fleet and the parameters).
+func Count(p *Params, k Kind) int {
+	switch k {
+	case KindGateway, KindCache, KindRegistry, KindStore:
+		return 1
+	case KindWeb:
+		return b2i(p.Web.On)
+	case KindNotifier:
+		return b2i(p.Notifier)
+	case KindReplica, KindReader:
+		return b2i(p.Replica.On)
+	}
+	return 0
+}
+
+func b2i(v bool) int {
+	if v {
+		return 1
 	}
 	return 0
 }
@@ -86,6 +118,14 @@ func (w *World) Step(to Addr, in Input, ctx Ctx) {
 		w.Store.Step(env, &in, ctx)
 	case KindApp:
 		StepApp(env, AccountID(to.Index), &in, ctx)
+	case KindWeb:
+		w.Web.Step(env, &in, ctx)
+	case KindNotifier:
+		w.Notifier.Step(env, &in, ctx)
+	case KindReplica:
+		w.Replica.Step(env, &in, ctx)
+	case KindReader:
+		w.Reader.Step(env, &in, ctx)
 	}
 }
 
@@ -101,6 +141,19 @@ func (w *World) Actors(fn func(Addr)) {
 	fn(GatewayAddr)
 	for i := range w.Cameras {
 		fn(CameraAddr(DeviceID(i)))
+	}
+	// After the 2024 actors, so their order (and so a 2024 world's trace)
+	// does not depend on whether these are configured.
+	p := w.Env.P
+	if p.Web.On {
+		fn(WebAddr)
+	}
+	if p.Notifier {
+		fn(NotifierAddr)
+	}
+	if p.Replica.On {
+		fn(ReplicaAddr)
+		fn(ReaderAddr)
 	}
 }
 
@@ -138,6 +191,18 @@ func (w *World) FaultTargets(f Fault, fn func(Addr, Input)) {
 	case FaultQuiesce:
 		for i := range w.Cameras {
 			fn(CameraAddr(DeviceID(i)), in)
+		}
+	case FaultLogin, FaultWebShared, FaultWebKeyed:
+		if w.Env.P.Web.On {
+			fn(WebAddr, in)
+		}
+	case FaultNotifierDefect, FaultNotifierFixed:
+		if w.Env.P.Notifier {
+			fn(NotifierAddr, in)
+		}
+	case FaultReplicaAuthOff, FaultReplicaAuthOn:
+		if w.Env.P.Replica.On {
+			fn(ReplicaAddr, in)
 		}
 	}
 }

@@ -75,6 +75,11 @@ func NewEngine(p *Plan, seed uint64, sink Sink) (*Engine, error) {
 		model.KindCamera: len(w.Cameras), model.KindGateway: 1, model.KindWorker: len(w.Workers),
 		model.KindCache: 1, model.KindRegistry: 1, model.KindStore: 1, model.KindApp: p.Fleet.Accounts,
 	}
+	// The other incidents' actors: none unless configured, so a 2024 world
+	// has the same timer slots and random streams as before they existed.
+	for _, k := range []model.Kind{model.KindWeb, model.KindNotifier, model.KindReplica, model.KindReader} {
+		count[k] = model.Count(&p.Params, k)
+	}
 	total := 0
 	for k := model.Kind(0); k < model.KindEngine; k++ {
 		e.timerBase[k] = total
@@ -188,7 +193,11 @@ func (e *Engine) Run(until model.Time) bool {
 			e.Processed++
 			f := e.plan.Faults[it.ref].Fault
 			e.cur = model.EngineAddr
-			e.Observe(model.Obs{Kind: model.ObsFault, Fault: f, Device: f.Device, Owners: f.Owners})
+			o := model.Obs{Kind: model.ObsFault, Fault: f, Device: f.Device, Owners: f.Owners}
+			if f.Kind == model.FaultLogin {
+				o.Account, o.Slot = f.Account, f.Session // as a trace reader sees it
+			}
+			e.Observe(o)
 			e.W.FaultTargets(f, func(a model.Addr, in model.Input) { e.step(a, in) })
 		}
 	}
@@ -239,6 +248,10 @@ func (e *Engine) Send(to model.Addr, m model.Msg, extra model.Dur) {
 	var lat model.Time
 	fifo := false
 	switch {
+	case from.Kind == model.KindReader || to.Kind == model.KindReader:
+		// The anonymous reader is on the internet, over TCP: WAN latency,
+		// and a lost packet is sent again rather than lost.
+		lat = e.sample(e.plan.Net.WAN)
 	case from.Kind == model.KindCamera || to.Kind == model.KindCamera ||
 		from.Kind == model.KindApp:
 		if e.plan.Net.WANLoss > 0 && unit(e.curRng) < e.plan.Net.WANLoss {

@@ -107,6 +107,9 @@ func checkPath(t reflect.Type, p string) error {
 		if part == "" {
 			return fmt.Errorf("empty element in path %q", p)
 		}
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem() // an optional section
+		}
 		if reflect.PointerTo(t).Implements(unmarshaler) {
 			return fmt.Errorf("%s is a single value: no field %q inside it", at, part)
 		}

@@ -251,6 +251,34 @@ func (p *parser) owners() (model.Owners, bool) {
 	}
 }
 
+// fields reads a document's field names (["email","token"]).
+func (p *parser) fields() (model.DocFields, bool) {
+	var f model.DocFields
+	if !p.eat('[') {
+		return 0, false
+	}
+	if p.eat(']') {
+		return 0, true
+	}
+	for {
+		s, ok := p.str()
+		if !ok {
+			return 0, false
+		}
+		v, known := model.ParseField(s)
+		if !known {
+			return 0, false
+		}
+		f |= v
+		if p.eat(']') {
+			return f, true
+		}
+		if !p.eat(',') {
+			return 0, false
+		}
+	}
+}
+
 // skip skips one JSON value of any shape.
 func (p *parser) skip() bool {
 	p.ws()
@@ -406,8 +434,12 @@ func (p *parser) event(ev *Event) string {
 			o.Gen, ok = p.u32()
 		case "tok":
 			o.Token, ok = p.u32()
-		case "slot":
+		case "slot", "sess", "doc", "reads":
 			o.Slot, ok = p.u32()
+		case "to":
+			o.To, ok = p.owners()
+		case "fields":
+			o.Fields, ok = p.fields()
 		case "key":
 			u, ok = p.u32()
 			o.Key = model.DeviceID(u)
@@ -455,7 +487,7 @@ func (p *parser) event(ev *Event) string {
 			if ok {
 				o.Fault.Kind, ok = model.ParseFault(s)
 			}
-		case "video", "dup", "found", "quiet":
+		case "video", "dup", "found", "quiet", "shared", "defective":
 			o.Flag, ok = p.boolean()
 		default:
 			ok = p.skip()
@@ -478,8 +510,13 @@ func (p *parser) event(ev *Event) string {
 	if !haveT {
 		return `event without a time ("t")`
 	}
-	if o.Kind == model.ObsFault && o.Fault.Kind == model.FaultTransfer {
-		o.Fault.Device, o.Fault.Owners = o.Device, o.Owners
+	if o.Kind == model.ObsFault {
+		switch o.Fault.Kind {
+		case model.FaultTransfer:
+			o.Fault.Device, o.Fault.Owners = o.Device, o.Owners
+		case model.FaultLogin:
+			o.Fault.Account, o.Fault.Session = o.Account, o.Slot
+		}
 	}
 	return ""
 }

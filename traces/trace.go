@@ -16,7 +16,7 @@ import (
 const (
 	SchemaName   = "stormproof-trace"
 	VersionMajor = 1
-	VersionMinor = 1
+	VersionMinor = 2
 )
 
 // Version is the version string written into headers.

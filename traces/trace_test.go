@@ -41,6 +41,32 @@ func samples() []model.Obs {
 		{Kind: model.ObsView, Actor: model.StoreAddr, Device: 7, Seq: 5, Account: model.NoAccount, View: model.ViewEnlarged},
 		{Kind: model.ObsViewRefused, Actor: model.StoreAddr, Device: 7, Seq: 5, Account: 9, View: model.ViewVideo, Reason: model.ReasonRegistryDenied},
 		{Kind: model.ObsFault, Actor: model.EngineAddr, Fault: model.Fault{Kind: model.FaultTransfer, Device: 7, Owners: own}, Device: 7, Owners: own},
+		{Kind: model.ObsEnd, Actor: model.EngineAddr, Flag: true},
+		{Kind: model.ObsWitness, Actor: model.EngineAddr, Device: 7, Seq: 5, Account: 3},
+		// 1.2: the other incidents.
+		{Kind: model.ObsFault, Actor: model.EngineAddr, Fault: model.Fault{Kind: model.FaultLogin, Account: 4, Session: 12}, Account: 4, Slot: 12},
+		{Kind: model.ObsFault, Actor: model.EngineAddr, Fault: model.Fault{Kind: model.FaultWebShared}},
+		{Kind: model.ObsWebLookup, Actor: model.WebAddr, Slot: 12, Account: 4, Device: 7, Outcome: model.OutCache, Owners: model.MakeOwners(3), Flag: true, Reason: model.ReasonKeyMismatch},
+		{Kind: model.ObsStream, Actor: model.WebAddr, Slot: 12, Device: 7, Account: 4},
+		{Kind: model.ObsStreamRefused, Actor: model.WebAddr, Slot: 12, Device: 7, Account: 4, Reason: model.ReasonStampMismatch},
+		{Kind: model.ObsNotify, Actor: model.NotifierAddr, Device: 7, Seq: 5, Owners: model.MakeOwners(3), To: model.MakeOwners(4, 1), Flag: true},
+		{Kind: model.ObsRead, Actor: model.ReplicaAddr, Slot: 3, Account: model.NoAccount, Owners: model.MakeOwners(3), Fields: model.FieldEmail | model.FieldSSID | model.FieldToken},
+		{Kind: model.ObsReadRefused, Actor: model.ReplicaAddr, Slot: 3, Account: model.NoAccount, Reason: model.ReasonAuthRequired},
+		{Kind: model.ObsAlarm, Actor: model.ReplicaAddr, Slot: 100},
+		{Kind: model.ObsConfigRefused, Actor: model.ReplicaAddr, Fault: model.Fault{Kind: model.FaultReplicaAuthOff}, Reason: model.ReasonNoSecondApproval},
+	}
+}
+
+// Every event kind has a sample, so the round trip covers the whole format.
+func TestSamplesCoverEveryKind(t *testing.T) {
+	seen := map[model.ObsKind]bool{}
+	for _, o := range samples() {
+		seen[o.Kind] = true
+	}
+	for _, k := range model.ObsKinds() {
+		if !seen[k] {
+			t.Errorf("no sample of event kind %s", k)
+		}
 	}
 }
 

@@ -222,10 +222,55 @@ func AppendEvent(b []byte, t model.Time, o *model.Obs) []byte {
 		flag("quiet", o.Flag)
 	case model.ObsFault:
 		str("fault", o.Fault.Kind.String())
-		if o.Fault.Kind == model.FaultTransfer {
+		switch o.Fault.Kind {
+		case model.FaultTransfer:
 			num("dev", uint64(o.Fault.Device))
 			owners("own", o.Fault.Owners)
+		case model.FaultLogin:
+			num("acct", uint64(o.Fault.Account))
+			num("sess", uint64(o.Fault.Session))
 		}
+	case model.ObsWebLookup:
+		num("sess", uint64(o.Slot))
+		acct()
+		num("dev", uint64(o.Device))
+		str("out", o.Outcome.String())
+		owners("own", o.Owners)
+		flag("shared", o.Flag)
+		reason()
+	case model.ObsStream, model.ObsStreamRefused:
+		num("sess", uint64(o.Slot))
+		num("dev", uint64(o.Device))
+		acct()
+		reason()
+	case model.ObsNotify:
+		ev()
+		owners("own", o.Owners)
+		owners("to", o.To)
+		flag("defective", o.Flag)
+	case model.ObsRead:
+		num("doc", uint64(o.Slot))
+		acct()
+		owners("own", o.Owners)
+		b = append(b, `,"fields":[`...)
+		for i, n := range o.Fields.Names() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = append(b, n...)
+			b = append(b, '"')
+		}
+		b = append(b, ']')
+	case model.ObsReadRefused:
+		num("doc", uint64(o.Slot))
+		acct()
+		reason()
+	case model.ObsAlarm:
+		num("reads", uint64(o.Slot))
+	case model.ObsConfigRefused:
+		str("fault", o.Fault.Kind.String())
+		reason()
 	}
 	return append(b, '}', '\n')
 }
