@@ -54,6 +54,11 @@ type Scenario struct {
 	Users          Users           `yaml:"users" json:"users"`
 	// Trace is the default trace detail: full, slice or none.
 	Trace string `yaml:"trace" json:"trace"`
+	// The other incidents' parts, each an optional section (absent: not
+	// part of the world; see incidents.go).
+	Web      *WebSpec      `yaml:"web,omitempty" json:"web,omitempty"`
+	Notifier *NotifierSpec `yaml:"notifier,omitempty" json:"notifier,omitempty"`
+	Replica  *ReplicaSpec  `yaml:"replica,omitempty" json:"replica,omitempty"`
 
 	// Profiles are the resolved hardware profiles of the mix (filled by
 	// Resolve; written into trace headers so a replay needs no files).
@@ -313,6 +318,9 @@ func (s *Scenario) validate() error {
 		if t < 0 || t > s.Duration {
 			return bad(fmt.Sprintf("cache_restarts.%d", i), "must be in [0, duration]")
 		}
+	}
+	if err := s.validateIncidents(); err != nil {
+		return err
 	}
 	for _, d := range []struct {
 		f string
@@ -579,6 +587,7 @@ func (s *Scenario) Build() (*Plan, error) {
 			p.Faults = append(p.Faults, TimedFault{At: at, Fault: model.Fault{Kind: model.FaultTransfer, Device: d, Owners: model.MakeOwners(to)}})
 		}
 	}
+	s.buildIncidents(p)
 	if design.Mitigations.Has(model.EventsTabOff) {
 		p.Faults = append(p.Faults, TimedFault{At: s.EventsTabOffAt.D(), Fault: model.Fault{Kind: model.FaultEventsTabOff}})
 	}

@@ -286,8 +286,71 @@ func (e *encoder) msg(m *model.Msg, ch int) {
 		e.acct(m.Account)
 		e.b = append(e.b, byte(m.View))
 		e.flag(m.Flag)
+		if m.View == model.ViewLive {
+			e.u(m.Slot) // the web session a live check is for
+		}
+	case model.MsgWebPageReq:
+		e.acct(m.Account)
+		e.u(m.Slot)
+		e.flag(m.Flag)
+	case model.MsgWebPage:
+		e.acct(m.Account)
+		e.u(m.Slot)
+		e.flag(m.Flag)
+		e.dev(m.Ev.Device)
+		e.owners(m.Ev.Stamp)
+	case model.MsgNotify:
+		e.ev(m.Ev)
+		e.owners(m.Owners)
+	case model.MsgReplicaRead:
+		e.u(m.Slot)
+		e.acct(m.Account)
+	case model.MsgReplicaReply:
+		e.u(m.Slot)
+		e.flag(m.Flag)
 	default:
 		panic("explore: cannot encode message " + m.Type.String())
+	}
+}
+
+// parts appends the budgets of the other incidents' faults and their
+// actors' states, for the parts the configuration has (nothing otherwise,
+// so a 2024 configuration's encoding is what it was).
+func (e *encoder) parts(st *mstate) {
+	l := e.l
+	pt := l.parts
+	if !pt.web && !pt.notifier && !pt.replica {
+		return
+	}
+	bd := &st.bud
+	for i, on := range [numWindows]bool{pt.web, pt.notifier, pt.replica} {
+		if on {
+			e.b = append(e.b, bd.windows[i].left, boolByte(bd.windows[i].open))
+		}
+	}
+	w := &st.w
+	if pt.web {
+		for a := 0; a < l.nAcct; a++ {
+			e.b = append(e.b, bd.logins[e.p.acctOrder[a]])
+		}
+		we := &w.Web
+		e.b = append(e.b, boolByte(we.Shared)|boolByte(we.Entry.Present)<<1|byte(st.timers>>uint(l.webTimer)&1)<<2)
+		if we.Entry.Present {
+			e.acct(we.Entry.For)
+			e.ev(we.Entry.Page)
+		}
+	}
+	if pt.notifier {
+		e.flag(w.Notifier.Defect)
+		e.owners(w.Notifier.Last)
+	}
+	if pt.replica {
+		e.flag(w.Replica.Open)
+		e.u(w.Replica.Anon)
+		r := &w.Reader
+		e.b = append(e.b, byte(r.State)|byte(st.timers>>uint(l.readerTimer)&1)<<2)
+		e.u(r.Next)
+		e.u(r.Probes)
 	}
 }
 
@@ -385,6 +448,7 @@ func (e *encoder) encode(b []byte, st *mstate, p *perm, bound []byte) []byte {
 			e.u(f)
 		}
 	}
+	e.parts(st)
 	if e.over() {
 		return nil
 	}
@@ -556,10 +620,69 @@ func (d *decoder) msg(ch int) model.Msg {
 		m.Account = model.AccountID(d.u())
 		m.View = model.ViewKind(d.byte1())
 		m.Flag = d.flag()
+		if m.View == model.ViewLive {
+			m.Slot = d.u()
+		}
+	case model.MsgWebPageReq:
+		m.Account = model.AccountID(d.u())
+		m.Slot = d.u()
+		m.Flag = d.flag()
+	case model.MsgWebPage:
+		m.Account = model.AccountID(d.u())
+		m.Slot = d.u()
+		m.Flag = d.flag()
+		m.Ev.Device = model.DeviceID(d.u())
+		m.Ev.Stamp = d.owners()
+	case model.MsgNotify:
+		m.Ev = d.ev()
+		m.Owners = d.owners()
+	case model.MsgReplicaRead:
+		m.Slot = d.u()
+		m.Account = model.AccountID(d.u())
+	case model.MsgReplicaReply:
+		m.Slot = d.u()
+		m.Flag = d.flag()
 	default:
 		d.bad = true
 	}
 	return m
+}
+
+// parts reads what encoder.parts wrote.
+func (d *decoder) parts(st *mstate) {
+	l := d.l
+	pt := l.parts
+	if !pt.web && !pt.notifier && !pt.replica {
+		return
+	}
+	bd := &st.bud
+	for i, on := range [numWindows]bool{pt.web, pt.notifier, pt.replica} {
+		if on {
+			bd.windows[i].left = d.byte1()
+			bd.windows[i].open = d.flag()
+		}
+	}
+	w := &st.w
+	if pt.web {
+		for a := 0; a < l.nAcct; a++ {
+			bd.logins[a] = d.byte1()
+		}
+		f := d.byte1()
+		w.Web = model.Web{Shared: f&1 != 0}
+		st.timers |= uint64(f>>2&1) << uint(l.webTimer)
+		if f&2 != 0 {
+			w.Web.Entry = model.WebEntry{Present: true, For: model.AccountID(d.u()), Page: d.ev()}
+		}
+	}
+	if pt.notifier {
+		w.Notifier = model.Notifier{Defect: d.flag(), Last: d.owners()}
+	}
+	if pt.replica {
+		w.Replica = model.Replica{Open: d.flag(), Anon: d.u()}
+		f := d.byte1()
+		st.timers |= uint64(f>>2&1) << uint(l.readerTimer)
+		w.Reader = model.Reader{State: model.ReaderState(f & 3), Next: d.u(), Probes: d.u()}
+	}
 }
 
 // decode reads b into st and returns the rest (the monitor's encoding).
@@ -702,6 +825,7 @@ func (d *decoder) decode(b []byte, st *mstate) ([]byte, error) {
 			wk.Free = fr
 		}
 	}
+	d.parts(st)
 	mask := d.u64()
 	for i := 0; i < l.nChan; i++ {
 		n := 0

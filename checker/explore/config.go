@@ -41,8 +41,42 @@ type Config struct {
 	Users     UsersSpec  `yaml:"users" json:"users"`
 	Faults    FaultsSpec `yaml:"faults" json:"faults"`
 	Bounds    BoundsSpec `yaml:"bounds" json:"bounds"`
-	File      string     `yaml:"-" json:"-"`
-	profiles  []model.Profile
+	// The other incidents' parts (absent: not part of the world).
+	Web      *WebSpec      `yaml:"web,omitempty" json:"web,omitempty"`
+	Notifier *NotifierSpec `yaml:"notifier,omitempty" json:"notifier,omitempty"`
+	Replica  *ReplicaSpec  `yaml:"replica,omitempty" json:"replica,omitempty"`
+	File     string        `yaml:"-" json:"-"`
+	profiles []model.Profile
+}
+
+// WebSpec is the 2023 web portal: every account may open sessions, and the
+// response cache's key may omit the account for a while.
+type WebSpec struct {
+	// Logins: sessions each account may open in a run.
+	Logins int `yaml:"logins" json:"logins"`
+	// FaultWindows: how often the mapping fault may begin (and then end).
+	FaultWindows int `yaml:"fault_windows" json:"fault_windows"`
+}
+
+// NotifierSpec is the 2020 notification service.
+type NotifierSpec struct {
+	// DefectWindows: how often the defective deployment may go live (and
+	// then be rolled back).
+	DefectWindows int `yaml:"defect_windows" json:"defect_windows"`
+}
+
+// ReplicaSpec is the 2019 analytics copy and its anonymous reader.
+type ReplicaSpec struct {
+	// Integrations: the accounts whose documents hold an integration token.
+	Integrations []int `yaml:"integrations" json:"integrations"`
+	// AuthOffWindows: how often access control may be switched off (and
+	// then back on).
+	AuthOffWindows int `yaml:"auth_off_windows" json:"auth_off_windows"`
+	// AlarmAfter: anonymous reads before the exposure alarm (mitigation
+	// exposure-alarm) closes access.
+	AlarmAfter int `yaml:"alarm_after" json:"alarm_after"`
+	// MaxProbes: refused probes after which the reader gives up.
+	MaxProbes int `yaml:"max_probes" json:"max_probes"`
 }
 
 // CameraSpec is one camera: its hardware profile, owner set and clips.
@@ -194,8 +228,8 @@ func (c *Config) validate() (string, string) {
 		return "cameras", f("need 1..%d cameras, got %d", MaxCameras, len(c.Cameras))
 	case c.Start != "connected" && c.Start != "booting":
 		return "start", f("must be connected or booting, got %q", c.Start)
-	case c.EventsPerCamera < 1 || c.EventsPerCamera > 8:
-		return "events_per_camera", f("must be in 1..8, got %d", c.EventsPerCamera)
+	case c.EventsPerCamera < 0 || c.EventsPerCamera > 8:
+		return "events_per_camera", f("must be in 0..8 (0: the cameras capture nothing), got %d", c.EventsPerCamera)
 	case c.Cloud.Workers < 1 || c.Cloud.Workers > 4:
 		return "cloud.workers", f("must be in 1..4, got %d", c.Cloud.Workers)
 	case c.Cloud.PoolSize < 1 || c.Cloud.PoolSize > 4:
@@ -217,11 +251,15 @@ func (c *Config) validate() (string, string) {
 	case c.Bounds.MaxConnectAttempt < 1 || c.Bounds.MaxConnectAttempt > 255:
 		return "bounds.max_connect_attempt", f("must be in 1..255, got %d", c.Bounds.MaxConnectAttempt)
 	}
-	if l := newLayout(len(c.Cameras), c.Accounts, c.Cloud.Workers, c.Cloud.PoolSize); l.nChan > 64 {
+	if field, msg := c.validateParts(); field != "" {
+		return field, msg
+	}
+	l := newLayout(len(c.Cameras), c.Accounts, c.Cloud.Workers, c.Cloud.PoolSize, c.parts())
+	if l.nChan > 64 {
 		return "cameras", fmt.Sprintf("too many channels for the explorer (%d > 64): fewer cameras, accounts, workers or connections", l.nChan)
 	}
-	if 3*len(c.Cameras)+2+c.Cloud.Workers*c.Cloud.PoolSize > 64 {
-		return "cloud.pool_size", "too many timers for the explorer (3 per camera + 2 + workers×pool_size ≤ 64)"
+	if l.nTimers > 64 {
+		return "cloud.pool_size", "too many timers for the explorer (3 per camera + 2 + workers×pool_size + web + reader ≤ 64)"
 	}
 	for i, v := range []int{c.Bounds.PrematureTimeouts.Cache, c.Bounds.PrematureTimeouts.Dial,
 		c.Bounds.PrematureTimeouts.Connect, c.Bounds.PrematureTimeouts.Upload} {
@@ -266,6 +304,44 @@ func (c *Config) validate() (string, string) {
 		}
 		if msg := c.checkOwners(t.To); msg != "" {
 			return field + ".to", msg
+		}
+	}
+	return "", ""
+}
+
+// parts says which of the other incidents' actors the world has.
+func (c *Config) parts() parts {
+	return parts{web: c.Web != nil, notifier: c.Notifier != nil, replica: c.Replica != nil}
+}
+
+func (c *Config) validateParts() (string, string) {
+	f := func(format string, a ...any) string { return fmt.Sprintf(format, a...) }
+	if w := c.Web; w != nil {
+		switch {
+		case w.Logins < 1 || w.Logins > 3:
+			return "web.logins", f("must be in 1..3, got %d", w.Logins)
+		case w.FaultWindows < 0 || w.FaultWindows > 2:
+			return "web.fault_windows", f("must be in 0..2, got %d", w.FaultWindows)
+		}
+	}
+	if n := c.Notifier; n != nil && (n.DefectWindows < 0 || n.DefectWindows > 2) {
+		return "notifier.defect_windows", f("must be in 0..2, got %d", n.DefectWindows)
+	}
+	if r := c.Replica; r != nil {
+		switch {
+		case r.AuthOffWindows < 0 || r.AuthOffWindows > 2:
+			return "replica.auth_off_windows", f("must be in 0..2, got %d", r.AuthOffWindows)
+		case r.AlarmAfter < 1 || r.AlarmAfter > 8:
+			return "replica.alarm_after", f("must be in 1..8, got %d", r.AlarmAfter)
+		case r.MaxProbes < 1 || r.MaxProbes > 8:
+			return "replica.max_probes", f("must be in 1..8 (the reader gives up after so many refused probes), got %d", r.MaxProbes)
+		}
+		seen := map[int]bool{}
+		for i, a := range r.Integrations {
+			if a < 0 || a >= c.Accounts || seen[a] {
+				return fmt.Sprintf("replica.integrations.%d", i), f("no account %d, or listed twice (the configuration has %d)", a, c.Accounts)
+			}
+			seen[a] = true
 		}
 	}
 	return "", ""
@@ -327,7 +403,20 @@ func (c *Config) build() (*model.Params, *model.Fleet) {
 		StartConnected:     c.Start == "connected",
 		MaxConnectAttempt:  uint8(c.Bounds.MaxConnectAttempt),
 	}
+	// The other incidents' parts; durations are placeholders here too.
+	if c.Web != nil {
+		p.Web = model.WebParams{On: true, TTL: model.Const(time.Minute)}
+	}
+	p.Notifier = c.Notifier != nil
 	f := &model.Fleet{Profiles: c.profiles, Accounts: c.Accounts}
+	if r := c.Replica; r != nil {
+		p.Replica = model.ReplicaParams{On: true, AlarmAfter: uint32(r.AlarmAfter), MaxProbes: uint32(r.MaxProbes),
+			ProbeEvery: model.Const(time.Hour), ReadEvery: model.Const(time.Second)}
+		f.Integrations = make([]bool, c.Accounts)
+		for _, a := range r.Integrations {
+			f.Integrations[a] = true
+		}
+	}
 	idx := map[string]int{}
 	for i, p := range c.profiles {
 		idx[p.Name] = i

@@ -13,7 +13,12 @@ import (
 // is extended with it (or the field is listed here as constant per run).
 func TestCodecKnowsEveryField(t *testing.T) {
 	known := map[reflect.Type][]string{
-		reflect.TypeFor[model.World]():      {"Env", "Cameras", "Gateway", "Workers", "Cache", "Registry", "Store"},
+		reflect.TypeFor[model.World]():      {"Env", "Cameras", "Gateway", "Workers", "Cache", "Registry", "Store", "Web", "Notifier", "Replica", "Reader"},
+		reflect.TypeFor[model.Web]():        {"Shared", "Entry"},
+		reflect.TypeFor[model.WebEntry]():   {"Present", "For", "Page"},
+		reflect.TypeFor[model.Notifier]():   {"Defect", "Last"},
+		reflect.TypeFor[model.Replica]():    {"Open", "Anon"},
+		reflect.TypeFor[model.Reader]():     {"State", "Next", "Probes"},
 		reflect.TypeFor[model.Camera]():     {"Profile", "State", "Attempt", "Retries", "Capturing", "Inflight", "Video", "Gen", "InflightSeq", "BufLo", "Next", "Stamp"},
 		reflect.TypeFor[model.Gateway]():    {"Down", "Refilling", "Tokens"},
 		reflect.TypeFor[model.Worker]():     {"Client", "Conns", "Waiting", "Slots", "Free", "TabOff"},

@@ -11,13 +11,25 @@ import (
 // the order in which the explorer tries deliveries and encodes states.
 type layout struct {
 	nCam, nAcct, nW, pool int
+	parts                 parts
 
 	camUp, camDown, gwToW, wToGw, wToCache, cacheToW, regToCache, wToReg, regToW,
 	wToStore, storeToW, wToApp, appToStore, storeToReg, regToStore int
-	nChan int
-	chans []chanDef
+	// The other incidents' channels (-1 when the part is absent).
+	webToReg, regToWeb, wToNotif, notifToApp, readerToRep, repToReader int
+	nChan                                                              int
+	chans                                                              []chanDef
 
-	nTimers int
+	// Timer bits of the other incidents' actors (-1 when absent).
+	webTimer, readerTimer int
+	nTimers               int
+}
+
+// parts are the other incidents' actors a configuration has. Their
+// channels and timers come after the 2024 world's, so a configuration
+// without them has exactly the layout it had before they existed.
+type parts struct {
+	web, notifier, replica bool
 }
 
 type chanDef struct {
@@ -28,8 +40,10 @@ type chanDef struct {
 	idx  int // the camera or account index it is moved by
 }
 
-func newLayout(nCam, nAcct, nW, pool int) *layout {
-	l := &layout{nCam: nCam, nAcct: nAcct, nW: nW, pool: pool}
+func newLayout(nCam, nAcct, nW, pool int, pt parts) *layout {
+	l := &layout{nCam: nCam, nAcct: nAcct, nW: nW, pool: pool, parts: pt,
+		webToReg: -1, regToWeb: -1, wToNotif: -1, notifToApp: -1, readerToRep: -1, repToReader: -1,
+		webTimer: -1, readerTimer: -1}
 	add := func(from, to model.Addr, lane uint16, perm uint8, idx int) {
 		l.chans = append(l.chans, chanDef{from: from, to: to, lane: lane, perm: perm, idx: idx})
 	}
@@ -93,8 +107,34 @@ func newLayout(nCam, nAcct, nW, pool int) *layout {
 	add(model.StoreAddr, model.RegistryAddr, 0, 0, 0)
 	l.regToStore = len(l.chans)
 	add(model.RegistryAddr, model.StoreAddr, 0, 0, 0)
-	l.nChan = len(l.chans)
 	l.nTimers = 3*nCam + 2 + nW*pool
+	if pt.web {
+		l.webToReg = len(l.chans)
+		add(model.WebAddr, model.RegistryAddr, 0, 0, 0)
+		l.regToWeb = len(l.chans)
+		add(model.RegistryAddr, model.WebAddr, 0, 0, 0)
+		l.webTimer = l.nTimers
+		l.nTimers++
+	}
+	if pt.notifier {
+		l.wToNotif = len(l.chans)
+		for w := 0; w < nW; w++ {
+			add(model.WorkerAddr(w), model.NotifierAddr, 0, 0, 0)
+		}
+		l.notifToApp = len(l.chans)
+		for a := 0; a < nAcct; a++ {
+			add(model.NotifierAddr, model.AppAddr(model.AccountID(a)), 0, 2, a)
+		}
+	}
+	if pt.replica {
+		l.readerToRep = len(l.chans)
+		add(model.ReaderAddr, model.ReplicaAddr, 0, 0, 0)
+		l.repToReader = len(l.chans)
+		add(model.ReplicaAddr, model.ReaderAddr, 0, 0, 0)
+		l.readerTimer = l.nTimers
+		l.nTimers++
+	}
+	l.nChan = len(l.chans)
 	return l
 }
 
@@ -128,6 +168,10 @@ func (l *layout) chanOf(from, to model.Addr, lane uint16) int {
 			return l.wToStore + w
 		case model.KindApp:
 			return l.wToApp + w*l.nAcct + int(to.Index)
+		case model.KindNotifier:
+			if l.wToNotif >= 0 {
+				return l.wToNotif + w
+			}
 		}
 	case model.KindCache:
 		if to.Kind == model.KindWorker {
@@ -141,6 +185,10 @@ func (l *layout) chanOf(from, to model.Addr, lane uint16) int {
 			return l.regToW + int(to.Index)
 		case model.KindStore:
 			return l.regToStore
+		case model.KindWeb:
+			if l.regToWeb >= 0 {
+				return l.regToWeb
+			}
 		}
 	case model.KindStore:
 		switch to.Kind {
@@ -152,6 +200,22 @@ func (l *layout) chanOf(from, to model.Addr, lane uint16) int {
 	case model.KindApp:
 		if to.Kind == model.KindStore {
 			return l.appToStore + int(from.Index)
+		}
+	case model.KindWeb:
+		if to.Kind == model.KindRegistry && l.webToReg >= 0 {
+			return l.webToReg
+		}
+	case model.KindNotifier:
+		if to.Kind == model.KindApp && l.notifToApp >= 0 {
+			return l.notifToApp + int(to.Index)
+		}
+	case model.KindReader:
+		if to.Kind == model.KindReplica && l.readerToRep >= 0 {
+			return l.readerToRep
+		}
+	case model.KindReplica:
+		if to.Kind == model.KindReader && l.repToReader >= 0 {
+			return l.repToReader
 		}
 	}
 	return bad()
@@ -168,6 +232,14 @@ func (l *layout) timerBit(a model.Addr, id uint16) uint {
 		return uint(3*l.nCam + 1)
 	case model.KindWorker:
 		return uint(3*l.nCam + 2 + int(a.Index)*l.pool + int(id))
+	case model.KindWeb:
+		if l.webTimer >= 0 {
+			return uint(l.webTimer)
+		}
+	case model.KindReader:
+		if l.readerTimer >= 0 {
+			return uint(l.readerTimer)
+		}
 	}
 	panic(fmt.Sprintf("explore: %v has no timers", a))
 }
@@ -182,6 +254,10 @@ func (l *layout) timerOf(bit uint) (model.Addr, uint16) {
 		return model.GatewayAddr, 0
 	case b == 3*l.nCam+1:
 		return model.CacheAddr, 0
+	case b == l.webTimer:
+		return model.WebAddr, 0
+	case b == l.readerTimer:
+		return model.ReaderAddr, 0
 	}
 	b -= 3*l.nCam + 2
 	return model.WorkerAddr(b / l.pool), uint16(b % l.pool)

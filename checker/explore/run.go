@@ -20,7 +20,12 @@ import (
 type Options struct {
 	// NoSymmetry turns symmetry reduction off (to measure its factor).
 	NoSymmetry bool
-	Search     SearchOptions
+	// Ignore lists invariants whose violations do not stop the search (to
+	// ask whether one holds where another is known to fail, e.g. whether
+	// stamped-media stops every foreign delivery though owners then lose
+	// notifications silently).
+	Ignore []model.Invariant
+	Search SearchOptions
 }
 
 // Result is what an exploration found.
@@ -29,6 +34,8 @@ type Result struct {
 	Search *SearchResult
 	// Group is the order of the symmetry group used.
 	Group int
+	// Ignored are the invariants the search did not judge (Options.Ignore).
+	Ignored []model.Invariant
 	// Counterexample is the replayed shortest path, when a violation was found.
 	Counterexample *Counterexample
 }
@@ -54,11 +61,14 @@ func Run(cfg *Config, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, inv := range opt.Ignore {
+		s.ignore |= 1 << inv
+	}
 	sr, err := Search(s, opt.Search)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Config: cfg, Search: sr, Group: len(s.group)}
+	res := &Result{Config: cfg, Search: sr, Group: len(s.group), Ignored: opt.Ignore}
 	if sr.Violation != nil {
 		if res.Counterexample, err = s.replay(sr.Violation); err != nil {
 			return nil, err
@@ -147,8 +157,11 @@ func (x *expander) describe() string {
 	case tFault:
 		f := x.s.faults[t.idx].f
 		fmt.Fprintf(&b, "fault %s", f.Kind)
-		if f.Kind == model.FaultTransfer {
+		switch f.Kind {
+		case model.FaultTransfer:
 			fmt.Fprintf(&b, " of cam%d to accounts %v", f.Device, f.Owners)
+		case model.FaultLogin:
+			fmt.Fprintf(&b, " of acct%d", f.Account)
 		}
 	}
 	for i, v := range x.script {
@@ -169,6 +182,10 @@ func timerName(a model.Addr, id uint16) string {
 		return "service"
 	case model.KindWorker:
 		return fmt.Sprintf("conn %d deadline", id)
+	case model.KindWeb:
+		return "shared entry expiry"
+	case model.KindReader:
+		return "next probe or read"
 	}
 	return "?"
 }

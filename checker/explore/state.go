@@ -40,7 +40,26 @@ type budgets struct {
 	transfers uint16 // bit i: transfer i has happened
 	tabOff    bool   // the events-tab kill switch has flipped
 	premature [numPremature]uint8
+
+	// The other incidents' (encoded only when the part is configured):
+	// windows that may still open and whether one is open now, and the
+	// logins each account may still make.
+	windows [numWindows]window
+	logins  [MaxAccounts]uint8
 }
+
+// A window is a fault that begins and later ends (its pair of faults).
+type window struct {
+	left uint8 // openings left
+	open bool
+}
+
+const (
+	winWeb      = iota // the web cache key omits the account
+	winNotifier        // the defective notifier is deployed
+	winReplica         // the replica's access control is off
+	numWindows
+)
 
 func newMState(l *layout, w *model.World) *mstate {
 	st := &mstate{
@@ -102,6 +121,7 @@ func (st *mstate) copyFrom(src *mstate) {
 	dw.Store = sw.Store
 	dw.Store.Next = next
 	copy(dw.Store.Next, sw.Store.Next)
+	dw.Web, dw.Notifier, dw.Replica, dw.Reader = sw.Web, sw.Notifier, sw.Replica, sw.Reader
 	for i := range src.ch {
 		st.ch[i] = copyInto(&st.chBuf[i], src.ch[i])
 	}

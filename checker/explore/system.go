@@ -18,7 +18,10 @@ type modelSys struct {
 	group     []perm
 	transfers []model.Fault
 	faults    []faultDef
+	ignore    uint32 // bit i: violations of invariant i do not count
 }
+
+func (s *modelSys) judges(inv model.Invariant) bool { return s.ignore&(1<<inv) == 0 }
 
 // faultDef is one entry of the configuration's fault menu.
 type faultDef struct {
@@ -31,7 +34,7 @@ func newModelSys(cfg *Config, symmetry bool) (*modelSys, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := &modelSys{cfg: cfg, p: p, fleet: f, l: newLayout(len(f.Devices), f.Accounts, p.Workers, p.PoolSize)}
+	s := &modelSys{cfg: cfg, p: p, fleet: f, l: newLayout(len(f.Devices), f.Accounts, p.Workers, p.PoolSize, cfg.parts())}
 	s.faults = []faultDef{
 		{f: model.Fault{Kind: model.FaultGatewayDown}, transfer: -1},
 		{f: model.Fault{Kind: model.FaultGatewayUp}, transfer: -1},
@@ -43,8 +46,47 @@ func newModelSys(cfg *Config, symmetry bool) (*modelSys, error) {
 		s.transfers = append(s.transfers, ft)
 		s.faults = append(s.faults, faultDef{f: ft, transfer: i})
 	}
-	s.group = symmetries(p, f, s.transfers, symmetry)
+	// The other incidents' faults, after the 2024 menu (whose order fixes
+	// the order successors are tried in).
+	if cfg.Web != nil {
+		s.faults = append(s.faults, faultDef{f: model.Fault{Kind: model.FaultWebShared}, transfer: -1},
+			faultDef{f: model.Fault{Kind: model.FaultWebKeyed}, transfer: -1})
+		for a := 0; a < cfg.Accounts; a++ {
+			s.faults = append(s.faults, faultDef{f: model.Fault{Kind: model.FaultLogin, Account: model.AccountID(a)}, transfer: -1})
+		}
+	}
+	if cfg.Notifier != nil {
+		s.faults = append(s.faults, faultDef{f: model.Fault{Kind: model.FaultNotifierDefect}, transfer: -1},
+			faultDef{f: model.Fault{Kind: model.FaultNotifierFixed}, transfer: -1})
+	}
+	if cfg.Replica != nil {
+		s.faults = append(s.faults, faultDef{f: model.Fault{Kind: model.FaultReplicaAuthOff}, transfer: -1},
+			faultDef{f: model.Fault{Kind: model.FaultReplicaAuthOn}, transfer: -1})
+	}
+	// The web portal's sessions and the replica's documents belong to
+	// particular accounts: no renaming maps them onto themselves in
+	// general, so those worlds are explored without symmetry reduction.
+	s.group = symmetries(p, f, s.transfers, symmetry && cfg.Web == nil && cfg.Replica == nil)
 	return s, nil
+}
+
+// windowOf is the window a fault opens or closes, and whether it opens it.
+func windowOf(k model.FaultKind) (int, bool, bool) {
+	switch k {
+	case model.FaultWebShared:
+		return winWeb, true, true
+	case model.FaultWebKeyed:
+		return winWeb, false, true
+	case model.FaultNotifierDefect:
+		return winNotifier, true, true
+	case model.FaultNotifierFixed:
+		return winNotifier, false, true
+	case model.FaultReplicaAuthOff:
+		return winReplica, true, true
+	case model.FaultReplicaAuthOn:
+		return winReplica, false, true
+	}
+	return 0, false, false
 }
 
 // Transition kinds.
@@ -143,6 +185,18 @@ func (x *expander) initial() error {
 	x.work.bud = budgets{outages: uint8(cfg.Faults.Outages), restarts: uint8(cfg.Faults.CacheRestarts)}
 	pt := cfg.Bounds.PrematureTimeouts
 	x.work.bud.premature = [numPremature]uint8{uint8(pt.Cache), uint8(pt.Dial), uint8(pt.Connect), uint8(pt.Upload)}
+	if cfg.Web != nil {
+		x.work.bud.windows[winWeb].left = uint8(cfg.Web.FaultWindows)
+		for a := 0; a < cfg.Accounts; a++ {
+			x.work.bud.logins[a] = uint8(cfg.Web.Logins)
+		}
+	}
+	if cfg.Notifier != nil {
+		x.work.bud.windows[winNotifier].left = uint8(cfg.Notifier.DefectWindows)
+	}
+	if cfg.Replica != nil {
+		x.work.bud.windows[winReplica].left = uint8(cfg.Replica.AuthOffWindows)
+	}
 	x.workMon, x.touched = model.NewMonitor(len(w.Cameras)), true
 	x.resetStep()
 	if cfg.WarmCache {
@@ -158,6 +212,11 @@ func (x *expander) initial() error {
 		}
 	}
 	x.work.w.Actors(func(a model.Addr) { x.step(a, model.Input{Kind: model.InInit}) })
+	if cfg.EventsPerCamera == 0 {
+		// Cameras that capture nothing (the incident does not involve
+		// events): quiesced before the run begins.
+		x.work.w.FaultTargets(model.Fault{Kind: model.FaultQuiesce}, func(a model.Addr, in model.Input) { x.step(a, in) })
+	}
 	if x.err != nil {
 		return x.err
 	}
@@ -224,7 +283,8 @@ func (x *expander) Observe(o model.Obs) {
 		x.obs = append(x.obs, traces0{t: x.t, o: o})
 	}
 	switch o.Kind {
-	case model.ObsOwn, model.ObsCapture, model.ObsDrop, model.ObsDeliver, model.ObsRefused, model.ObsView:
+	case model.ObsOwn, model.ObsCapture, model.ObsDrop, model.ObsDeliver, model.ObsRefused, model.ObsView,
+		model.ObsStream, model.ObsRead:
 	default:
 		return
 	}
@@ -236,8 +296,10 @@ func (x *expander) Observe(o model.Obs) {
 	if err != nil && x.err == nil {
 		x.err = fmt.Errorf("explore: monitor: %v", err)
 	}
-	if len(vs) > 0 && !x.violated {
-		x.violated, x.viol = true, vs[0]
+	for _, v := range vs {
+		if !x.violated && x.s.judges(v.Inv) {
+			x.violated, x.viol = true, v
+		}
 	}
 }
 
@@ -328,6 +390,13 @@ func (x *expander) enabled() []trans {
 			ok = mit.Has(model.EventsTabOff) && !b.bud.tabOff
 		case model.FaultTransfer:
 			ok = b.bud.transfers&(1<<fd.transfer) == 0
+		case model.FaultLogin:
+			ok = b.bud.logins[fd.f.Account] > 0
+		default:
+			if wi, opens, isWin := windowOf(fd.f.Kind); isWin {
+				win := b.bud.windows[wi]
+				ok = win.open != opens && (!opens || win.left > 0)
+			}
 		}
 		if ok {
 			x.trs = append(x.trs, trans{kind: tFault, idx: i, premature: -1})
@@ -476,9 +545,27 @@ func (x *expander) apply(t trans) {
 		case model.FaultTransfer:
 			w.bud.transfers |= 1 << fd.transfer
 		}
+		f := fd.f
+		if f.Kind == model.FaultLogin {
+			// Session numbers: account a's k-th login is session a + k·accounts.
+			a := f.Account
+			k := uint32(x.s.cfg.Web.Logins) - uint32(w.bud.logins[a])
+			w.bud.logins[a]--
+			f.Session = uint32(a) + k*uint32(x.l.nAcct)
+		}
+		if wi, opens, isWin := windowOf(f.Kind); isWin {
+			w.bud.windows[wi].open = opens
+			if opens {
+				w.bud.windows[wi].left--
+			}
+		}
 		x.cur = model.EngineAddr
-		x.Observe(model.Obs{Kind: model.ObsFault, Fault: fd.f, Device: fd.f.Device, Owners: fd.f.Owners})
-		w.w.FaultTargets(fd.f, func(a model.Addr, in model.Input) { x.step(a, in) })
+		o := model.Obs{Kind: model.ObsFault, Fault: f, Device: f.Device, Owners: f.Owners}
+		if f.Kind == model.FaultLogin {
+			o.Account, o.Slot = f.Account, f.Session
+		}
+		x.Observe(o)
+		w.w.FaultTargets(f, func(a model.Addr, in model.Input) { x.step(a, in) })
 	}
 }
 
@@ -502,7 +589,7 @@ func (x *expander) successors(fn func(next []byte, orbit uint32, bad bool) bool)
 			if x.err != nil {
 				return n, x.err
 			}
-			if !x.violated && !x.work.busy() && x.work.timers == 0 {
+			if !x.violated && !x.work.busy() && x.work.timers == 0 && x.s.judges(model.NoSilentLoss) {
 				// Quiescent: nothing in flight, no timer armed. Judge NoSilentLoss.
 				if m := x.monitor(); m != nil {
 					if vs := m.Quiet(x.t); len(vs) > 0 {

@@ -16,13 +16,14 @@ import (
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
 	"github.com/stormproof/stormproof/internal/version"
+	"github.com/stormproof/stormproof/model"
 )
 
 func init() {
 	register(command{"explore", "explore every interleaving of a small configuration (model checking)", cmdExplore})
 }
 
-const exploreSynopsis = "stormproof explore [CONFIG|FILE] [--client V] [--mitigate a,b] [--max-states N] [--max-depth D] [--max-mem SIZE] [--out DIR] [--no-symmetry]"
+const exploreSynopsis = "stormproof explore [CONFIG|FILE] [--client V] [--mitigate a,b] [--max-states N] [--max-depth D] [--max-mem SIZE] [--out DIR] [--no-symmetry] [--ignore INV,...]"
 
 func cmdExplore(args []string) error {
 	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
@@ -35,6 +36,8 @@ func cmdExplore(args []string) error {
 	out := fs.String("out", "stormproof-out", "directory for explore.json and, on a violation, counterexample.jsonl")
 	noSym := fs.Bool("no-symmetry", false, "turn symmetry reduction off (to measure its factor)")
 	list := fs.Bool("list", false, "list the embedded configurations")
+	var ignore cli.StringList
+	fs.Var(&ignore, "ignore", "comma-separated invariants whose violations do not stop the search (to ask whether the others hold)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -62,6 +65,10 @@ func cmdExplore(args []string) error {
 	if err != nil {
 		return cli.Badf("--max-mem: %v", err)
 	}
+	ignored, err := model.ParseInvariants(strings.Join(ignore, ","))
+	if err != nil {
+		return cli.Badf("--ignore: %v", err)
+	}
 	name := explore.DefaultConfig
 	if len(pos) == 1 {
 		name = pos[0]
@@ -76,7 +83,7 @@ func cmdExplore(args []string) error {
 	if err := atomicfile.CheckDir(*out); err != nil {
 		return cli.Badf("--out %s: cannot write there: %v", *out, unwrap(err))
 	}
-	opt := explore.Options{NoSymmetry: *noSym, Search: explore.SearchOptions{MaxStates: *maxStates, MaxDepth: *maxDepth, MaxMem: mem}}
+	opt := explore.Options{NoSymmetry: *noSym, Ignore: ignored, Search: explore.SearchOptions{MaxStates: *maxStates, MaxDepth: *maxDepth, MaxMem: mem}}
 	start := time.Now()
 	if cli.IsTerminal(os.Stderr) {
 		opt.Search.Progress = func(p explore.Progress) {
@@ -92,6 +99,9 @@ func cmdExplore(args []string) error {
 	}
 	elapsed := time.Since(start)
 	repro := exploreReproduce(name, *client, mitigate, *maxStates, *maxDepth, *maxMem, *noSym)
+	if len(ignore) > 0 {
+		repro += " --ignore " + strings.Join(ignore, ",")
+	}
 	sum := exploreSummary(res, repro)
 	b, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
@@ -147,6 +157,7 @@ type exploreJSON struct {
 	Steps       []string `json:"counterexample,omitempty"`
 	Reproduce   string   `json:"reproduce"`
 	Fingerprint string   `json:"fingerprint_collision_bound"`
+	Ignored     []string `json:"ignored_invariants,omitempty"`
 }
 
 func exploreSummary(res *explore.Result, repro string) *exploreJSON {
@@ -156,6 +167,9 @@ func exploreSummary(res *explore.Result, repro string) *exploreJSON {
 		Unreduced: sr.Full, Symmetry: res.Group, Depth: sr.Depth, Quiescent: sr.Classes[1] + sr.Classes[2],
 		Stuck: sr.Classes[3], Reproduce: repro,
 		Fingerprint: fmt.Sprintf("%.1e", float64(sr.Distinct)*float64(sr.Distinct)/(1<<65))}
+	for _, inv := range res.Ignored {
+		s.Ignored = append(s.Ignored, inv.String())
+	}
 	if ce := res.Counterexample; ce != nil {
 		s.Violation = ce.Violation.String()
 		for _, st := range ce.Steps {
@@ -172,6 +186,13 @@ func exploreVerdict(res *explore.Result) string {
 		return fmt.Sprintf("violated: %v (shortest counterexample: %d steps)", res.Counterexample.Violation, len(res.Counterexample.Steps))
 	case sr.Bound != explore.NotBounded:
 		return fmt.Sprintf("bounded at depth %d, %d states (%s): no violation found, not a proof", sr.Depth, sr.Distinct, sr.Bound)
+	}
+	if len(res.Ignored) > 0 {
+		var names []string
+		for _, inv := range res.Ignored {
+			names = append(names, inv.String())
+		}
+		return fmt.Sprintf("complete: no violation in %d states (not judged: %s)", sr.Distinct, strings.Join(names, ", "))
 	}
 	return fmt.Sprintf("complete: no violation in %d states", sr.Distinct)
 }
