@@ -148,4 +148,6 @@ func (s *Scenario) buildIncidents(p *Plan) {
 func secs(t float64) time.Duration { return time.Duration(t * float64(time.Second)) }
 
 // WindowString is a window for a person ("20m0s → 1h0m0s").
-func (w Window) String() string { return fmt.Sprintf("%v → %v", w.From, w.To) }
+func (w Window) String() string {
+	return fmt.Sprintf("%s → %s", days(model.Time(w.From)), days(model.Time(w.To)))
+}

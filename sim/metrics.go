@@ -66,7 +66,7 @@ type metrics struct {
 	accounts  []uint8 // cohort bits
 	bins      int
 	s         Series
-	lat       []latHist
+	lat       []*latHist // per bin, allocated when a cache call returns in it (a 23-day run has 200k bins)
 	camUp     []bool
 	callAt    map[uint64]model.Time
 	connDelta []int64 // change of the connected count in each bin
@@ -79,6 +79,8 @@ type metrics struct {
 	foreignPush, foreignTaps, foreignEnlarged       int64
 	foreignVideos, views, taps, viewRefused         int64
 	attemptsBySec, connectsBySec                    []int32
+
+	inc incidentMetrics // the other incidents' counts (incidents_metrics.go)
 }
 
 const (
@@ -91,7 +93,7 @@ func newMetrics(mon *model.Monitor, devices, accounts int, dur time.Duration) *m
 	bins := int(dur/Bin) + 1
 	m := &metrics{
 		mon: mon, devices: devices, accounts: make([]uint8, accounts), bins: bins,
-		lat: make([]latHist, bins), camUp: make([]bool, devices), callAt: map[uint64]model.Time{},
+		lat: make([]*latHist, bins), camUp: make([]bool, devices), callAt: map[uint64]model.Time{},
 		connDelta: make([]int64, bins),
 		drops:     map[string]int64{}, refused: map[string]int64{},
 		attemptsBySec: make([]int32, int(dur/time.Second)+1),
@@ -161,6 +163,9 @@ func (m *metrics) observe(t model.Time, o *model.Obs, vs []model.Violation) {
 		m.callAt[connKey(o)] = t
 	case model.ObsCacheRet:
 		if at, ok := m.callAt[connKey(o)]; ok {
+			if m.lat[b] == nil {
+				m.lat[b] = new(latHist)
+			}
 			m.lat[b][latBucket(int64(t-at))]++
 			delete(m.callAt, connKey(o))
 		}
@@ -198,6 +203,9 @@ func (m *metrics) observe(t model.Time, o *model.Obs, vs []model.Violation) {
 		m.views++
 	case model.ObsViewRefused:
 		m.viewRefused++
+	case model.ObsFault, model.ObsWebLookup, model.ObsStream, model.ObsStreamRefused, model.ObsNotify,
+		model.ObsRead, model.ObsReadRefused, model.ObsAlarm, model.ObsConfigRefused:
+		m.inc.observe(m, t, o, vs)
 	}
 	for _, v := range vs {
 		switch v.Inv {
@@ -238,8 +246,10 @@ func (m *metrics) finishSeries() {
 		m.s.Connected[b] = c
 	}
 	for b := range m.s.CacheP50 {
-		m.s.CacheP50[b] = m.lat[b].quantile(0.5)
-		m.s.CacheP99[b] = m.lat[b].quantile(0.99)
+		if h := m.lat[b]; h != nil {
+			m.s.CacheP50[b] = h.quantile(0.5)
+			m.s.CacheP99[b] = h.quantile(0.99)
+		}
 	}
 }
 

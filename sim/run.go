@@ -162,6 +162,13 @@ type slicer struct {
 	owned  map[model.DeviceID]bool
 	out    []sline
 	n      int
+
+	// The other incidents: a web session's lines, the page each account's
+	// session put under the shared key, and how many of their violations
+	// were taken.
+	sess  map[uint32][]sline
+	fill  map[model.AccountID]sline
+	taken map[uint64]bool
 }
 
 type sline struct {
@@ -174,7 +181,8 @@ const ringLen = 48
 
 func newSlicer(limit int, p *Plan) *slicer {
 	return &slicer{limit: limit, plan: p, rings: map[uint64][]sline{}, prov: map[uint64][]sline{},
-		follow: map[uint64]bool{}, owned: map[model.DeviceID]bool{}}
+		follow: map[uint64]bool{}, owned: map[model.DeviceID]bool{},
+		sess: map[uint32][]sline{}, fill: map[model.AccountID]sline{}, taken: map[uint64]bool{}}
 }
 
 func ringKey(worker uint32, conn uint16) uint64 { return uint64(worker)<<16 | uint64(conn) }
@@ -185,7 +193,25 @@ func (sl *slicer) observe(t model.Time, o *model.Obs, vs []model.Violation) {
 	ev := uint64(o.Device)<<32 | uint64(o.Seq)
 	switch o.Kind {
 	case model.ObsFault:
-		sl.out = append(sl.out, l)
+		if o.Fault.Kind != model.FaultLogin {
+			sl.out = append(sl.out, l)
+			break
+		}
+		sl.session(o.Slot, l) // a login is kept only with its session's violation
+	case model.ObsWebLookup:
+		sl.session(o.Slot, l)
+		if o.Outcome == model.OutRegistry && o.Flag {
+			sl.fill[o.Account] = l
+		}
+	case model.ObsNotify:
+		if o.To != o.Owners {
+			// The notifier's join changed the recipients: part of the story
+			// of a foreign delivery of this event.
+			if len(sl.prov) >= 200_000 {
+				clear(sl.prov)
+			}
+			sl.prov[ev] = append(sl.prov[ev], l)
+		}
 	case model.ObsOwn:
 		if t > 0 {
 			sl.out = append(sl.out, l)
@@ -220,6 +246,10 @@ func (sl *slicer) observe(t model.Time, o *model.Obs, vs []model.Violation) {
 		sl.out = append(sl.out, l)
 	}
 	for _, v := range vs {
+		if v.Inv == model.NoForeignStream || v.Inv == model.NoForeignRead {
+			sl.other(l, &v)
+			continue
+		}
 		if v.Inv != model.NoForeignDelivery && v.Inv != model.NoForeignView {
 			continue
 		}
@@ -240,6 +270,41 @@ func (sl *slicer) observe(t model.Time, o *model.Obs, vs []model.Violation) {
 			}
 		}
 	}
+}
+
+// session remembers a line of web session s (bounded like prov).
+func (sl *slicer) session(s uint32, l sline) {
+	if len(sl.sess) >= 200_000 {
+		clear(sl.sess)
+	}
+	sl.sess[s] = append(sl.sess[s], l)
+}
+
+// other keeps the first violations of the other incidents' invariants with
+// what explains them: for a foreign stream, the session's login and
+// lookups and the lookup that filled the shared entry it read.
+func (sl *slicer) other(l sline, v *model.Violation) {
+	k := uint64(v.Inv)<<32 | uint64(v.Session)
+	if v.Inv == model.NoForeignRead {
+		k = uint64(v.Inv)<<32 | uint64(l.o.Slot)
+	}
+	if sl.taken[k] || sl.n >= sl.limit {
+		return
+	}
+	sl.taken[k] = true
+	sl.n++
+	if v.Inv == model.NoForeignStream {
+		sl.own(v.Device)
+		for _, x := range sl.sess[v.Session] {
+			sl.out = append(sl.out, x)
+			if x.o.Kind == model.ObsWebLookup && x.o.Outcome == model.OutCache && x.o.Owners.N > 0 {
+				if f, ok := sl.fill[x.o.Owners.IDs[0]]; ok {
+					sl.out = append(sl.out, f)
+				}
+			}
+		}
+	}
+	sl.out = append(sl.out, l)
 }
 
 // own adds device d's initial ownership line once.

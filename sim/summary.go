@@ -60,6 +60,11 @@ type Summary struct {
 
 	Cohorts Cohorts `json:"cohorts"`
 
+	// The other incidents' parts, when the scenario has them.
+	Web      *WebSummary      `json:"web,omitempty"`
+	Notifier *NotifierSummary `json:"notifier,omitempty"`
+	Replica  *ReplicaSummary  `json:"replica,omitempty"`
+
 	Quiet      bool                  `json:"quiet"`
 	Invariants map[string]InvVerdict `json:"invariants"`
 	// FirstViolation describes the first violation, if any.
@@ -113,6 +118,7 @@ func summarize(s *Scenario, p *Plan, eng *Engine, m *metrics, mon *model.Monitor
 		sum.RecoveryConnectPeak, at = peakAfter(m.connectsBySec, p.OutageTo)
 		sum.RecoveryConnectAt = at.String()
 	}
+	incidentSummaries(s, p, &m.inc, &sum)
 	counts := mon.Counts()
 	for _, inv := range model.Invariants() {
 		v := InvVerdict{Judged: true, Violations: counts[inv]}
@@ -169,6 +175,7 @@ func (s *Summary) Print(w io.Writer) {
 	pf("                dropped: %s; pushes refused: %s\n", kv(s.Dropped), kv(s.Refused))
 	pf("foreign         %d thumbnails pushed to strangers, %d tapped: %d enlarged thumbnails and %d videos served\n",
 		s.ForeignThumbnails, s.ForeignTaps, s.ForeignEnlarged, s.ForeignVideos)
+	s.printIncidents(pf)
 	c := s.Cohorts
 	pf("accounts        %d unaffected; %d own thumbnails exposed, not tapped; %d exposed and tapped; %d received others' thumbnails (%d affected in all)\n",
 		c.Unaffected, c.ExposedNotTapped, c.ExposedTapped, c.ReceivedOthers, c.Affected)
