@@ -98,6 +98,8 @@ type explainer struct {
 	followKeys   map[model.DeviceID]bool
 	followRet    map[[2]uint32]lineRef
 	followWorker map[model.EventRef]string
+
+	inc incidentTrail // the other incidents' (explain_incidents.go)
 }
 
 const maxProv = 1 << 16 // suspicious lookups remembered at once
@@ -184,6 +186,7 @@ func (ex *explainer) observe(line int, t model.Time, o *model.Obs, vs []model.Vi
 	case model.ObsLookup:
 		ex.lookup(ref)
 	}
+	ex.inc.observe(ref)
 	if ex.follow != nil {
 		ex.track(ref)
 	}
@@ -329,7 +332,14 @@ func (ex *explainer) violation(ref lineRef, v *model.Violation) {
 	}
 	b := &storyB{ev: k, acct: v.Account}
 	b.s = traces.Story{Invariant: v.Inv.String(), Violation: v.String(), T: v.T}
-	b.s.Steps = ex.chain(ref, v, &b.s)
+	switch v.Inv {
+	case model.NoForeignStream:
+		b.s.Steps = ex.inc.streamChain(ref, v, &b.s)
+	case model.NoForeignRead:
+		b.s.Steps = ex.inc.readChain(ref, v, &b.s)
+	default:
+		b.s.Steps = ex.chain(ref, v, &b.s)
+	}
 	ex.built[bk] = b
 	ex.list = append(ex.list, b)
 }
@@ -402,16 +412,23 @@ func (ex *explainer) chain(ref lineRef, v *model.Violation, s *traces.Story) []t
 	if p != nil {
 		ex.provSteps(p, v, s, add)
 	}
+	joined := ex.inc.notifySteps(k, v, s, add)
 	st := describe(ref, "")
 	st.Violation = true
 	if ref.o.Kind == model.ObsDeliver && worker != "" {
 		st.From = worker
 	}
+	if ref.o.Kind == model.ObsDeliver && joined {
+		st.From = "notifier"
+	}
 	switch v.Inv {
 	case model.NoForeignDelivery:
-		if v.NeverCaptured {
+		switch {
+		case v.NeverCaptured:
 			st.Because = "no camera ever captured this event"
-		} else {
+		case joined:
+			st.Because = fmt.Sprintf("the notifier pushes to the accounts its join produced; account %d does not own camera %d (owners %v)", v.Account, v.Device, v.Authorized)
+		default:
 			st.Because = fmt.Sprintf("the worker pushes to the accounts the lookup named; account %d does not own camera %d (owners %v)", v.Account, v.Device, v.Authorized)
 		}
 	case model.NoForeignView:
@@ -677,8 +694,15 @@ func describe(r lineRef, because string) traces.Step {
 			st.What = "the gateway goes down (outage)"
 		case model.FaultTransfer:
 			st.What = fmt.Sprintf("device %d is transferred to %v", o.Fault.Device, o.Fault.Owners)
+		default:
+			if w := describeIncidentFault(o); w != "" {
+				st.What = w
+			}
 		}
 	default:
+		if describeIncident(&st, o) {
+			break
+		}
 		st.What = o.Kind.String()
 	}
 	return st

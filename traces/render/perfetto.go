@@ -209,12 +209,19 @@ func (p *perf) event(t model.Time, o *model.Obs) error {
 	}
 	foreign := false
 	for _, v := range vs {
-		if v.Inv == model.NoForeignDelivery || v.Inv == model.NoForeignView {
+		switch v.Inv {
+		case model.NoForeignDelivery, model.NoForeignView, model.NoForeignStream, model.NoForeignRead:
 			foreign = true
 		}
 	}
 	switch o.Kind {
 	case model.ObsFault:
+		if o.Fault.Kind == model.FaultLogin {
+			// A user's act, on the account's track (not the faults lane).
+			pid, tid := p.track(model.AppAddr(o.Fault.Account))
+			p.instant(pid, tid, t, "web login (session "+strconv.FormatUint(uint64(o.Fault.Session), 10)+")", "account", false)
+			return nil
+		}
 		name := o.Fault.Kind.String()
 		if o.Fault.Kind == model.FaultTransfer {
 			name += " of device " + strconv.FormatUint(uint64(o.Fault.Device), 10)
@@ -274,6 +281,20 @@ func (p *perf) event(t model.Time, o *model.Obs) error {
 		p.span(1, p.connTrack(o.Actor.Index, o.Conn), c.t, t, name, "cache")
 	case model.ObsCacheClose:
 		p.instant(1, p.connTrack(o.Actor.Index, o.Conn), t, "close ("+o.Reason.String()+")", "cache", false)
+	case model.ObsStream, model.ObsStreamRefused, model.ObsRead:
+		pid, tid := p.track(model.AppAddr(o.Account))
+		name := "live stream of camera " + strconv.FormatUint(uint64(o.Device), 10)
+		switch o.Kind {
+		case model.ObsStreamRefused:
+			name += " refused (" + o.Reason.String() + ")"
+		case model.ObsRead:
+			pid, tid = p.track(o.Actor)
+			name = "read of document " + strconv.FormatUint(uint64(o.Slot), 10) + " (" + o.Fields.String() + ")"
+		}
+		if foreign {
+			name = "FOREIGN " + name
+		}
+		p.instant(pid, tid, t, name, "account", false)
 	case model.ObsDeliver, model.ObsTap, model.ObsView, model.ObsViewRefused, model.ObsRefused:
 		a := model.AppAddr(o.Account)
 		if o.Account == model.NoAccount {
