@@ -1,63 +1,31 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
-	"github.com/stormproof/stormproof/model"
 	"github.com/stormproof/stormproof/sim"
 )
 
 func init() {
-	register(command{"matrix", "table of cache clients and mitigations × outcomes, mean over seeds", cmdMatrix})
+	register(command{"matrix", "table of designs × outcomes (one scenario) or × incidents (--all), mean over seeds", cmdMatrix})
 }
 
-const matrixSynopsis = "stormproof matrix [SCENARIO|FILE] [--seeds N] [--jobs N] [--scale F] [--out FILE]"
-
-// matrixRow is one design: a cache client, perhaps with one mitigation.
-type matrixRow struct {
-	client, mitigation string
-}
-
-func (r matrixRow) String() string {
-	if r.mitigation == "" {
-		return r.client
-	}
-	return r.client + " + " + r.mitigation
-}
-
-// matrixRows: every client as shipped, then the incident's client with each
-// mitigation alone.
-func matrixRows() []matrixRow {
-	var rows []matrixRow
-	for _, c := range model.Clients() {
-		rows = append(rows, matrixRow{client: c.String()})
-	}
-	for _, m := range model.AllMitigations() {
-		rows = append(rows, matrixRow{client: model.NaivePool.String(), mitigation: m.String()})
-	}
-	return rows
-}
-
-// matrixCell is what one run contributes.
-type matrixCell struct {
-	thumbs, enlarged, videos, dropped, silent, peak float64
-	held                                            bool
-}
+const matrixSynopsis = "stormproof matrix [SCENARIO|FILE ...] [--all] [--seeds N] [--jobs N] [--scale F] [--out FILE]"
 
 func cmdMatrix(args []string) error {
 	fs := flag.NewFlagSet("matrix", flag.ContinueOnError)
-	seeds := fs.Int("seeds", 3, "seeds per design: the scenario's seed and the N-1 after it")
+	seeds := fs.Int("seeds", 3, "seeds per cell: each scenario's seed and the N-1 after it")
 	jobs := fs.Int("jobs", 2, "runs at once (each run is single-threaded; the table does not depend on it)")
 	scale := fs.Float64("scale", 0, "multiply the fleet and its capacities by `F`")
 	out := fs.String("out", "", "also write the table to `FILE`")
+	all := fs.Bool("all", false, "the incident library: every incident × every design (what leaked in each)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -65,85 +33,70 @@ func cmdMatrix(args []string) error {
 		}
 		return err
 	}
-	if len(pos) > 1 {
-		return cli.Badf("matrix: one scenario at a time (got %d)", len(pos))
-	}
 	if *seeds < 1 || *seeds > 1000 {
 		return cli.Badf("--seeds: want 1..1000, got %d", *seeds)
 	}
 	if *jobs < 1 || *jobs > 256 {
 		return cli.Badf("--jobs: want 1..256, got %d", *jobs)
 	}
-	name := sim.DefaultScenario
-	if len(pos) == 1 {
-		name = pos[0]
-	}
-	base, err := sim.Load(name)
-	if err != nil {
-		return cli.Bad(err)
-	}
-	rows := matrixRows()
-	// Build every run's scenario first, so a bad flag fails before any run.
-	type job struct {
-		row, seed int
-		s         *sim.Scenario
-	}
-	var work []job
-	for ri, r := range rows {
-		for i := 0; i < *seeds; i++ {
-			seed := base.Seed + uint64(i)
-			o := sim.Override{Client: r.client, Seed: &seed, Scale: *scale}
-			if r.mitigation != "" {
-				o.Mitigations = []string{r.mitigation}
-			}
-			s, err := base.Apply(o)
-			if err != nil {
-				return cli.Bad(err)
-			}
-			work = append(work, job{ri, i, s})
+	names := pos
+	switch {
+	case *all && len(pos) > 0:
+		return cli.Badf("matrix: --all runs the incident library; name no scenario with it (got %s)", strings.Join(pos, " "))
+	case *all:
+		names = nil
+		for _, in := range sim.Incidents() {
+			names = append(names, in.Scenario)
 		}
+	case len(pos) > 1:
+		return cli.Badf("matrix: one scenario at a time, or --all (got %d)", len(pos))
+	case len(pos) == 0:
+		names = []string{sim.DefaultScenario}
 	}
-	cells := make([][]matrixCell, len(rows))
-	for i := range cells {
-		cells[i] = make([]matrixCell, *seeds)
+	var scenarios []*sim.Scenario
+	for _, n := range names {
+		s, err := sim.Load(n)
+		if err != nil {
+			return cli.Bad(err)
+		}
+		scenarios = append(scenarios, s)
 	}
-	errs := make([]error, len(work))
-	ch := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < *jobs; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range ch {
-				j := work[i]
-				res, err := sim.Run(j.s, sim.RunOptions{})
-				if err != nil {
-					errs[i] = fmt.Errorf("%s seed %d: %w", rows[j.row], j.s.Seed, err)
-					continue
-				}
-				cells[j.row][j.seed] = cellOf(&res.Summary)
-			}
-		}()
+	rows := sim.DesignRows()
+	if *all {
+		rows = sim.IncidentRows()
 	}
+	opt := sim.MatrixOptions{Seeds: *seeds, Jobs: *jobs, Scale: *scale}
 	progress := cli.IsTerminal(os.Stderr)
-	for i := range work {
-		if progress {
-			fmt.Fprintf(os.Stderr, "\rmatrix: run %d of %d   ", i+1, len(work))
-		}
-		ch <- i
+	if progress {
+		opt.Progress = func(done, total int) { fmt.Fprintf(os.Stderr, "\rmatrix: run %d of %d   ", done+1, total) }
 	}
-	close(ch)
-	wg.Wait()
+	m, err := sim.RunMatrix(scenarios, rows, opt)
 	if progress {
 		fmt.Fprint(os.Stderr, "\r\033[K")
 	}
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
+	var bad *sim.MatrixInputError
+	switch {
+	case errors.As(err, &bad):
+		return cli.Bad(err)
+	case err != nil:
+		return err
+	}
+	cmd := "stormproof matrix"
+	if *all {
+		cmd += " --all"
+	} else {
+		cmd += " " + scenarios[0].Name
+	}
+	cmd += " --seeds " + strconv.Itoa(*seeds)
+	if *scale != 0 {
+		cmd += " --scale " + strconv.FormatFloat(*scale, 'g', -1, 64)
 	}
 	var b strings.Builder
-	writeMatrix(&b, base, *seeds, *scale, rows, cells)
+	if *all {
+		m.WriteIncidents(&b, cmd)
+	} else {
+		m.WriteDesigns(&b, cmd)
+	}
 	fmt.Print(b.String())
 	if *out != "" {
 		if err := atomicfile.WriteFile(*out, []byte(b.String())); err != nil {
@@ -151,53 +104,4 @@ func cmdMatrix(args []string) error {
 		}
 	}
 	return nil
-}
-
-func cellOf(s *sim.Summary) matrixCell {
-	c := matrixCell{thumbs: float64(s.ForeignThumbnails), enlarged: float64(s.ForeignEnlarged),
-		videos: float64(s.ForeignVideos), peak: s.RecoveryConnectPeak, held: s.Held()}
-	for _, n := range s.Dropped {
-		c.dropped += float64(n)
-	}
-	if v, ok := s.Invariants[model.NoSilentLoss.String()]; ok && v.Judged {
-		c.silent = float64(v.Violations)
-	}
-	return c
-}
-
-func writeMatrix(w io.Writer, base *sim.Scenario, seeds int, scale float64, rows []matrixRow, cells [][]matrixCell) {
-	cmd := "stormproof matrix " + base.Name + " --seeds " + strconv.Itoa(seeds)
-	if scale != 0 {
-		cmd += " --scale " + strconv.FormatFloat(scale, 'g', -1, 64)
-	}
-	fmt.Fprintf(w, "Scenario `%s`, seeds %d–%d, mean over %d seed(s) per design. Generated by `%s`.\n\n",
-		base.Name, base.Seed, base.Seed+uint64(seeds)-1, seeds, cmd)
-	fmt.Fprintf(w, "| design | foreign thumbnails | foreign enlarged views | foreign videos | events lost (dropped) | events lost silently | storm peak (connections/s after the outage) | all invariants held |\n")
-	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---|\n")
-	for ri, r := range rows {
-		var m matrixCell
-		held := 0
-		for _, c := range cells[ri] {
-			m.thumbs += c.thumbs
-			m.enlarged += c.enlarged
-			m.videos += c.videos
-			m.dropped += c.dropped
-			m.silent += c.silent
-			m.peak += c.peak
-			if c.held {
-				held++
-			}
-		}
-		n := float64(len(cells[ri]))
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %d of %d |\n", r, num(m.thumbs/n), num(m.enlarged/n),
-			num(m.videos/n), num(m.dropped/n), num(m.silent/n), num(m.peak/n), held, len(cells[ri]))
-	}
-}
-
-// num prints a mean: whole numbers plainly, others with one decimal.
-func num(v float64) string {
-	if v == float64(int64(v)) {
-		return strconv.FormatInt(int64(v), 10)
-	}
-	return strconv.FormatFloat(v, 'f', 1, 64)
 }
