@@ -275,7 +275,7 @@ func (m *Matrix) WriteIncidents(w io.Writer, cmd string) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprint(w, "\n✓: every invariant held in every seed. Counts: thumbnails pushed to strangers; views (enlarged thumbnails and videos) served to them; "+
-		"web sessions shown another account's live camera; replica documents read anonymously (those with an integration token). "+
+		"web sessions shown another account's live camera; replica documents read anonymously (and how many held an integration token). "+
 		"\"lost silently\": events that never reached their owners and whose loss nothing recorded (NoSilentLoss).\n")
 }
 
@@ -292,7 +292,7 @@ func (m *Matrix) cell(row, sc int) string {
 	add(l.Enlarged+l.Videos, "views")
 	add(l.Sessions, "sessions")
 	if l.Documents > 0 {
-		parts = append(parts, fmt.Sprintf("%s documents (%s tokens)", num(float64(l.Documents)/n), num(float64(l.Tokens)/n)))
+		parts = append(parts, fmt.Sprintf("%s documents, %s with a token", num(float64(l.Documents)/n), num(float64(l.Tokens)/n)))
 	}
 	text := "0"
 	if len(parts) > 0 {
