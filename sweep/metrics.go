@@ -57,6 +57,39 @@ var Metrics = []Metric{
 	{"violations_no_foreign_view", "NoForeignView violations", true, violations(model.NoForeignView)},
 	{"violations_no_silent_loss", "NoSilentLoss violations", true, violations(model.NoSilentLoss)},
 	{"violations_at_most_once", "AtMostOnce violations", true, violations(model.AtMostOnce)},
+	// The other incidents (0 when the scenario does not have their part).
+	{"violations_no_foreign_stream", "NoForeignStream violations", true, violations(model.NoForeignStream)},
+	{"violations_no_foreign_read", "NoForeignRead violations", true, violations(model.NoForeignRead)},
+	{"web_sessions_shown_others_cameras", "web sessions shown another account's camera", true, count(func(s *sim.Summary) int64 {
+		if s.Web == nil {
+			return 0
+		}
+		return s.Web.Sessions
+	})},
+	{"web_pages_shown_to_others", "accounts whose web page was served to others", true, count(func(s *sim.Summary) int {
+		if s.Web == nil {
+			return 0
+		}
+		return s.Web.Pages
+	})},
+	{"notifications_misrouted", "notifications pushed to other recipients than resolved", true, count(func(s *sim.Summary) int64 {
+		if s.Notifier == nil {
+			return 0
+		}
+		return s.Notifier.Misjoined
+	})},
+	{"replica_anonymous_reads", "replica documents read anonymously", true, count(func(s *sim.Summary) int64 {
+		if s.Replica == nil {
+			return 0
+		}
+		return s.Replica.AnonReads
+	})},
+	{"replica_tokens_read", "replica documents with a token read anonymously", true, count(func(s *sim.Summary) int64 {
+		if s.Replica == nil {
+			return 0
+		}
+		return s.Replica.Tokens
+	})},
 	{"quiet", "run ended quiet (1) or not (0)", true, func(s *sim.Summary) float64 {
 		if s.Quiet {
 			return 1
