@@ -539,7 +539,7 @@ func (ex *explainer) track(ref lineRef) {
 	o := &ref.o
 	switch o.Kind {
 	case model.ObsCapture, model.ObsDrop, model.ObsUpload, model.ObsLookup, model.ObsStore, model.ObsDeliver,
-		model.ObsRefused, model.ObsTap, model.ObsView, model.ObsViewRefused:
+		model.ObsRefused, model.ObsTap, model.ObsView, model.ObsViewRefused, model.ObsNotify:
 	default:
 		return
 	}
