@@ -35,10 +35,14 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Msg)
-	return b.String()
+	// One line, whatever the input held: a YAML error quotes the offending
+	// value, which may span lines (found by fuzzing sim.Parse).
+	return oneLine.Replace(b.String())
 }
 
-var lineRe = regexp.MustCompile(`^line (\d+): (.*)$`)
+var oneLine = strings.NewReplacer("\r\n", `\n`, "\n", `\n`, "\r", `\r`)
+
+var lineRe = regexp.MustCompile(`(?s)^line (\d+): (.*)$`) // (?s): a quoted value may span lines
 var unknownRe = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
 
 // Decode strictly decodes one YAML document into out: unknown fields,
