@@ -211,3 +211,22 @@ func TestSameDrawsSameTrace(t *testing.T) {
 		}
 	})
 }
+
+// The README's CI test can fail: its design without invalidate-on-transfer
+// leaks to a device's previous owner, and the property catches it (with a
+// transfer in every run, so within the first few draws).
+func TestCIExampleCatchesAMissingInvalidate(t *testing.T) {
+	t.Chdir(t.TempDir()) // rapid's fail file
+	t.Setenv(CounterexampleEnv, t.TempDir())
+	faults := DefaultFaults()
+	faults.CacheRestart = Site{}
+	faults.Transfer = Site{Active: 1, Fire: 1, Slots: 1}
+	o := Options{Clients: []model.ClientVariant{model.Tagged}, Mitigations: []model.Mitigation{},
+		Faults: &faults, NoRetransfer: true}
+	rec := &recorder{name: "no-invalidate"}
+	expectFailure(rec, func() { CheckSafe(rec, Scenario(o)) })
+	if !rec.failed || !strings.Contains(rec.output(), "NoForeignDelivery VIOLATED") {
+		t.Fatalf("the design without invalidate-on-transfer was not caught:\n%s", rec.output())
+	}
+	t.Logf("caught: %s", firstLine(rec.output(), "props: design"))
+}
