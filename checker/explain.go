@@ -470,14 +470,14 @@ func (ex *explainer) provSteps(p *provenance, v *model.Violation, s *traces.Stor
 			ro := &root.call.o
 			add(describe(root.call, fmt.Sprintf("a lookup (device %d) takes pooled connection %d", ro.Key, ro.Conn)))
 			if root.hasRet {
-				add(describe(root.ret, fmt.Sprintf("no reply within the client's deadline%s: the cache is overloaded; the naive pool puts connection %d back with the reply still coming, and from now on each read on it returns the reply of the request before", ex.span(root.ret.t-root.call.t), ro.Conn)))
+				add(describe(root.ret, fmt.Sprintf("no reply within the client's deadline%s; the naive pool puts connection %d back with the reply still coming, and from now on each read on it returns the reply of the request before", ex.span(root.ret.t-root.call.t), ro.Conn)))
 			}
 		}
 		add(describe(c.call, fmt.Sprintf("an earlier lookup (device %d) takes pooled connection %d", co.Key, co.Conn)))
 		if c.hasRet {
 			switch r := &c.ret.o; {
 			case r.Outcome == model.OutTimeout:
-				add(describe(c.ret, fmt.Sprintf("no reply within the client's deadline%s: the cache is overloaded; the naive pool puts connection %d back with the reply still coming", ex.span(c.ret.t-c.call.t), co.Conn)))
+				add(describe(c.ret, fmt.Sprintf("no reply within the client's deadline%s; the naive pool puts connection %d back with the reply still coming", ex.span(c.ret.t-c.call.t), co.Conn)))
 			case r.ReplyOf != 0 && r.ReplyOf != r.Token:
 				add(describe(c.ret, fmt.Sprintf("the connection is out of step: this read returns tok %d's reply, and tok %d's own reply is still to come", r.ReplyOf, r.Token)))
 			default:
