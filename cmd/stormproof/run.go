@@ -23,7 +23,7 @@ func init() {
 	register(command{"scenarios", "list the embedded scenarios", cmdScenarios})
 }
 
-const runSynopsis = "stormproof run [SCENARIO|FILE] [--seed N] [--scale F] [--client V] [--mitigate a,b] [--out DIR] [--trace full|slice|none]"
+const runSynopsis = "stormproof run [SCENARIO|FILE] [--seed N] [--scale F] [--client V] [--mitigate a,b] [--out DIR] [--trace full|slice|none] [--cpuprofile F]"
 
 // scenarioFlags are the flags that choose and alter a scenario.
 type scenarioFlags struct {
