@@ -100,12 +100,12 @@ type calendar struct {
 
 // bucketKeep is the largest bucket capacity kept for reuse after a bucket
 // is drained. Every bucket keeps what it keeps, so this bounds the queue's
-// idle memory at calN × bucketKeep items (8 MB); with 512 a 1M-camera run
+// idle memory at calN × bucketKeep items (16 MB); with 512 a 1M-camera run
 // held 0.9 GB of empty bucket capacity.
 const bucketKeep = 8
 
 const (
-	calShift = 24      // bucket width 2^22 ns ≈ 4.2 ms
+	calShift = 24      // bucket width 2^24 ns ≈ 16.8 ms
 	calN     = 1 << 16 // buckets: a horizon of ≈ 18 min
 	calMask  = calN - 1
 )

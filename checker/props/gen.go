@@ -43,7 +43,7 @@ type Options struct {
 	// in a reconnect storm.
 	Storm bool
 	// Safe completes each drawn design to one that Expect says holds every
-	// invariant of the model in the drawn world (see SafeDesign). It
+	// invariant of the model in the drawn world (see Safe and Expect). It
 	// implies NoRetransfer.
 	Safe bool
 	// NoRetransfer draws no world in which a device changes hands twice:
