@@ -89,20 +89,38 @@ func (q *queue) pop() item {
 // drained is kept as a (small, cache-resident) heap, so the order is still
 // exactly (time, sequence). Events beyond the horizon wait in an overflow
 // heap and move into the wheel as it turns.
+//
+// A bucket is a list of fixed-size chunks taken from one free list, so
+// memory follows the number of pending events and is reused as the wheel
+// turns. (Growable per-bucket slices either kept every burst's capacity in
+// every bucket — 0.9 GB at 1M cameras — or, dropped after a burst, were
+// reallocated on the next: 15 GB of garbage in a 1M-camera run.)
 type calendar struct {
-	buckets [][]item
-	bits    []uint64 // non-empty buckets
-	cur     int64    // absolute index of the bucket being drained
-	now     queue    // the current bucket's events
-	over    queue    // events beyond the horizon
-	n       int
+	head   []int32   // per bucket: first chunk, -1 when empty
+	tail   []int32   // per bucket: last chunk
+	blocks [][]chunk // chunk k is blocks[k/blockLen][k%blockLen]
+	nchunk int32
+	free   int32    // first free chunk, -1 when none
+	bits   []uint64 // non-empty buckets
+	cur    int64    // absolute index of the bucket being drained
+	now    queue    // the current bucket's events
+	over   queue    // events beyond the horizon
+	n      int
 }
 
-// bucketKeep is the largest bucket capacity kept for reuse after a bucket
-// is drained. Every bucket keeps what it keeps, so this bounds the queue's
-// idle memory at calN × bucketKeep items (16 MB); with 512 a 1M-camera run
-// held 0.9 GB of empty bucket capacity.
-const bucketKeep = 8
+// chunkLen items per chunk: 512 bytes, and at most one partly filled
+// chunk per bucket (32 MiB if every bucket of the wheel had one). Chunks
+// are allocated in blocks, so the store grows without copying itself.
+const (
+	chunkLen = 16
+	blockLen = 4096
+)
+
+type chunk struct {
+	items [chunkLen]item
+	n     int32
+	next  int32
+}
 
 const (
 	calShift = 24      // bucket width 2^24 ns ≈ 16.8 ms
@@ -111,7 +129,11 @@ const (
 )
 
 func newCalendar() *calendar {
-	return &calendar{buckets: make([][]item, calN), bits: make([]uint64, calN/64)}
+	c := &calendar{head: make([]int32, calN), tail: make([]int32, calN), bits: make([]uint64, calN/64), free: -1}
+	for i := range c.head {
+		c.head[i] = -1
+	}
+	return c
 }
 
 func (c *calendar) len() int { return c.n }
@@ -123,12 +145,46 @@ func (c *calendar) push(it item) {
 	case b <= c.cur:
 		c.now.push(it)
 	case b < c.cur+calN:
-		i := b & calMask
-		c.buckets[i] = append(c.buckets[i], it)
-		c.bits[i>>6] |= 1 << (i & 63)
+		c.bucket(b&calMask, it)
 	default:
 		c.over.push(it)
 	}
+}
+
+// bucket appends it to bucket i.
+func (c *calendar) bucket(i int64, it item) {
+	t := c.tail[i]
+	if c.head[i] < 0 || c.chunk(t).n == chunkLen {
+		k := c.newChunk()
+		if c.head[i] < 0 {
+			c.head[i] = k
+			c.bits[i>>6] |= 1 << (i & 63)
+		} else {
+			c.chunk(t).next = k
+		}
+		c.tail[i], t = k, k
+	}
+	ch := c.chunk(t)
+	ch.items[ch.n] = it
+	ch.n++
+}
+
+func (c *calendar) chunk(k int32) *chunk { return &c.blocks[k/blockLen][k%blockLen] }
+
+func (c *calendar) newChunk() int32 {
+	k := c.free
+	if k >= 0 {
+		c.free = c.chunk(k).next
+	} else {
+		if c.nchunk%blockLen == 0 {
+			c.blocks = append(c.blocks, make([]chunk, blockLen))
+		}
+		k = c.nchunk
+		c.nchunk++
+	}
+	ch := c.chunk(k)
+	ch.n, ch.next = 0, -1
+	return k
 }
 
 // peek returns the next event without removing it (nil when empty).
@@ -164,20 +220,21 @@ func (c *calendar) advance() {
 		if b := int64(it.at) >> calShift; b == c.cur {
 			c.now.push(it)
 		} else {
-			i := b & calMask
-			c.buckets[i] = append(c.buckets[i], it)
-			c.bits[i>>6] |= 1 << (i & 63)
+			c.bucket(b&calMask, it)
 		}
 	}
 	i := c.cur & calMask
-	for _, it := range c.buckets[i] {
-		c.now.push(it)
+	for k := c.head[i]; k >= 0; {
+		ch := c.chunk(k)
+		for j := int32(0); j < ch.n; j++ {
+			c.now.push(ch.items[j])
+		}
+		next := ch.next
+		ch.next = c.free
+		c.free = k
+		k = next
 	}
-	if cap(c.buckets[i]) > bucketKeep {
-		c.buckets[i] = nil // a burst's bucket: give the memory back
-	} else {
-		c.buckets[i] = c.buckets[i][:0]
-	}
+	c.head[i] = -1
 	c.bits[i>>6] &^= 1 << (i & 63)
 }
 

@@ -72,7 +72,7 @@ func Run(s *Scenario, opt RunOptions) (*Result, error) {
 		sl = newSlicer(limit, plan)
 	}
 	var sinkErr error
-	sink := func(t model.Time, o *model.Obs) {
+	judge := func(t model.Time, o *model.Obs) {
 		vs, err := mon.Observe(t, o)
 		if err != nil && sinkErr == nil {
 			sinkErr = fmt.Errorf("t=%v: %v", time.Duration(t), err)
@@ -92,8 +92,10 @@ func Run(s *Scenario, opt RunOptions) (*Result, error) {
 			sl.observe(t, o, vs)
 		}
 	}
-	eng, err := NewEngine(plan, s.Seed, sink)
+	pp := startPipe(judge)
+	eng, err := NewEngine(plan, s.Seed, pp.put)
 	if err != nil {
+		pp.flush()
 		return nil, err
 	}
 	eng.FastForward = detail != "full"
@@ -115,6 +117,7 @@ func Run(s *Scenario, opt RunOptions) (*Result, error) {
 			}
 		}
 	}
+	pp.flush()
 	if sinkErr != nil {
 		return nil, sinkErr
 	}
@@ -156,7 +159,7 @@ type slicer struct {
 	limit  int
 	plan   *Plan
 	seq    uint64
-	rings  map[uint64][]sline
+	rings  map[uint64]*ring
 	prov   map[uint64][]sline
 	follow map[uint64]bool
 	owned  map[model.DeviceID]bool
@@ -179,8 +182,25 @@ type sline struct {
 
 const ringLen = 48
 
+// ring holds the last ringLen lines of one cache connection, oldest first
+// from head.
+type ring struct {
+	l       [ringLen]sline
+	head, n int
+}
+
+func (r *ring) add(l sline) {
+	if r.n < ringLen {
+		r.l[(r.head+r.n)%ringLen] = l
+		r.n++
+		return
+	}
+	r.l[r.head] = l
+	r.head = (r.head + 1) % ringLen
+}
+
 func newSlicer(limit int, p *Plan) *slicer {
-	return &slicer{limit: limit, plan: p, rings: map[uint64][]sline{}, prov: map[uint64][]sline{},
+	return &slicer{limit: limit, plan: p, rings: map[uint64]*ring{}, prov: map[uint64][]sline{},
 		follow: map[uint64]bool{}, owned: map[model.DeviceID]bool{},
 		sess: map[uint32][]sline{}, fill: map[model.AccountID]sline{}, taken: map[uint64]bool{}}
 }
@@ -223,17 +243,19 @@ func (sl *slicer) observe(t model.Time, o *model.Obs, vs []model.Violation) {
 		}
 		k := ringKey(w, o.Conn)
 		r := sl.rings[k]
-		if len(r) == ringLen {
-			copy(r, r[1:])
-			r = r[:ringLen-1]
+		if r == nil {
+			r = &ring{}
+			sl.rings[k] = r
 		}
-		sl.rings[k] = append(r, l)
+		r.add(l)
 	case model.ObsLookup:
 		if o.Outcome == model.OutCache && o.ReplyOf != 0 && (o.ReplyOf != o.Token || o.ReplyKey != o.Key) {
 			var p []sline
-			for _, c := range sl.rings[ringKey(o.Actor.Index, o.Conn)] {
+			r := sl.rings[ringKey(o.Actor.Index, o.Conn)]
+			for i := 0; r != nil && i < r.n; i++ {
+				c := &r.l[(r.head+i)%ringLen]
 				if c.o.Gen == o.Gen && (c.o.Token == o.Token || c.o.Token == o.ReplyOf || c.o.Kind == model.ObsCacheClose) {
-					p = append(p, c)
+					p = append(p, *c)
 				}
 			}
 			if len(sl.prov) >= 200_000 {

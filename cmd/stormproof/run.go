@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ func init() {
 	register(command{"scenarios", "list the embedded scenarios", cmdScenarios})
 }
 
-const runSynopsis = "stormproof run [SCENARIO|FILE] [--seed N] [--scale F] [--client V] [--mitigate a,b] [--out DIR] [--trace full|slice|none] [--cpuprofile F]"
+const runSynopsis = "stormproof run [SCENARIO|FILE] [--seed N] [--scale F] [--client V] [--mitigate a,b] [--out DIR] [--trace full|slice|none] [--cpuprofile F] [--memprofile F]"
 
 // scenarioFlags are the flags that choose and alter a scenario.
 type scenarioFlags struct {
@@ -83,6 +84,7 @@ func cmdRun(args []string) error {
 	out := fs.String("out", "stormproof-out", "directory for trace.jsonl, summary.json and series.json")
 	detail := fs.String("trace", "", "trace detail: full, slice or none (default: the scenario's)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (for performance work)")
+	memprofile := fs.String("memprofile", "", "write a heap profile at the end of the run to `FILE` (for performance work)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -145,6 +147,11 @@ func cmdRun(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *memprofile != "" {
+		if err := writeHeapProfile(*memprofile); err != nil {
+			return cli.Badf("--memprofile: %v", unwrap(err))
+		}
+	}
 	sum := &res.Summary
 	files := []struct {
 		name string
@@ -189,4 +196,17 @@ func unwrap(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // the profile shows what is live at the end
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
