@@ -34,7 +34,7 @@ type Engine struct {
 	timerN    [model.KindEngine]int
 	timerGen  []uint32
 
-	rngBase [model.KindEngine + 1]int
+	rngBase [model.KindEngine + 1]int // where each kind's streams start in rngs (cameras: in cams)
 	rngs    []rand.PCG
 
 	fifo map[uint64]model.Time
@@ -95,24 +95,37 @@ func NewEngine(p *Plan, seed uint64, sink Sink) (*Engine, error) {
 	}
 	e.timerGen = make([]uint32, total)
 	e.cams = make([]camSlot, len(w.Cameras))
-	n := 0
-	for k := model.Kind(0); k <= model.KindEngine; k++ {
-		e.rngBase[k] = n
-		if k < model.KindEngine {
-			n += count[k]
-		} else {
-			n++
+	// Every actor's stream is seeded from its place in one numbering
+	// (cameras, then the gateway, …, then the engine); cameras keep theirs
+	// in cams, the others in rngs from rngBase[kind].
+	n, stored := 0, 0
+	others := 1 // the engine's
+	for k := model.Kind(0); k < model.KindEngine; k++ {
+		if k != model.KindCamera {
+			others += count[k]
 		}
 	}
-	e.rngs = make([]rand.PCG, n)
-	for i := range e.rngs {
-		e.rngs[i].Seed(seed, splitmix(uint64(i)+1))
-	}
-	cb := e.rngBase[model.KindCamera]
-	for i := range e.cams {
-		c := &e.cams[i]
-		c.rng = e.rngs[cb+i]
-		c.at = [3]model.Time{-1, -1, -1}
+	e.rngs = make([]rand.PCG, 0, others)
+	for k := model.Kind(0); k <= model.KindEngine; k++ {
+		c := 1
+		if k < model.KindEngine {
+			c = count[k]
+		}
+		e.rngBase[k] = stored
+		for j := 0; j < c; j++ {
+			var r rand.PCG
+			r.Seed(seed, splitmix(uint64(n+j)+1))
+			if k == model.KindCamera {
+				e.cams[j].rng = r
+				e.cams[j].at = [3]model.Time{-1, -1, -1}
+			} else {
+				e.rngs = append(e.rngs, r)
+			}
+		}
+		n += c
+		if k != model.KindCamera {
+			stored += c
+		}
 	}
 	e.q = newCalendar()
 	for _, f := range p.Faults {
