@@ -27,10 +27,11 @@ const (
 
 func startPipe(consume func(t model.Time, o *model.Obs)) *pipe {
 	p := &pipe{full: make(chan []timedObs, pipeBufs), empty: make(chan []timedObs, pipeBufs), done: make(chan struct{})}
+	// Batches grow as they fill: a small run (a property test draws
+	// thousands) allocates only what it observes.
 	for range pipeBufs - 1 {
-		p.empty <- make([]timedObs, 0, pipeBatch)
+		p.empty <- nil
 	}
-	p.cur = make([]timedObs, 0, pipeBatch)
 	go func() {
 		defer close(p.done)
 		for b := range p.full {
