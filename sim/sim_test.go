@@ -120,8 +120,13 @@ func TestDesignsOverTwentySeeds(t *testing.T) {
 
 func traceHash(t *testing.T, s *Scenario) [32]byte {
 	t.Helper()
+	return traceHashOf(t, s, "full")
+}
+
+func traceHashOf(t *testing.T, s *Scenario, detail string) [32]byte {
+	t.Helper()
 	var buf bytes.Buffer
-	if _, err := Run(s, RunOptions{Trace: &buf, Detail: "full", Tool: "test"}); err != nil {
+	if _, err := Run(s, RunOptions{Trace: &buf, Detail: detail, Tool: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	if buf.Len() < 1000 {
@@ -135,11 +140,16 @@ func TestDeterministicTrace(t *testing.T) {
 	s := load(t, DefaultScenario, Override{Scale: 0.3})
 	prev := runtime.GOMAXPROCS(1)
 	h1 := traceHash(t, s)
+	s1 := traceHashOf(t, s, "slice") // fast-forwarded, judged on the second goroutine
 	runtime.GOMAXPROCS(2)
 	h2 := traceHash(t, s)
+	s2 := traceHashOf(t, s, "slice")
 	runtime.GOMAXPROCS(prev)
 	if h1 != h2 {
 		t.Fatalf("trace differs between GOMAXPROCS=1 and 2: %x vs %x", h1, h2)
+	}
+	if s1 != s2 {
+		t.Fatalf("slice trace differs between GOMAXPROCS=1 and 2: %x vs %x", s1, s2)
 	}
 	seed := uint64(2)
 	if traceHash(t, load(t, DefaultScenario, Override{Scale: 0.3, Seed: &seed})) == h1 {
