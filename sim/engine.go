@@ -98,34 +98,30 @@ func NewEngine(p *Plan, seed uint64, sink Sink) (*Engine, error) {
 	// Every actor's stream is seeded from its place in one numbering
 	// (cameras, then the gateway, …, then the engine); cameras keep theirs
 	// in cams, the others in rngs from rngBase[kind].
-	n, stored := 0, 0
 	others := 1 // the engine's
-	for k := model.Kind(0); k < model.KindEngine; k++ {
-		if k != model.KindCamera {
-			others += count[k]
+	for k, c := range count {
+		if model.Kind(k) != model.KindCamera {
+			others += c
 		}
 	}
 	e.rngs = make([]rand.PCG, 0, others)
+	n := 0
 	for k := model.Kind(0); k <= model.KindEngine; k++ {
 		c := 1
 		if k < model.KindEngine {
 			c = count[k]
 		}
-		e.rngBase[k] = stored
+		e.rngBase[k] = len(e.rngs)
 		for j := 0; j < c; j++ {
 			var r rand.PCG
 			r.Seed(seed, splitmix(uint64(n+j)+1))
 			if k == model.KindCamera {
-				e.cams[j].rng = r
-				e.cams[j].at = [3]model.Time{-1, -1, -1}
+				e.cams[j] = camSlot{rng: r, at: [3]model.Time{-1, -1, -1}}
 			} else {
 				e.rngs = append(e.rngs, r)
 			}
 		}
 		n += c
-		if k != model.KindCamera {
-			stored += c
-		}
 	}
 	e.q = newCalendar()
 	for _, f := range p.Faults {

@@ -189,13 +189,16 @@ type ring struct {
 	head, n int
 }
 
+// at is the i-th oldest line held.
+func (r *ring) at(i int) *sline { return &r.l[(r.head+i)%ringLen] }
+
 func (r *ring) add(l sline) {
 	if r.n < ringLen {
-		r.l[(r.head+r.n)%ringLen] = l
+		*r.at(r.n) = l
 		r.n++
 		return
 	}
-	r.l[r.head] = l
+	*r.at(0) = l // the oldest goes
 	r.head = (r.head + 1) % ringLen
 }
 
@@ -253,7 +256,7 @@ func (sl *slicer) observe(t model.Time, o *model.Obs, vs []model.Violation) {
 			var p []sline
 			r := sl.rings[ringKey(o.Actor.Index, o.Conn)]
 			for i := 0; r != nil && i < r.n; i++ {
-				c := &r.l[(r.head+i)%ringLen]
+				c := r.at(i)
 				if c.o.Gen == o.Gen && (c.o.Token == o.Token || c.o.Token == o.ReplyOf || c.o.Kind == model.ObsCacheClose) {
 					p = append(p, *c)
 				}

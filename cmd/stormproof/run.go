@@ -139,6 +139,14 @@ func cmdRun(args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	var memf *atomicfile.File
+	if *memprofile != "" {
+		// Created before the run, so a bad path fails at once, not after a long run.
+		if memf, err = atomicfile.Create(*memprofile); err != nil {
+			return cli.Badf("--memprofile %s: %v", *memprofile, unwrap(err))
+		}
+		defer memf.Abort()
+	}
 	start := time.Now()
 	res, err := sim.Run(s, opt)
 	if opt.Progress != nil {
@@ -147,9 +155,13 @@ func cmdRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *memprofile != "" {
-		if err := writeHeapProfile(*memprofile); err != nil {
-			return cli.Badf("--memprofile: %v", unwrap(err))
+	if memf != nil {
+		runtime.GC() // so the in-use figures are current; the allocation samples are what show a run's garbage
+		if err := pprof.WriteHeapProfile(memf); err != nil {
+			return err
+		}
+		if err := memf.Commit(); err != nil {
+			return err
 		}
 	}
 	sum := &res.Summary
@@ -196,17 +208,4 @@ func unwrap(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	runtime.GC() // the profile shows what is live at the end
-	if err := pprof.WriteHeapProfile(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
