@@ -369,12 +369,14 @@ func (e *Engine) isolated(a model.Addr) bool {
 
 // fastForward runs an isolated camera on its own timers, from the timer
 // `it` up to the next fault (the gateway coming back, or any other), or the
-// run's horizon, whichever is first. Its steps are exactly those the global
+// run's end, whichever is first. (The run's end, not Run's `until`: a
+// caller that runs minute by minute, to show progress, would otherwise cut
+// every fast-forward at the minute and queue the camera's timers again.) Its steps are exactly those the global
 // queue would have made: same inputs in the same order, from the camera's
 // own random stream; only the work of queueing them is saved, and the
 // camera's state stays in cache. During an outage that is most of a run.
 func (e *Engine) fastForward(it item, until model.Time) {
-	h := until + 1
+	h := max(until, model.Time(e.plan.Duration)) + 1
 	for len(e.faultTimes) > 0 && e.faultTimes[0] <= e.now {
 		e.faultTimes = e.faultTimes[1:]
 	}

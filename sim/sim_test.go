@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"time"
+
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
@@ -254,5 +256,46 @@ func TestFastForwardChangesNothing(t *testing.T) {
 	e.Run(model.Time(plan.Duration))
 	if e.FastForwarded < e.Processed/4 {
 		t.Fatalf("only %d of %d events were fast-forwarded", e.FastForwarded, e.Processed)
+	}
+}
+
+// Running minute by minute (as the CLI does to show progress) gives the
+// same result, and fast-forwards as far: the queue sees the same pushes.
+func TestProgressChangesNothing(t *testing.T) {
+	s := load(t, DefaultScenario, Override{Scale: 0.3})
+	whole, err := Run(s, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	stepped, err := Run(s, RunOptions{Progress: func(now, end time.Duration) { calls++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(whole)
+	b, _ := json.Marshal(stepped)
+	if !bytes.Equal(a, b) {
+		t.Fatalf("progress changed the result:\nwhole   %s\nstepped %s", a, b)
+	}
+	if calls < 60 {
+		t.Fatalf("progress called %d times", calls)
+	}
+	plan, err := s.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pushes [2]uint64
+	for i, step := range []model.Time{model.Time(plan.Duration), model.Time(time.Minute)} {
+		e, _ := NewEngine(plan, s.Seed, nil)
+		e.FastForward = true
+		e.Start()
+		for now := model.Time(0); now < model.Time(plan.Duration); {
+			now = min(now+step, model.Time(plan.Duration))
+			e.Run(now)
+		}
+		pushes[i] = e.seq
+	}
+	if pushes[0] != pushes[1] {
+		t.Fatalf("queue pushes: %d in one run, %d minute by minute", pushes[0], pushes[1])
 	}
 }
