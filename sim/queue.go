@@ -223,6 +223,11 @@ func (c *calendar) advance() {
 			c.bucket(b&calMask, it)
 		}
 	}
+	if n := cap(c.over.h); n > 1<<16 && len(c.over.h) < n/4 {
+		// The overflow fills once (an outage queues every camera's timers
+		// past the horizon) and drains; its slack would stay for the storm.
+		c.over.h = append(make([]item, 0, n/2), c.over.h...)
+	}
 	i := c.cur & calMask
 	for k := c.head[i]; k >= 0; {
 		ch := c.chunk(k)
