@@ -177,9 +177,15 @@ func (e *Engine) Start() {
 func (e *Engine) Run(until model.Time) bool {
 	for e.q.len() > 0 {
 		h := e.q.peek()
-		if h.kind == itemTimer && *e.gen(h.to, h.timer) != h.ref {
-			e.q.pop() // a cancelled timer: not pending work
-			continue
+		if h.kind == itemTimer {
+			if h.to.Kind == model.KindCamera {
+				if !e.camDue(h) {
+					continue
+				}
+			} else if e.timerGen[e.timerSlot(h.to, h.timer)] != h.ref {
+				e.q.pop() // a cancelled timer: not pending work
+				continue
+			}
 		}
 		if h.at > until {
 			e.now = until
@@ -197,12 +203,12 @@ func (e *Engine) Run(until model.Time) bool {
 			}
 			e.step(it.to, in)
 		case itemTimer:
-			if *e.gen(it.to, it.timer) != it.ref {
-				continue // cancelled or re-armed since
-			}
+			// Due: the head check above let only a live timer through.
 			e.Processed++
 			if it.to.Kind == model.KindCamera {
-				e.cams[it.to.Index].at[it.timer] = -1
+				c := &e.cams[it.to.Index]
+				c.armed &^= 1 << it.timer
+				c.carried &^= 1 << it.timer
 				if e.FastForward && e.isolated(it.to) {
 					e.fastForward(it, until)
 					continue
@@ -230,13 +236,27 @@ func (e *Engine) step(a model.Addr, in model.Input) {
 	e.W.Step(a, in, e)
 }
 
-// gen is the generation of actor a's timer id: a queued timer whose
-// generation is no longer the current one was cancelled or re-armed.
-func (e *Engine) gen(a model.Addr, id uint16) *uint32 {
-	if a.Kind == model.KindCamera {
-		return &e.cams[a.Index].gen[id]
+// camDue settles the camera timer entry h at the head of the queue: it
+// reports whether h fires now; if not, h is gone from the head — dropped (a
+// superseded entry, or its timer was cancelled) or queued again at the
+// timer's later deadline (it was re-armed while h was queued, see SetTimer).
+func (e *Engine) camDue(h *item) bool {
+	c := &e.cams[h.to.Index]
+	bit := uint8(1) << h.timer
+	switch {
+	case c.gen[h.timer] != h.ref: // superseded by a later entry
+	case c.armed&bit == 0:
+		c.carried &^= bit
+	case c.at[h.timer] > h.at:
+		it := e.q.pop() // h points into the queue: read it no more
+		it.at = c.at[it.timer]
+		e.push(it)
+		return false
+	default:
+		return true
 	}
-	return &e.timerGen[e.timerSlot(a, id)]
+	e.q.pop()
+	return false
 }
 
 func (e *Engine) timerSlot(a model.Addr, id uint16) int {
@@ -339,12 +359,33 @@ func (e *Engine) SetTimer(id uint16, d model.Dur) {
 		e.ffTimers[id] = at
 		return
 	}
-	g := e.gen(e.cur, id)
-	*g++
 	if e.cur.Kind == model.KindCamera {
-		e.cams[e.cur.Index].at[id] = at
+		e.setCamTimer(e.cur.Index, id, at)
+		return
 	}
+	g := &e.timerGen[e.timerSlot(e.cur, id)]
+	*g++
 	e.push(item{at: at, kind: itemTimer, to: e.cur, timer: id, ref: *g})
+}
+
+// setCamTimer arms camera i's timer id for at. If an entry of that timer is
+// still queued for no later than at (it was cancelled or re-armed since),
+// that entry carries the new deadline: when it reaches the head it is queued
+// again for at (camDue). A camera's upload timeout is armed and cancelled
+// for every upload; without this each cancelled one stayed queued for its
+// 30 s — at 10M cameras, most of the queue during the storm.
+func (e *Engine) setCamTimer(i uint32, id uint16, at model.Time) {
+	c := &e.cams[i]
+	bit := uint8(1) << id
+	c.armed |= bit
+	if c.carried&bit != 0 && at >= c.at[id] {
+		c.at[id] = at // the queued entry is at or before the old deadline
+		return
+	}
+	c.at[id] = at
+	c.carried |= bit
+	c.gen[id]++
+	e.push(item{at: at, kind: itemTimer, to: model.Addr{Kind: model.KindCamera, Index: i}, timer: id, ref: c.gen[id]})
 }
 
 // CancelTimer implements model.Ctx.
@@ -353,10 +394,11 @@ func (e *Engine) CancelTimer(id uint16) {
 		e.ffTimers[id] = -1
 		return
 	}
-	*e.gen(e.cur, id)++
 	if e.cur.Kind == model.KindCamera {
-		e.cams[e.cur.Index].at[id] = -1
+		e.cams[e.cur.Index].armed &^= 1 << id // its entry, if queued, is dropped at the head
+		return
 	}
+	e.timerGen[e.timerSlot(e.cur, id)]++
 }
 
 // isolated reports whether camera a can neither receive nor be heard until
@@ -393,9 +435,8 @@ func (e *Engine) fastForward(it item, until model.Time) {
 	n := e.timerN[model.KindCamera]
 	c := &e.cams[it.to.Index]
 	for id := 0; id < n; id++ {
-		e.ffTimers[id] = c.at[id]
-		e.ffOrig[id] = c.at[id]
-		c.at[id] = -1
+		e.ffTimers[id] = c.deadline(id)
+		e.ffOrig[id] = e.ffTimers[id]
 	}
 	e.ffTimers[it.timer] = -1
 	e.ffOrig[it.timer] = -1 // its entry was just popped
@@ -426,29 +467,38 @@ func (e *Engine) fastForward(it item, until model.Time) {
 	// Re-queueing every timer left one stale entry per timer per
 	// fast-forward: at 10M cameras, billions of dead entries.
 	for id := 0; id < n; id++ {
-		t := e.ffTimers[id]
-		c.at[id] = t
-		if t == e.ffOrig[id] {
-			continue
-		}
-		c.gen[id]++
-		if t >= 0 {
-			e.push(item{at: t, kind: itemTimer, to: it.to, timer: uint16(id), ref: c.gen[id]})
+		switch t := e.ffTimers[id]; {
+		case t == e.ffOrig[id]:
+		case t < 0:
+			c.armed &^= 1 << id
+		default:
+			e.setCamTimer(it.to.Index, uint16(id), t)
 		}
 	}
 }
 
 // camSlot is what the engine keeps per camera, side by side so that a
 // camera's step touches one cache line here (at 10M cameras, separate
-// arrays cost a miss each): its random stream, its timers' generations,
-// when each armed timer fires (-1: none), and the messages on their way to
-// it. 64 bytes.
+// arrays cost a miss each): its random stream; per timer its deadline (of
+// the latest arming, kept after a cancel), whether it is armed, whether an
+// entry of it is queued (carried: the one whose ref is gen); and the
+// messages on their way to it. 64 bytes.
 type camSlot struct {
 	rng      rand.PCG
 	at       [3]model.Time
 	gen      [3]uint32
 	inflight uint16
-	_        [10]byte
+	armed    uint8
+	carried  uint8
+	_        [8]byte
+}
+
+// deadline is when timer id fires, -1 if it is not armed.
+func (c *camSlot) deadline(id int) model.Time {
+	if c.armed&(1<<id) == 0 {
+		return -1
+	}
+	return c.at[id]
 }
 
 // Chance implements model.Ctx.
