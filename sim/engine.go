@@ -62,6 +62,7 @@ type Engine struct {
 	ffOrig      [3]model.Time // the times queued when a fast-forward began
 	// FastForwarded counts the events processed ahead of the global clock.
 	FastForwarded uint64
+	warmed        uint64 // what warm read, kept so the reads are not optimised away
 }
 
 // NewEngine builds the world of a plan and seeds every actor's stream.
@@ -176,6 +177,10 @@ func (e *Engine) Start() {
 // returns true) or the next event is after `until`.
 func (e *Engine) Run(until model.Time) bool {
 	for e.q.len() > 0 {
+		if e.q.now.len() == 0 {
+			e.q.advance()
+			e.warm()
+		}
 		h := e.q.peek()
 		if h.kind == itemTimer {
 			if h.to.Kind == model.KindCamera {
@@ -228,6 +233,26 @@ func (e *Engine) Run(until model.Time) bool {
 		}
 	}
 	return true
+}
+
+// warm reads, for every event of the bucket just made current, the first
+// and last line of its message or its camera's slot. The loads do not
+// depend on each other, so the memory system serves them together; the
+// events then find them in cache instead of waiting on each in turn (at 1M
+// cameras, loading the message was 15% of a run).
+func (e *Engine) warm() {
+	var s uint64
+	for i := range e.q.now.h {
+		it := &e.q.now.h[i]
+		switch {
+		case it.kind == itemMsg:
+			m := &e.msgs[it.ref]
+			s += uint64(m.Type) + uint64(m.View)
+		case it.to.Kind == model.KindCamera:
+			s += uint64(e.cams[it.to.Index].armed)
+		}
+	}
+	e.warmed += s
 }
 
 func (e *Engine) step(a model.Addr, in model.Input) {
