@@ -211,9 +211,7 @@ func (e *Engine) Run(until model.Time) bool {
 			// Due: the head check above let only a live timer through.
 			e.Processed++
 			if it.to.Kind == model.KindCamera {
-				c := &e.cams[it.to.Index]
-				c.armed &^= 1 << it.timer
-				c.carried &^= 1 << it.timer
+				e.cams[it.to.Index].fired(it.timer)
 				if e.FastForward && e.isolated(it.to) {
 					e.fastForward(it, until)
 					continue
@@ -516,6 +514,12 @@ type camSlot struct {
 	armed    uint8
 	carried  uint8
 	_        [8]byte
+}
+
+// fired records that timer id's carrying entry was popped and fired.
+func (c *camSlot) fired(id uint16) {
+	c.armed &^= 1 << id
+	c.carried &^= 1 << id
 }
 
 // deadline is when timer id fires, -1 if it is not armed.

@@ -1,8 +1,6 @@
 package sim
 
 import (
-	"time"
-
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
@@ -12,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stormproof/stormproof/model"
 )
@@ -241,11 +240,7 @@ func TestFastForwardChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := json.Marshal(plain)
-	b, _ := json.Marshal(fast)
-	if !bytes.Equal(a, b) {
-		t.Fatalf("fast-forward changed the result:\nplain %s\nfast  %s", a, b)
-	}
+	sameResult(t, "fast-forward", plain, fast)
 	plan, err := s.Build()
 	if err != nil {
 		t.Fatal(err)
@@ -272,11 +267,7 @@ func TestProgressChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := json.Marshal(whole)
-	b, _ := json.Marshal(stepped)
-	if !bytes.Equal(a, b) {
-		t.Fatalf("progress changed the result:\nwhole   %s\nstepped %s", a, b)
-	}
+	sameResult(t, "progress", whole, stepped)
 	if calls < 60 {
 		t.Fatalf("progress called %d times", calls)
 	}
@@ -297,5 +288,15 @@ func TestProgressChangesNothing(t *testing.T) {
 	}
 	if pushes[0] != pushes[1] {
 		t.Fatalf("queue pushes: %d in one run, %d minute by minute", pushes[0], pushes[1])
+	}
+}
+
+// sameResult fails t unless two runs' results are the same.
+func sameResult(t *testing.T, what string, want, got *Result) {
+	t.Helper()
+	a, _ := json.Marshal(want)
+	b, _ := json.Marshal(got)
+	if !bytes.Equal(a, b) {
+		t.Fatalf("%s changed the result:\nwant %s\ngot  %s", what, a, b)
 	}
 }

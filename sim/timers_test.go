@@ -39,9 +39,7 @@ func TestCameraTimersFireAsArmed(t *testing.T) {
 					break
 				}
 				it := e.q.pop()
-				c := &e.cams[it.to.Index]
-				c.armed &^= 1 << it.timer
-				c.carried &^= 1 << it.timer
+				e.cams[it.to.Index].fired(it.timer)
 				got = append(got, fire{it.to.Index, it.timer, it.at})
 			}
 			var due []fire
