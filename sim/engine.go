@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"unsafe"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/stormproof/stormproof/internal/prefetch"
 	"github.com/stormproof/stormproof/model"
 )
 
@@ -37,12 +39,18 @@ type Engine struct {
 	rngBase [model.KindEngine + 1]int // where each kind's streams start in rngs (cameras: in cams)
 	rngs    []rand.PCG
 
-	fifo map[uint64]model.Time
+	// The last arrival time per data-centre channel (FIFO order): a dense
+	// table for the channels with a worker at one end (nearly all of them),
+	// a map for the others.
+	fifoW    []model.Time
+	fifoPeer int // channels per worker and direction: gateway, registry, store, notifier, cache connections
+	fifo     map[uint64]model.Time
 
 	cur    model.Addr
 	curRng *rand.PCG
 	sink   Sink
 	obs    model.Obs // the observation being handed to sink (kept here so it does not escape)
+	out    *pipe     // when set, observations go straight into it instead of to sink
 
 	// Processed counts the events the engine delivered (stale timers excluded).
 	Processed uint64
@@ -62,7 +70,6 @@ type Engine struct {
 	ffOrig      [3]model.Time // the times queued when a fast-forward began
 	// FastForwarded counts the events processed ahead of the global clock.
 	FastForwarded uint64
-	warmed        uint64 // what warm read, kept so the reads are not optimised away
 }
 
 // NewEngine builds the world of a plan and seeds every actor's stream.
@@ -72,6 +79,11 @@ func NewEngine(p *Plan, seed uint64, sink Sink) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{W: w, plan: p, sink: sink, fifo: map[uint64]model.Time{}}
+	e.fifoPeer = fifoFixed + p.Params.PoolSize
+	e.fifoW = make([]model.Time, 2*e.fifoPeer*len(w.Workers))
+	for i := range e.fifoW {
+		e.fifoW[i] = math.MinInt64
+	}
 	// Timers: one block per kind, actors of a kind side by side.
 	count := [model.KindEngine]int{
 		model.KindCamera: len(w.Cameras), model.KindGateway: 1, model.KindWorker: len(w.Workers),
@@ -166,7 +178,7 @@ func (e *Engine) push(it item) {
 // Start delivers Init to every actor and schedules the plan's faults.
 func (e *Engine) Start() {
 	e.W.Actors(func(a model.Addr) {
-		e.step(a, model.Input{Kind: model.InInit})
+		e.step(a, &model.Input{Kind: model.InInit})
 	})
 	for i, f := range e.plan.Faults {
 		e.push(item{at: model.Time(f.At), kind: itemFault, ref: uint32(i), to: model.EngineAddr})
@@ -179,7 +191,6 @@ func (e *Engine) Run(until model.Time) bool {
 	for e.q.len() > 0 {
 		if e.q.now.len() == 0 {
 			e.q.advance()
-			e.warm()
 		}
 		h := e.q.peek()
 		if h.kind == itemTimer {
@@ -197,6 +208,7 @@ func (e *Engine) Run(until model.Time) bool {
 			return false
 		}
 		it := e.q.pop()
+		e.ahead()
 		e.now = it.at
 		switch it.kind {
 		case itemMsg:
@@ -206,7 +218,7 @@ func (e *Engine) Run(until model.Time) bool {
 			if it.to.Kind == model.KindCamera {
 				e.cams[it.to.Index].inflight--
 			}
-			e.step(it.to, in)
+			e.step(it.to, &in)
 		case itemTimer:
 			// Due: the head check above let only a live timer through.
 			e.Processed++
@@ -217,7 +229,7 @@ func (e *Engine) Run(until model.Time) bool {
 					continue
 				}
 			}
-			e.step(it.to, model.Input{Kind: model.InTimer, Timer: it.timer})
+			e.step(it.to, &model.Input{Kind: model.InTimer, Timer: it.timer})
 		case itemFault:
 			e.Processed++
 			f := e.plan.Faults[it.ref].Fault
@@ -227,33 +239,39 @@ func (e *Engine) Run(until model.Time) bool {
 				o.Account, o.Slot = f.Account, f.Session // as a trace reader sees it
 			}
 			e.Observe(o)
-			e.W.FaultTargets(f, func(a model.Addr, in model.Input) { e.step(a, in) })
+			e.W.FaultTargets(f, func(a model.Addr, in model.Input) { e.step(a, &in) })
 		}
 	}
 	return true
 }
 
-// warm reads, for every event of the bucket just made current, the first
-// and last line of its message or its camera's slot. The loads do not
-// depend on each other, so the memory system serves them together; the
-// events then find them in cache instead of waiting on each in turn
-// (loading the message was 13% of a 1M run's time, 17% of a 10M run's).
-func (e *Engine) warm() {
-	var s uint64
-	for i := range e.q.now.h {
-		it := &e.q.now.h[i]
-		switch {
-		case it.kind == itemMsg:
-			m := &e.msgs[it.ref]
-			s += uint64(m.Type) + uint64(m.View)
-		case it.to.Kind == model.KindCamera:
-			s += uint64(e.cams[it.to.Index].armed)
-		}
+// ahead asks the processor to load what the next event will read first —
+// its message; its camera's engine slot and model state, or its app's random
+// stream — while this one runs. At full size these are random reads in gigabytes of tables, a
+// cache miss each; the next event is known unless this one queues an
+// earlier one, which is rare.
+func (e *Engine) ahead() {
+	if len(e.q.now.h) == 0 {
+		return
 	}
-	e.warmed += s
+	h := &e.q.now.h[0]
+	if h.kind == itemMsg {
+		m := unsafe.Pointer(&e.msgs[h.ref])
+		prefetch.Line(m)
+		prefetch.Line(unsafe.Add(m, 64))
+		prefetch.Line(unsafe.Add(m, 128))
+		prefetch.Line(unsafe.Add(m, unsafe.Sizeof(model.Msg{})-1))
+	}
+	switch h.to.Kind {
+	case model.KindCamera:
+		prefetch.Line(unsafe.Pointer(&e.cams[h.to.Index]))
+		prefetch.Line(unsafe.Pointer(&e.W.Cameras[h.to.Index]))
+	case model.KindApp: // stateless, but each has its random stream
+		prefetch.Line(unsafe.Pointer(e.rngOf(h.to)))
+	}
 }
 
-func (e *Engine) step(a model.Addr, in model.Input) {
+func (e *Engine) step(a model.Addr, in *model.Input) {
 	e.cur = a
 	e.curRng = e.rngOf(a)
 	e.W.Step(a, in, e)
@@ -342,12 +360,17 @@ func (e *Engine) Send(to model.Addr, m model.Msg, extra model.Dur) {
 	}
 	at := e.now + lat
 	if fifo {
-		key := uint64(from.Kind)<<60 | uint64(from.Index&0xffffff)<<36 | uint64(to.Kind)<<32 |
-			uint64(to.Index&0xffff)<<16 | uint64(m.Conn)
-		if last, ok := e.fifo[key]; ok && last > at {
-			at = last
+		if i := e.fifoSlot(from, to, m.Conn); i >= 0 {
+			at = max(at, e.fifoW[i])
+			e.fifoW[i] = at
+		} else {
+			key := uint64(from.Kind)<<60 | uint64(from.Index&0xffffff)<<36 | uint64(to.Kind)<<32 |
+				uint64(to.Index&0xffff)<<16 | uint64(m.Conn)
+			if last, ok := e.fifo[key]; ok && last > at {
+				at = last
+			}
+			e.fifo[key] = at
 		}
-		e.fifo[key] = at
 	}
 	if to.Kind == model.KindCamera {
 		e.cams[to.Index].inflight++
@@ -362,6 +385,42 @@ func (e *Engine) Send(to model.Addr, m model.Msg, extra model.Dur) {
 		e.msgs = append(e.msgs, m)
 	}
 	e.push(item{at: at, kind: itemMsg, to: to, ref: ref})
+}
+
+// fifoFixed is the number of a worker's channel peers other than its cache
+// connections (gateway, registry, store, notifier).
+const fifoFixed = 4
+
+// fifoSlot is the place in fifoW of the channel from → to on connection
+// conn, or -1 when no worker is at either end or the pair is not one the
+// table holds (those keep to the map).
+func (e *Engine) fifoSlot(from, to model.Addr, conn uint16) int {
+	w, peer, dir := from, to, 0
+	if from.Kind != model.KindWorker {
+		if to.Kind != model.KindWorker {
+			return -1
+		}
+		w, peer, dir = to, from, 1
+	}
+	code := -1
+	switch peer.Kind {
+	case model.KindGateway:
+		code = 0
+	case model.KindRegistry:
+		code = 1
+	case model.KindStore:
+		code = 2
+	case model.KindNotifier:
+		code = 3
+	case model.KindCache:
+		if int(conn) < e.fifoPeer-fifoFixed && peer.Index == 0 {
+			return (int(w.Index)*e.fifoPeer+fifoFixed+int(conn))*2 + dir
+		}
+	}
+	if code < 0 || conn != 0 || peer.Index != 0 {
+		return -1
+	}
+	return (int(w.Index)*e.fifoPeer+code)*2 + dir
 }
 
 // nextGatewayUp is when the gateway is next scheduled to come back.
@@ -452,7 +511,7 @@ func (e *Engine) fastForward(it item, until model.Time) {
 		h = u
 	}
 	if it.at >= h {
-		e.step(it.to, model.Input{Kind: model.InTimer, Timer: it.timer})
+		e.step(it.to, &model.Input{Kind: model.InTimer, Timer: it.timer})
 		return
 	}
 	n := e.timerN[model.KindCamera]
@@ -468,7 +527,7 @@ func (e *Engine) fastForward(it item, until model.Time) {
 	fire, at := int(it.timer), it.at
 	for {
 		e.now = at
-		e.step(it.to, model.Input{Kind: model.InTimer, Timer: uint16(fire)})
+		e.step(it.to, &model.Input{Kind: model.InTimer, Timer: uint16(fire)})
 		fire, at = -1, h
 		for id := 0; id < n; id++ {
 			if t := e.ffTimers[id]; t >= 0 && t < at {
@@ -546,9 +605,13 @@ func unit(r *rand.PCG) float64 { return float64(r.Uint64()>>11) / (1 << 53) }
 
 // Observe implements model.Ctx.
 func (e *Engine) Observe(o model.Obs) {
+	o.Actor = e.cur
+	if e.out != nil {
+		e.out.put(e.now, &o) // a direct call: o stays on the stack, one copy less
+		return
+	}
 	if e.sink != nil {
 		e.obs = o
-		e.obs.Actor = e.cur
 		e.sink(e.now, &e.obs)
 	}
 }

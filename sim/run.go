@@ -93,11 +93,12 @@ func Run(s *Scenario, opt RunOptions) (*Result, error) {
 		}
 	}
 	pp := startPipe(judge)
-	eng, err := NewEngine(plan, s.Seed, pp.put)
+	eng, err := NewEngine(plan, s.Seed, nil)
 	if err != nil {
 		pp.flush()
 		return nil, err
 	}
+	eng.out = pp
 	eng.FastForward = detail != "full"
 	eng.Start()
 	end := model.Time(plan.Duration)

@@ -233,7 +233,7 @@ func (x *expander) resetStep() {
 
 func (x *expander) step(a model.Addr, in model.Input) {
 	x.cur = a
-	x.work.w.Step(a, in, x)
+	x.work.w.Step(a, &in, x)
 }
 
 // Send implements model.Ctx: the message joins the tail of its FIFO channel.
