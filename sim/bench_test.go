@@ -42,7 +42,7 @@ func BenchmarkEngine(b *testing.B) {
 			var busy time.Duration
 			for b.Loop() {
 				b.StopTimer()
-				e, err := NewEngine(plan, s.Seed, nil)
+				e, err := NewEngine(plan, s.Seed)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -17,9 +17,6 @@ import (
 	"github.com/stormproof/stormproof/model"
 )
 
-// Sink receives every observation of a run, in order.
-type Sink func(t model.Time, o *model.Obs)
-
 // Engine runs one world.
 type Engine struct {
 	W    *model.World
@@ -48,9 +45,7 @@ type Engine struct {
 
 	cur    model.Addr
 	curRng *rand.PCG
-	sink   Sink
-	obs    model.Obs // the observation being handed to sink (kept here so it does not escape)
-	out    *pipe     // when set, observations go straight into it instead of to sink
+	out    *pipe // where observations go, in order (none when nil)
 
 	// Processed counts the events the engine delivered (stale timers excluded).
 	Processed uint64
@@ -61,7 +56,7 @@ type Engine struct {
 	faultTimes []model.Time // times of all scheduled faults, ascending
 
 	// FastForward lets an isolated camera run ahead of the global clock (see
-	// fastForward). Observations then reach the sink out of global time
+	// fastForward). Observations then reach the judge out of global time
 	// order, so it is off when a full trace is written.
 	FastForward bool
 	cams        []camSlot // the engine's per-camera state, one cache line each
@@ -73,12 +68,12 @@ type Engine struct {
 }
 
 // NewEngine builds the world of a plan and seeds every actor's stream.
-func NewEngine(p *Plan, seed uint64, sink Sink) (*Engine, error) {
+func NewEngine(p *Plan, seed uint64) (*Engine, error) {
 	w, err := model.NewWorld(&p.Params, &p.Fleet)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{W: w, plan: p, sink: sink, fifo: map[uint64]model.Time{}}
+	e := &Engine{W: w, plan: p, fifo: map[uint64]model.Time{}}
 	e.fifoPeer = fifoFixed + p.Params.PoolSize
 	e.fifoW = make([]model.Time, 2*e.fifoPeer*len(w.Workers))
 	for i := range e.fifoW {
@@ -246,10 +241,10 @@ func (e *Engine) Run(until model.Time) bool {
 }
 
 // ahead asks the processor to load what the next event will read first —
-// its message; its camera's engine slot and model state, or its app's random
-// stream — while this one runs. At full size these are random reads in gigabytes of tables, a
-// cache miss each; the next event is known unless this one queues an
-// earlier one, which is rare.
+// its message; its camera's engine slot and model state, or its app's
+// random stream — while this one runs. At full size these are random reads
+// in gigabytes of tables, a cache miss each. The next event is the head of
+// the queue unless this one queues an earlier one, which is rare.
 func (e *Engine) ahead() {
 	if len(e.q.now.h) == 0 {
 		return
@@ -605,13 +600,8 @@ func unit(r *rand.PCG) float64 { return float64(r.Uint64()>>11) / (1 << 53) }
 
 // Observe implements model.Ctx.
 func (e *Engine) Observe(o model.Obs) {
-	o.Actor = e.cur
 	if e.out != nil {
-		e.out.put(e.now, &o) // a direct call: o stays on the stack, one copy less
-		return
-	}
-	if e.sink != nil {
-		e.obs = o
-		e.sink(e.now, &e.obs)
+		o.Actor = e.cur
+		e.out.put(e.now, &o) // a direct call, so o stays on the stack
 	}
 }

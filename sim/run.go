@@ -93,7 +93,7 @@ func Run(s *Scenario, opt RunOptions) (*Result, error) {
 		}
 	}
 	pp := startPipe(judge)
-	eng, err := NewEngine(plan, s.Seed, nil)
+	eng, err := NewEngine(plan, s.Seed)
 	if err != nil {
 		pp.flush()
 		return nil, err

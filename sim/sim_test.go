@@ -245,7 +245,7 @@ func TestFastForwardChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, _ := NewEngine(plan, s.Seed, nil)
+	e, _ := NewEngine(plan, s.Seed)
 	e.FastForward = true
 	e.Start()
 	e.Run(model.Time(plan.Duration))
@@ -277,7 +277,7 @@ func TestProgressChangesNothing(t *testing.T) {
 	}
 	var pushes [2]uint64
 	for i, step := range []model.Time{model.Time(plan.Duration), model.Time(time.Minute)} {
-		e, _ := NewEngine(plan, s.Seed, nil)
+		e, _ := NewEngine(plan, s.Seed)
 		e.FastForward = true
 		e.Start()
 		for now := model.Time(0); now < model.Time(plan.Duration); {
