@@ -1,0 +1,44 @@
+// Package hugepage asks the kernel to back large tables with huge pages
+// (2 MiB on amd64 and arm64): a hint, with no effect on what a program
+// computes. A simulation of 10M cameras reads gigabytes of tables at
+// random; with 4 KiB pages nearly every one of those reads also misses the
+// TLB, and the page walk costs as much as the read. Linux only (where
+// transparent huge pages are "madvise", the default of many
+// distributions, a program gets them only by asking); elsewhere, plain
+// memory.
+package hugepage
+
+import "unsafe"
+
+// Size is the huge page size the hint aims at.
+const Size = 2 << 20
+
+// Make is make([]T, n), with the slice's whole huge pages advised before
+// anything touches them (a fresh large allocation is not yet backed, so
+// its first touch then takes a huge page). T must hold no pointers: the
+// hint is only worth it for flat tables. Small slices are plain.
+func Make[T any](n int) []T {
+	s := make([]T, n)
+	Advise(s)
+	return s
+}
+
+// Clone is a copy of s in memory advised as by Make: for a table built
+// elsewhere (the copy's first touch takes the huge pages).
+func Clone[T any](s []T) []T {
+	c := Make[T](len(s))
+	copy(c, s)
+	return c
+}
+
+// Advise hints that the whole huge pages inside s's memory be huge pages.
+func Advise[T any](s []T) {
+	if len(s) == 0 {
+		return
+	}
+	n := uintptr(len(s)) * unsafe.Sizeof(s[0])
+	if n < 2*Size {
+		return
+	}
+	advise(unsafe.Pointer(unsafe.SliceData(s)), n)
+}
