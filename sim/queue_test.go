@@ -8,7 +8,7 @@ import (
 )
 
 // The calendar pops in exactly (time, sequence) order, whatever mix of
-// events in the current bucket, within the wheel and beyond its horizon,
+// events in the current fine bucket, the current bucket, within the wheel and beyond its horizon,
 // with equal times, and interleaved pushes and pops: the same order as the
 // plain 4-ary heap.
 func TestCalendarOrderIsTheHeapOrder(t *testing.T) {
@@ -19,9 +19,11 @@ func TestCalendarOrderIsTheHeapOrder(t *testing.T) {
 		var now model.Time
 		push := func() {
 			var d model.Time
-			switch r.IntN(5) {
-			case 0: // the current bucket, equal times included
+			switch r.IntN(6) {
+			case 0: // the current fine bucket, equal times included
 				d = model.Time(r.IntN(3))
+			case 5: // the current bucket's fine buckets
+				d = model.Time(r.Int64N(1 << calShift))
 			case 1: // within a few buckets
 				d = model.Time(r.Int64N(int64(50 << calShift)))
 			case 2: // anywhere in the wheel
@@ -45,6 +47,23 @@ func TestCalendarOrderIsTheHeapOrder(t *testing.T) {
 			}
 			if p := c.peek(); p.seq != h.h[0].seq {
 				t.Fatalf("seed %d: peek gives seq %d, heap %d", seed, p.seq, h.h[0].seq)
+			}
+			if c.len()%499 == 0 { // each visits exactly what is queued
+				want := map[uint64]bool{}
+				for _, it := range h.h {
+					want[it.seq] = true
+				}
+				n := 0
+				c.each(func(it *item) {
+					n++
+					if !want[it.seq] {
+						t.Fatalf("seed %d: each visits seq %d, not queued or twice", seed, it.seq)
+					}
+					delete(want, it.seq)
+				})
+				if n != c.len() || len(want) != 0 {
+					t.Fatalf("seed %d: each visits %d of %d queued", seed, n, c.len())
+				}
 			}
 			a, b := c.pop(), h.pop()
 			if a != b {
@@ -74,13 +93,13 @@ func TestCalendarReusesChunks(t *testing.T) {
 		seq++
 		c.push(item{at: model.Time(i+1) * step, seq: seq})
 	}
-	after := c.nchunk
+	after := len(c.next)
 	for i := 0; i < 10*calN; i++ { // the wheel turns ten times
 		it := c.pop()
 		seq++
 		c.push(item{at: it.at + pending*step, seq: seq})
 	}
-	if c.nchunk > after+1 {
-		t.Fatalf("chunk store grew from %d to %d chunks with %d events pending", after, c.nchunk, pending)
+	if len(c.next) > after+1 {
+		t.Fatalf("chunk store grew from %d to %d chunks with %d events pending", after, len(c.next), pending)
 	}
 }
