@@ -421,11 +421,7 @@ func (e *Engine) Send(to model.Addr, m model.Msg, extra model.Dur) {
 		e.msgs[ref] = m
 	} else {
 		ref = uint32(len(e.msgs))
-		if len(e.msgs) == cap(e.msgs) {
-			grown := hugepage.Make[model.Msg](max(2*cap(e.msgs), 1024))
-			e.msgs = grown[:copy(grown, e.msgs)]
-		}
-		e.msgs = append(e.msgs, m)
+		e.msgs = append(hugepage.Grow(e.msgs, 1024), m)
 	}
 	e.push(item{at: at, kind: itemMsg, to: to, ref: ref})
 }

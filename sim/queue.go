@@ -225,11 +225,7 @@ func (c *calendar) newChunk() int32 {
 		if k%blockLen == 0 {
 			c.blocks = append(c.blocks, hugepage.Make[chunk](blockLen))
 		}
-		if len(c.next) == cap(c.next) {
-			grown := hugepage.Make[int32](max(2*cap(c.next), blockLen))
-			c.next = grown[:copy(grown, c.next)]
-		}
-		c.next = append(c.next, -1)
+		c.next = append(hugepage.Grow(c.next, blockLen), -1)
 	}
 	c.next[k] = -1
 	return k

@@ -31,6 +31,17 @@ func Clone[T any](s []T) []T {
 	return c
 }
 
+// Grow returns s with room for at least one more element: s itself if it
+// has room, else a copy with twice the capacity (at least `least`) in memory
+// advised as by Make. For tables that grow by append.
+func Grow[T any](s []T, least int) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	c := Make[T](max(2*cap(s), least))
+	return c[:copy(c, s)]
+}
+
 // Advise hints that the whole huge pages inside s's memory be huge pages.
 func Advise[T any](s []T) {
 	if len(s) == 0 {

@@ -34,3 +34,23 @@ func TestMakeAndCloneAreOrdinarySlices(t *testing.T) {
 		}
 	}
 }
+
+// Grow keeps the elements and makes room for one more, in place while
+// there is room.
+func TestGrowKeepsTheElements(t *testing.T) {
+	var s []int32
+	for i := range 3 * Size / 4 {
+		s = append(Grow(s, 1024), int32(i))
+		if cap(s) < 1024 {
+			t.Fatalf("after %d appends: capacity %d, want at least 1024", i+1, cap(s))
+		}
+	}
+	for i := range s {
+		if s[i] != int32(i) {
+			t.Fatalf("s[%d] = %d after growing", i, s[i])
+		}
+	}
+	if g := Grow(s[:1:2], 4); cap(g) != 2 {
+		t.Fatalf("Grow moved a slice with room: capacity %d, want 2", cap(g))
+	}
+}
