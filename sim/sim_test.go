@@ -300,3 +300,67 @@ func sameResult(t *testing.T, what string, want, got *Result) {
 		t.Fatalf("%s changed the result:\nwant %s\ngot  %s", what, a, b)
 	}
 }
+
+// While the gateway is down the engine keeps, per camera, the number of
+// messages on their way to it — counted from the queue when the gateway
+// goes down, then kept at every send and delivery — because a camera with
+// one on its way must not be fast-forwarded. Outside an outage it keeps
+// none (a miss per message at full size).
+func TestInflightCountedWhileGatewayDown(t *testing.T) {
+	s := load(t, DefaultScenario, Override{Scale: 0.1})
+	plan, err := s.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := NewEngine(plan, s.Seed)
+	e.Start()
+	e.Run(model.Time(time.Minute))
+	if e.counting {
+		t.Fatal("counting in-flight messages with the gateway up")
+	}
+	queued := func() []uint16 {
+		n := make([]uint16, len(e.cams))
+		e.q.each(func(it *item) {
+			if it.kind == itemMsg && it.to.Kind == model.KindCamera {
+				n[it.to.Index]++
+			}
+		})
+		return n
+	}
+	check := func(when string) {
+		t.Helper()
+		for i, n := range queued() {
+			if e.cams[i].inflight != n {
+				t.Fatalf("%s: camera %d has %d messages on their way, its count says %d", when, i, n, e.cams[i].inflight)
+			}
+		}
+	}
+	// Acknowledgements on their way to cameras 1 and 2 (twice) when the
+	// gateway goes down.
+	e.cur = model.GatewayAddr
+	for _, c := range []uint32{1, 2, 2} {
+		e.Send(model.Addr{Kind: model.KindCamera, Index: c}, model.Msg{Type: model.MsgAck}, model.Dur{})
+	}
+	if q := queued(); q[1] < 1 || q[2] < 2 {
+		t.Fatalf("the acknowledgements were not queued (lost: %d)", e.Lost)
+	}
+	e.W.Gateway.Down = true
+	e.countInflight()
+	check("as the gateway goes down")
+	e.cur = model.GatewayAddr // and one sent while it is down
+	e.Send(model.Addr{Kind: model.KindCamera, Index: 3}, model.Msg{Type: model.MsgAck}, model.Dur{})
+	if e.cams[3].inflight == 0 && e.Lost == 0 {
+		t.Fatal("a message sent to camera 3 while counting is not counted")
+	}
+	check("after a send")
+	e.Run(e.Now() + model.Time(10*time.Second)) // the acknowledgements arrive
+	check("ten seconds later")
+	if e.cams[1].inflight != 0 || e.cams[2].inflight != 0 || e.cams[3].inflight != 0 {
+		t.Fatalf("cameras 1, 2, 3 still count %d, %d, %d messages", e.cams[1].inflight, e.cams[2].inflight, e.cams[3].inflight)
+	}
+	e.W.Gateway.Down = false
+	e.countInflight()
+	if e.counting {
+		t.Fatal("still counting with the gateway back up")
+	}
+}
