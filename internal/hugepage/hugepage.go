@@ -15,8 +15,8 @@ const Size = 2 << 20
 
 // Make is make([]T, n), with the slice's whole huge pages advised before
 // anything touches them (a fresh large allocation is not yet backed, so
-// its first touch then takes a huge page). T must hold no pointers: the
-// hint is only worth it for flat tables. Small slices are plain.
+// its first touch then takes a huge page). Meant for large flat tables;
+// slices under two huge pages are plain.
 func Make[T any](n int) []T {
 	s := make([]T, n)
 	Advise(s)
