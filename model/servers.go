@@ -65,7 +65,7 @@ func (s *Cache) Step(env *Env, in *Input, ctx Ctx) {
 				ctx.Send(m.From, Msg{Type: MsgCacheReset, Conn: m.Conn, Gen: m.Gen}, Dur{})
 				return
 			}
-			s.Queue = append(s.Queue, Queued{From: m.From, Conn: m.Conn, Gen: m.Gen, Req: m.Req})
+			s.Queue = pushBack(s.Queue, Queued{From: m.From, Conn: m.Conn, Gen: m.Gen, Req: m.Req})
 			if !s.Busy {
 				s.Busy = true
 				ctx.SetTimer(TService, env.P.CacheService)
@@ -92,12 +92,8 @@ func (s *Cache) serve(env *Env, ctx Ctx) {
 		s.Busy = false
 		return
 	}
-	q := s.Queue[0]
-	s.Queue[0] = Queued{}
-	s.Queue = s.Queue[1:]
-	if len(s.Queue) == 0 {
-		s.Queue = nil
-	}
+	var q Queued
+	q, s.Queue = popFront(s.Queue)
 	e := &s.Data[q.Req.Key]
 	r := CacheReply{Op: q.Req.Op, Key: q.Req.Key, Token: q.Req.Token}
 	switch q.Req.Op {

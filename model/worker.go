@@ -122,7 +122,7 @@ func (w *Worker) onMsg(env *Env, m *Msg, ctx Ctx) {
 			ctx.CancelTimer(m.Conn)
 			w.complete(env, int(m.Conn), m.Reply, ctx)
 		case ConnIdle:
-			conn.Unread = append(conn.Unread, m.Reply)
+			conn.Unread = pushBack(conn.Unread, m.Reply)
 		}
 	case MsgCacheReset:
 		conn := w.conn(m)
@@ -228,7 +228,7 @@ func (w *Worker) issue(env *Env, pr PendingReq, ctx Ctx) {
 		}
 		return
 	}
-	w.Waiting = append(w.Waiting, pr)
+	w.Waiting = pushBack(w.Waiting, pr)
 }
 
 // NoConn marks a cache-ret of a request that never got a connection.
@@ -239,12 +239,8 @@ func (w *Worker) pump(env *Env, c int, ctx Ctx) {
 	if w.Conns[c].State != ConnIdle || len(w.Waiting) == 0 {
 		return
 	}
-	pr := w.Waiting[0]
-	w.Waiting[0] = PendingReq{}
-	w.Waiting = w.Waiting[1:]
-	if len(w.Waiting) == 0 {
-		w.Waiting = nil
-	}
+	var pr PendingReq
+	pr, w.Waiting = popFront(w.Waiting)
 	w.sendOn(env, c, pr, ctx)
 }
 
@@ -260,11 +256,8 @@ func (w *Worker) sendOn(env *Env, c int, pr PendingReq, ctx Ctx) {
 	if len(conn.Unread) > 0 {
 		// A reply is already waiting in the socket buffer: the read returns it
 		// at once, whichever request it answered.
-		r := conn.Unread[0]
-		conn.Unread = conn.Unread[1:]
-		if len(conn.Unread) == 0 {
-			conn.Unread = nil
-		}
+		var r CacheReply
+		r, conn.Unread = popFront(conn.Unread)
 		w.complete(env, c, r, ctx)
 		return
 	}
