@@ -17,37 +17,10 @@ import (
 // End-to-end tests of check, render, replay and matrix: the binary is built
 // once and run as a user would, with small runs (--scale 0.1).
 
-var judgeBuild struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-func judgeBin(t *testing.T) string {
-	t.Helper()
-	judgeBuild.once.Do(func() {
-		dir, err := os.MkdirTemp("", "stormproof-judge-bin")
-		if err != nil {
-			judgeBuild.err = err
-			return
-		}
-		judgeBuild.path = filepath.Join(dir, "stormproof")
-		out, err := exec.Command("go", "build", "-o", judgeBuild.path, ".").CombinedOutput()
-		if err != nil {
-			judgeBuild.err = err
-			judgeBuild.path = string(out)
-		}
-	})
-	if judgeBuild.err != nil {
-		t.Fatalf("build: %v\n%s", judgeBuild.err, judgeBuild.path)
-	}
-	return judgeBuild.path
-}
-
 // sp runs the binary and returns stdout, stderr and the exit status.
 func sp(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(judgeBin(t), args...)
+	cmd := exec.Command(binary, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -77,7 +50,7 @@ func sharedTrace(t *testing.T, client string) string {
 	if p, ok := judgeTraces.Load(client); ok {
 		return p.(string)
 	}
-	dir, err := os.MkdirTemp("", "stormproof-judge-"+client)
+	dir, err := os.MkdirTemp(testRoot, "judge-"+client) // removed by TestMain
 	if err != nil {
 		t.Fatal(err)
 	}

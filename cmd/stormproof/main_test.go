@@ -11,8 +11,9 @@ import (
 )
 
 // binary is the stormproof command built once for the end-to-end tests of
-// every subcommand (use runCLI; do not add another TestMain here).
-var binary string
+// every subcommand (use runCLI; do not add another TestMain here). testRoot
+// holds it and what tests share across tests; TestMain removes it.
+var binary, testRoot string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "stormproof-cli")
@@ -20,6 +21,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	testRoot = dir
 	binary = filepath.Join(dir, "stormproof")
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
