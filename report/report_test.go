@@ -150,6 +150,9 @@ func TestSweepPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if res.Complete || res.Ran != 3 || res.Left != 1 {
+		t.Fatalf("a run limited to 3 of 4 cells: complete %v, ran %d, left %d", res.Complete, res.Ran, res.Left)
+	}
 	if page := html(t, out); !strings.Contains(page, "The sweep is not finished") {
 		t.Fatal("unfinished sweep: no note")
 	}

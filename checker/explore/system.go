@@ -355,9 +355,6 @@ func (x *expander) Expand(state []byte, emit func([]byte, uint32, bool)) (int, e
 	return 0, nil
 }
 
-// Class names for the statistics.
-var classNames = [NumClasses]string{"running", "quiescent", "final", "stuck"}
-
 // enabled lists the transitions enabled in the base state, in a fixed order:
 // deliveries by channel, timers by bit, faults by menu order.
 func (x *expander) enabled() []trans {
