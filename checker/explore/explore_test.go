@@ -324,3 +324,29 @@ func TestTraceEndLine(t *testing.T) {
 		}
 	}
 }
+
+// Restoring only what a transition changed gives the same successors as a
+// whole copy of the base state per successor: same counts, same paths.
+func TestRestoreMatchesCopy(t *testing.T) {
+	for _, name := range Embedded() {
+		cfg, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := func(all bool) string {
+			copyAll = all
+			defer func() { copyAll = false }()
+			res, err := Run(cfg, Options{Search: SearchOptions{MaxStates: 40_000}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sr := *res.Search
+			path := sr.Violation
+			sr.Violation = nil
+			return fmt.Sprintf("%+v %v", sr, path)
+		}
+		if got, want := run(false), run(true); got != want {
+			t.Errorf("%s: restoring the changes gives %s, whole copies %s", name, got, want)
+		}
+	}
+}

@@ -87,12 +87,56 @@ func newMState(l *layout, w *model.World) *mstate {
 	return st
 }
 
+// dirty records what a transition may have changed in a copy of a state:
+// the actors it stepped and the channels it sent on or delivered from.
+// The expander restores only these between successors (a whole copy per
+// successor was 18 % of a search's time); timers and budgets are always
+// copied.
+type dirty struct {
+	all     bool
+	cams    uint64 // bit d: camera d
+	workers uint64 // bit w: worker w
+	kinds   uint32 // bit k: the single actor of kind k (cache, registry, …)
+	chans   uint64 // bit i: channel i
+}
+
+// stepped marks actor a as changed.
+func (d *dirty) stepped(a model.Addr) {
+	switch a.Kind {
+	case model.KindCamera:
+		d.cams |= 1 << a.Index
+	case model.KindWorker:
+		d.workers |= 1 << a.Index
+	default:
+		d.kinds |= 1 << a.Kind
+	}
+}
+
+func (d *dirty) kind(k model.Kind) bool { return d.all || d.kinds&(1<<k) != 0 }
+
 // copyFrom makes st a deep copy of src, reusing st's storage.
-func (st *mstate) copyFrom(src *mstate) {
+func (st *mstate) copyFrom(src *mstate) { st.restore(src, &dirty{all: true}) }
+
+// restore makes st a deep copy of src again, given that st was one before
+// the changes d records; it reuses st's storage.
+func (st *mstate) restore(src *mstate, d *dirty) {
 	dw, sw := &st.w, &src.w
-	copy(dw.Cameras, sw.Cameras)
-	dw.Gateway = sw.Gateway
+	switch {
+	case d.all:
+		copy(dw.Cameras, sw.Cameras)
+	default:
+		for m := d.cams; m != 0; m &= m - 1 {
+			i := trailingZeros(m)
+			dw.Cameras[i] = sw.Cameras[i]
+		}
+	}
+	if d.kind(model.KindGateway) {
+		dw.Gateway = sw.Gateway
+	}
 	for i := range sw.Workers {
+		if !d.all && d.workers&(1<<i) == 0 {
+			continue
+		}
 		dk, sk := &dw.Workers[i], &sw.Workers[i]
 		conns := dk.Conns
 		*dk = *sk // every field, then the slices into the state's own storage
@@ -107,26 +151,51 @@ func (st *mstate) copyFrom(src *mstate) {
 		dk.Slots = copyInto(&st.slotBuf[i], sk.Slots)
 		dk.Free = copyInto(&st.freeBuf[i], sk.Free)
 	}
-	data := dw.Cache.Data
-	dw.Cache = sw.Cache
-	dw.Cache.Data = data
-	copy(dw.Cache.Data, sw.Cache.Data)
-	dw.Cache.Queue = copyInto(&st.queueBuf, sw.Cache.Queue)
-	owners, versions := dw.Registry.Owners, dw.Registry.Version
-	dw.Registry = sw.Registry
-	dw.Registry.Owners, dw.Registry.Version = owners, versions
-	copy(dw.Registry.Owners, sw.Registry.Owners)
-	copy(dw.Registry.Version, sw.Registry.Version)
-	next := dw.Store.Next
-	dw.Store = sw.Store
-	dw.Store.Next = next
-	copy(dw.Store.Next, sw.Store.Next)
-	dw.Web, dw.Notifier, dw.Replica, dw.Reader = sw.Web, sw.Notifier, sw.Replica, sw.Reader
-	for i := range src.ch {
-		st.ch[i] = copyInto(&st.chBuf[i], src.ch[i])
+	if d.kind(model.KindCache) {
+		data := dw.Cache.Data
+		dw.Cache = sw.Cache
+		dw.Cache.Data = data
+		copy(dw.Cache.Data, sw.Cache.Data)
+		dw.Cache.Queue = copyInto(&st.queueBuf, sw.Cache.Queue)
+	}
+	if d.kind(model.KindRegistry) {
+		owners, versions := dw.Registry.Owners, dw.Registry.Version
+		dw.Registry = sw.Registry
+		dw.Registry.Owners, dw.Registry.Version = owners, versions
+		copy(dw.Registry.Owners, sw.Registry.Owners)
+		copy(dw.Registry.Version, sw.Registry.Version)
+	}
+	if d.kind(model.KindStore) {
+		next := dw.Store.Next
+		dw.Store = sw.Store
+		dw.Store.Next = next
+		copy(dw.Store.Next, sw.Store.Next)
+	}
+	if d.kind(model.KindWeb) {
+		dw.Web = sw.Web
+	}
+	if d.kind(model.KindNotifier) {
+		dw.Notifier = sw.Notifier
+	}
+	if d.kind(model.KindReplica) {
+		dw.Replica = sw.Replica
+	}
+	if d.kind(model.KindReader) {
+		dw.Reader = sw.Reader
+	}
+	if d.all {
+		for i := range src.ch {
+			st.ch[i] = copyInto(&st.chBuf[i], src.ch[i])
+		}
+	} else {
+		for m := d.chans; m != 0; m &= m - 1 {
+			i := trailingZeros(m)
+			st.ch[i] = copyInto(&st.chBuf[i], src.ch[i])
+		}
 	}
 	st.timers = src.timers
 	st.bud = src.bud
+	*d = dirty{}
 }
 
 // copyInto copies src into *buf's storage and returns the copy (empty but

@@ -3,6 +3,7 @@ package explore
 import (
 	"bytes"
 	"fmt"
+	"math/bits"
 
 	"github.com/stormproof/stormproof/model"
 )
@@ -120,6 +121,7 @@ type expander struct {
 	workDec       model.MonitorDecoder
 	workMon       *model.Monitor
 	touched       bool
+	dirt          dirty // what work changed since it was last a copy of base
 
 	bufs [][]byte
 	trs  []trans
@@ -233,6 +235,7 @@ func (x *expander) resetStep() {
 
 func (x *expander) step(a model.Addr, in model.Input) {
 	x.cur = a
+	x.dirt.stepped(a)
 	x.work.w.Step(a, &in, x)
 }
 
@@ -240,6 +243,7 @@ func (x *expander) step(a model.Addr, in model.Input) {
 func (x *expander) Send(to model.Addr, m model.Msg, _ model.Dur) {
 	m.From = x.cur
 	ch := x.l.chanOf(x.cur, to, m.Conn)
+	x.dirt.chans |= 1 << ch
 	x.work.ch[ch] = append(x.work.ch[ch], m)
 }
 
@@ -326,6 +330,7 @@ func (x *expander) load(state []byte) error {
 		return err
 	}
 	x.baseMon = rest
+	x.dirt.all = true
 	x.baseMonDec = nil
 	clear(x.baseMonPermOK)
 	return nil
@@ -402,14 +407,7 @@ func (x *expander) enabled() []trans {
 	return x.trs
 }
 
-func trailingZeros(v uint64) int {
-	n := 0
-	for v&1 == 0 {
-		v >>= 1
-		n++
-	}
-	return n
-}
+func trailingZeros(v uint64) int { return bits.TrailingZeros64(v) }
 
 // prematureKind says whether firing timer bit now would be premature (its
 // answer may still arrive) and of which kind; -1 when it may always fire.
@@ -518,6 +516,7 @@ func (x *expander) apply(t trans) {
 	switch t.kind {
 	case tDeliver:
 		m := w.ch[t.idx][0]
+		x.dirt.chans |= 1 << t.idx
 		w.ch[t.idx] = w.ch[t.idx][1:]
 		if len(w.ch[t.idx]) == 0 {
 			w.ch[t.idx] = nil
@@ -566,6 +565,10 @@ func (x *expander) apply(t trans) {
 	}
 }
 
+// copyAll makes every successor start from a whole copy of the base state
+// (a test compares the search with and without it).
+var copyAll = false
+
 // successors runs every enabled transition, with every outcome of its
 // chances, on a copy of the base state and calls fn with the canonical
 // encoding of each result; fn returns true to stop. It returns how many
@@ -579,7 +582,8 @@ func (x *expander) successors(fn func(next []byte, orbit uint32, bad bool) bool)
 		x.sites = x.sites[:0]
 		x.curT = t
 		for {
-			x.work.copyFrom(x.base)
+			x.dirt.all = x.dirt.all || copyAll
+			x.work.restore(x.base, &x.dirt)
 			x.touched = false
 			x.resetStep()
 			x.apply(t)
