@@ -59,7 +59,6 @@ type encoder struct {
 	camGen []ranker // per camera
 	conGen []ranker // per worker*pool+conn
 	conTok []ranker
-	b      []byte
 	p      *perm
 	// Early exit: when bound is set, encode compares what it wrote with
 	// bound at section ends and gives up (returns nil) as soon as its
@@ -69,14 +68,14 @@ type encoder struct {
 	less    bool
 }
 
-// over reports whether the encoding so far is already greater than bound.
-func (e *encoder) over() bool {
+// over reports whether the encoding so far, b, is already greater than bound.
+func (e *encoder) over(b []byte) bool {
 	if e.bound == nil || e.less {
 		return false
 	}
-	n := len(e.b)
+	n := len(b)
 	m := min(n, len(e.bound))
-	c := bytes.Compare(e.b[e.checked:m], e.bound[e.checked:m])
+	c := bytes.Compare(b[e.checked:m], e.bound[e.checked:m])
 	switch {
 	case c < 0:
 		e.less = true
@@ -153,303 +152,300 @@ func (e *encoder) ranks(st *mstate) {
 	}
 }
 
-func (e *encoder) uv(v uint64) {
+func (e *encoder) uv(b []byte, v uint64) []byte {
 	for v >= 0x80 {
-		e.b = append(e.b, byte(v)|0x80)
+		b = append(b, byte(v)|0x80)
 		v >>= 7
 	}
-	e.b = append(e.b, byte(v))
+	return append(b, byte(v))
 }
 
-func (e *encoder) u(v uint32) {
+func (e *encoder) u(b []byte, v uint32) []byte {
 	if v < 0x80 {
-		e.b = append(e.b, byte(v))
-		return
+		return append(b, byte(v))
 	}
-	e.uv(uint64(v))
+	return e.uv(b, uint64(v))
 }
 
-func (e *encoder) flag(v bool) {
-	if v {
-		e.b = append(e.b, 1)
-	} else {
-		e.b = append(e.b, 0)
-	}
-}
+func (e *encoder) flag(b []byte, v bool) []byte { return append(b, boolByte(v)) }
 
-func (e *encoder) dev(d model.DeviceID) {
+func (e *encoder) dev(b []byte, d model.DeviceID) []byte {
 	if int(d) < len(e.p.camNew) {
 		d = model.DeviceID(e.p.camNew[d])
 	}
-	e.u(uint32(d))
+	return e.u(b, uint32(d))
 }
 
-func (e *encoder) acct(a model.AccountID) {
+func (e *encoder) acct(b []byte, a model.AccountID) []byte {
 	if a != model.NoAccount && int(a) < len(e.p.acctNew) {
 		a = e.p.acctNew[a]
 	}
-	e.uv(uint64(a))
+	return e.uv(b, uint64(a))
 }
 
-func (e *encoder) owners(o model.Owners) {
-	e.b = append(e.b, o.N)
+func (e *encoder) owners(b []byte, o model.Owners) []byte {
+	b = append(b, o.N)
 	for _, a := range o.IDs[:o.N] {
-		e.acct(a)
+		b = e.acct(b, a)
 	}
+	return b
 }
 
-func (e *encoder) ev(ev model.EventRef) {
-	e.dev(ev.Device)
-	e.u(ev.Seq)
-	e.flag(ev.Video)
-	e.owners(ev.Stamp)
+func (e *encoder) ev(b []byte, ev model.EventRef) []byte {
+	b = e.dev(b, ev.Device)
+	b = e.u(b, ev.Seq)
+	b = e.flag(b, ev.Video)
+	return e.owners(b, ev.Stamp)
 }
 
-func (e *encoder) val(v model.CacheValue) {
-	e.dev(v.Device)
-	e.owners(v.Owners)
-	e.u(v.Version)
+func (e *encoder) val(b []byte, v model.CacheValue) []byte {
+	b = e.dev(b, v.Device)
+	b = e.owners(b, v.Owners)
+	return e.u(b, v.Version)
 }
 
-func (e *encoder) req(r *model.CacheReq, tok *ranker) {
-	e.b = append(e.b, byte(r.Op))
-	e.dev(r.Key)
+func (e *encoder) req(b []byte, r *model.CacheReq, tok *ranker) []byte {
+	b = append(b, byte(r.Op))
+	b = e.dev(b, r.Key)
 	if r.Op == model.OpSet {
-		e.val(r.Val)
+		b = e.val(b, r.Val)
 	}
-	e.u(tok.tokRank(r.Token))
+	return e.u(b, tok.tokRank(r.Token))
 }
 
-func (e *encoder) reply(r *model.CacheReply, tok *ranker) {
-	e.b = append(e.b, byte(r.Op))
-	e.dev(r.Key)
-	e.u(tok.tokRank(r.Token))
-	e.flag(r.Found)
+func (e *encoder) reply(b []byte, r *model.CacheReply, tok *ranker) []byte {
+	b = append(b, byte(r.Op))
+	b = e.dev(b, r.Key)
+	b = e.u(b, tok.tokRank(r.Token))
+	b = e.flag(b, r.Found)
 	if r.Found && r.Op == model.OpGet {
-		e.val(r.Val)
+		b = e.val(b, r.Val)
 	}
+	return b
 }
 
-func (e *encoder) pending(pr *model.PendingReq, tok *ranker) {
-	e.req(&pr.Req, tok)
-	e.u(pr.Slot)
-	e.flag(pr.HasSlot)
+func (e *encoder) pending(b []byte, pr *model.PendingReq, tok *ranker) []byte {
+	b = e.req(b, &pr.Req, tok)
+	b = e.u(b, pr.Slot)
+	return e.flag(b, pr.HasSlot)
 }
 
 // msg writes one message of channel ch; conn is its lane's ranker index.
-func (e *encoder) msg(m *model.Msg, ch int) {
+func (e *encoder) msg(b []byte, m *model.Msg, ch int) []byte {
 	l := e.l
-	e.b = append(e.b, byte(m.Type))
+	b = append(b, byte(m.Type))
 	switch m.Type {
 	case model.MsgConnect:
-		e.u(e.camGen[ch-l.camUp].rank(m.Gen))
+		b = e.u(b, e.camGen[ch-l.camUp].rank(m.Gen))
 	case model.MsgAccept, model.MsgReject:
-		e.u(e.camGen[ch-l.camDown].rank(m.Gen))
+		b = e.u(b, e.camGen[ch-l.camDown].rank(m.Gen))
 	case model.MsgUpload, model.MsgPut:
-		e.ev(m.Ev)
-		e.u(m.Slot)
+		b = e.ev(b, m.Ev)
+		b = e.u(b, m.Slot)
 	case model.MsgAck:
-		e.dev(m.Ev.Device)
-		e.u(m.Ev.Seq)
+		b = e.dev(b, m.Ev.Device)
+		b = e.u(b, m.Ev.Seq)
 	case model.MsgCacheDial, model.MsgCacheDialOK, model.MsgCacheReq, model.MsgCacheReply, model.MsgCacheReset:
 		k := ch - l.wToCache
 		if ch >= l.cacheToW {
 			k = ch - l.cacheToW
 		}
-		e.u(e.conGen[k].rank(m.Gen))
+		b = e.u(b, e.conGen[k].rank(m.Gen))
 		switch m.Type {
 		case model.MsgCacheDialOK:
-			e.u(m.Epoch)
+			b = e.u(b, m.Epoch)
 		case model.MsgCacheReq:
-			e.u(m.Epoch)
-			e.req(&m.Req, &e.conTok[k])
+			b = e.u(b, m.Epoch)
+			b = e.req(b, &m.Req, &e.conTok[k])
 		case model.MsgCacheReply:
-			e.reply(&m.Reply, &e.conTok[k])
+			b = e.reply(b, &m.Reply, &e.conTok[k])
 		}
 	case model.MsgCacheInvalidate:
-		e.dev(m.Req.Key)
-		e.u(m.Req.Val.Version)
+		b = e.dev(b, m.Req.Key)
+		b = e.u(b, m.Req.Val.Version)
 	case model.MsgRegRead:
-		e.u(m.Slot)
-		e.dev(m.Ev.Device)
+		b = e.u(b, m.Slot)
+		b = e.dev(b, m.Ev.Device)
 	case model.MsgRegReply:
-		e.u(m.Slot)
-		e.owners(m.Owners)
-		e.u(m.Version)
+		b = e.u(b, m.Slot)
+		b = e.owners(b, m.Owners)
+		b = e.u(b, m.Version)
 	case model.MsgPutReply:
-		e.u(m.Slot)
-		e.flag(m.Flag)
+		b = e.u(b, m.Slot)
+		b = e.flag(b, m.Flag)
 	case model.MsgPush:
-		e.ev(m.Ev)
+		b = e.ev(b, m.Ev)
 	case model.MsgView, model.MsgViewCheck, model.MsgViewCheckReply:
-		e.ev(m.Ev)
-		e.acct(m.Account)
-		e.b = append(e.b, byte(m.View))
-		e.flag(m.Flag)
+		b = e.ev(b, m.Ev)
+		b = e.acct(b, m.Account)
+		b = append(b, byte(m.View))
+		b = e.flag(b, m.Flag)
 		if m.View == model.ViewLive {
-			e.u(m.Slot) // the web session a live check is for
+			b = e.u(b, m.Slot) // the web session a live check is for
 		}
 	case model.MsgWebPageReq:
-		e.acct(m.Account)
-		e.u(m.Slot)
-		e.flag(m.Flag)
+		b = e.acct(b, m.Account)
+		b = e.u(b, m.Slot)
+		b = e.flag(b, m.Flag)
 	case model.MsgWebPage:
-		e.acct(m.Account)
-		e.u(m.Slot)
-		e.flag(m.Flag)
-		e.dev(m.Ev.Device)
-		e.owners(m.Ev.Stamp)
+		b = e.acct(b, m.Account)
+		b = e.u(b, m.Slot)
+		b = e.flag(b, m.Flag)
+		b = e.dev(b, m.Ev.Device)
+		b = e.owners(b, m.Ev.Stamp)
 	case model.MsgNotify:
-		e.ev(m.Ev)
-		e.owners(m.Owners)
+		b = e.ev(b, m.Ev)
+		b = e.owners(b, m.Owners)
 	case model.MsgReplicaRead:
-		e.u(m.Slot)
-		e.acct(m.Account)
+		b = e.u(b, m.Slot)
+		b = e.acct(b, m.Account)
 	case model.MsgReplicaReply:
-		e.u(m.Slot)
-		e.flag(m.Flag)
+		b = e.u(b, m.Slot)
+		b = e.flag(b, m.Flag)
 	default:
 		panic("explore: cannot encode message " + m.Type.String())
 	}
+	return b
 }
 
 // parts appends the budgets of the other incidents' faults and their
 // actors' states, for the parts the configuration has (nothing otherwise,
 // so a 2024 configuration's encoding is what it was).
-func (e *encoder) parts(st *mstate) {
+func (e *encoder) parts(b []byte, st *mstate) []byte {
 	l := e.l
 	pt := l.parts
 	if !pt.web && !pt.notifier && !pt.replica {
-		return
+		return b
 	}
 	bd := &st.bud
 	for i, on := range [numWindows]bool{pt.web, pt.notifier, pt.replica} {
 		if on {
-			e.b = append(e.b, bd.windows[i].left, boolByte(bd.windows[i].open))
+			b = append(b, bd.windows[i].left, boolByte(bd.windows[i].open))
 		}
 	}
 	w := &st.w
 	if pt.web {
 		for a := 0; a < l.nAcct; a++ {
-			e.b = append(e.b, bd.logins[e.p.acctOrder[a]])
+			b = append(b, bd.logins[e.p.acctOrder[a]])
 		}
 		we := &w.Web
-		e.b = append(e.b, boolByte(we.Shared)|boolByte(we.Entry.Present)<<1|byte(st.timers>>uint(l.webTimer)&1)<<2)
+		b = append(b, boolByte(we.Shared)|boolByte(we.Entry.Present)<<1|byte(st.timers>>uint(l.webTimer)&1)<<2)
 		if we.Entry.Present {
-			e.acct(we.Entry.For)
-			e.ev(we.Entry.Page)
+			b = e.acct(b, we.Entry.For)
+			b = e.ev(b, we.Entry.Page)
 		}
 	}
 	if pt.notifier {
-		e.flag(w.Notifier.Defect)
-		e.owners(w.Notifier.Last)
+		b = e.flag(b, w.Notifier.Defect)
+		b = e.owners(b, w.Notifier.Last)
 	}
 	if pt.replica {
-		e.flag(w.Replica.Open)
-		e.u(w.Replica.Anon)
+		b = e.flag(b, w.Replica.Open)
+		b = e.u(b, w.Replica.Anon)
 		r := &w.Reader
-		e.b = append(e.b, byte(r.State)|byte(st.timers>>uint(l.readerTimer)&1)<<2)
-		e.u(r.Next)
-		e.u(r.Probes)
+		b = append(b, byte(r.State)|byte(st.timers>>uint(l.readerTimer)&1)<<2)
+		b = e.u(b, r.Next)
+		b = e.u(b, r.Probes)
 	}
+	return b
 }
 
 // encode appends the world, channels, timers and budgets of st under p
 // (ranks must be computed). The monitor is appended by the caller.
 func (e *encoder) encode(b []byte, st *mstate, p *perm, bound []byte) []byte {
-	e.b, e.p = b, p
+	e.p = p
 	e.bound, e.checked, e.less = bound, 0, false
 	l := e.l
 	w := &st.w
 	bd := &st.bud
-	e.b = append(e.b, bd.outages, bd.restarts, byte(bd.transfers), byte(bd.transfers>>8), boolByte(bd.tabOff))
-	e.b = append(e.b, bd.premature[:]...)
+	b = append(b, bd.outages, bd.restarts, byte(bd.transfers), byte(bd.transfers>>8), boolByte(bd.tabOff))
+	b = append(b, bd.premature[:]...)
 	g := &w.Gateway
-	e.flag(g.Down)
-	e.flag(g.Refilling)
-	e.u(uint32(g.Tokens))
+	b = e.flag(b, g.Down)
+	b = e.flag(b, g.Refilling)
+	b = e.u(b, uint32(g.Tokens))
 	c := &w.Cache
-	e.b = append(e.b, boolByte(c.Down)|boolByte(c.Busy)<<1|byte(st.timers>>(3*l.nCam+1)&1)<<2|byte(st.timers>>(3*l.nCam)&1)<<3)
-	e.u(c.Epoch)
-	e.u(uint32(len(c.Queue)))
+	b = append(b, boolByte(c.Down)|boolByte(c.Busy)<<1|byte(st.timers>>(3*l.nCam+1)&1)<<2|byte(st.timers>>(3*l.nCam)&1)<<3)
+	b = e.u(b, c.Epoch)
+	b = e.u(b, uint32(len(c.Queue)))
 	for i := range c.Queue {
 		q := &c.Queue[i]
 		k := int(q.From.Index)*l.pool + int(q.Conn)
-		e.u(q.From.Index)
-		e.u(uint32(q.Conn))
-		e.u(e.conGen[k].rank(q.Gen))
-		e.req(&q.Req, &e.conTok[k])
+		b = e.u(b, q.From.Index)
+		b = e.u(b, uint32(q.Conn))
+		b = e.u(b, e.conGen[k].rank(q.Gen))
+		b = e.req(b, &q.Req, &e.conTok[k])
 	}
 	for i := 0; i < l.nCam; i++ {
-		if e.over() {
+		if e.over(b) {
 			return nil
 		}
 		d := p.camOrder[i]
 		cam := &w.Cameras[d]
-		e.b = append(e.b, byte(cam.State), cam.Attempt,
+		b = append(b, byte(cam.State), cam.Attempt,
 			boolByte(cam.Capturing)|boolByte(cam.Inflight)<<1|byte(st.timers>>(3*uint(d))&7)<<2)
-		e.u(e.camGen[d].rank(cam.Gen))
+		b = e.u(b, e.camGen[d].rank(cam.Gen))
 		if cam.Inflight {
-			e.u(cam.InflightSeq)
-			e.b = append(e.b, cam.Retries)
+			b = e.u(b, cam.InflightSeq)
+			b = append(b, cam.Retries)
 		}
-		e.u(cam.BufLo)
-		e.u(cam.Next)
-		e.owners(cam.Stamp)
-		e.owners(w.Registry.Owners[d])
-		e.u(w.Registry.Version[d])
+		b = e.u(b, cam.BufLo)
+		b = e.u(b, cam.Next)
+		b = e.owners(b, cam.Stamp)
+		b = e.owners(b, w.Registry.Owners[d])
+		b = e.u(b, w.Registry.Version[d])
 		ce := &w.Cache.Data[d]
-		e.flag(ce.Present)
+		b = e.flag(b, ce.Present)
 		if ce.Present {
-			e.val(ce.Val)
+			b = e.val(b, ce.Val)
 		}
-		e.u(ce.Tomb)
-		e.u(w.Store.Next[d])
+		b = e.u(b, ce.Tomb)
+		b = e.u(b, w.Store.Next[d])
 	}
-	e.flag(w.Store.TabOff)
-	if e.over() {
+	b = e.flag(b, w.Store.TabOff)
+	if e.over(b) {
 		return nil
 	}
 	for wi := range w.Workers {
 		wk := &w.Workers[wi]
-		e.flag(wk.TabOff)
+		b = e.flag(b, wk.TabOff)
 		for ci := range wk.Conns {
 			k := wi*l.pool + ci
 			conn := &wk.Conns[ci]
-			e.b = append(e.b, byte(conn.State)|byte(st.timers>>(3*l.nCam+2+k)&1)<<2)
-			e.u(e.conGen[k].rank(conn.Gen))
+			b = append(b, byte(conn.State)|byte(st.timers>>(3*l.nCam+2+k)&1)<<2)
+			b = e.u(b, e.conGen[k].rank(conn.Gen))
 			if conn.State != model.ConnDialing {
-				e.u(conn.Epoch)
+				b = e.u(b, conn.Epoch)
 			}
-			e.u(e.conTok[k].tokRank(conn.Token))
+			b = e.u(b, e.conTok[k].tokRank(conn.Token))
 			if conn.State == model.ConnBusy {
-				e.pending(&conn.Active, &e.conTok[k])
+				b = e.pending(b, &conn.Active, &e.conTok[k])
 			}
-			e.u(uint32(len(conn.Unread)))
+			b = e.u(b, uint32(len(conn.Unread)))
 			for j := range conn.Unread {
-				e.reply(&conn.Unread[j], &e.conTok[k])
+				b = e.reply(b, &conn.Unread[j], &e.conTok[k])
 			}
 		}
-		e.u(uint32(len(wk.Waiting)))
+		b = e.u(b, uint32(len(wk.Waiting)))
 		for j := range wk.Waiting {
-			e.pending(&wk.Waiting[j], &e.conTok[0]) // waiting requests have no token yet
+			b = e.pending(b, &wk.Waiting[j], &e.conTok[0]) // waiting requests have no token yet
 		}
-		e.u(uint32(len(wk.Slots)))
+		b = e.u(b, uint32(len(wk.Slots)))
 		for j := range wk.Slots {
 			s := &wk.Slots[j]
-			e.flag(s.Used)
+			b = e.flag(b, s.Used)
 			if s.Used {
-				e.ev(s.Ev)
-				e.owners(s.Owners)
+				b = e.ev(b, s.Ev)
+				b = e.owners(b, s.Owners)
 			}
 		}
-		e.u(uint32(len(wk.Free)))
+		b = e.u(b, uint32(len(wk.Free)))
 		for _, f := range wk.Free {
-			e.u(f)
+			b = e.u(b, f)
 		}
 	}
-	e.parts(st)
-	if e.over() {
+	b = e.parts(b, st)
+	if e.over(b) {
 		return nil
 	}
 	// Channels: a mask of the non-empty ones (most are), then each of those.
@@ -468,15 +464,15 @@ func (e *encoder) encode(b []byte, st *mstate, p *perm, bound []byte) []byte {
 			mask |= 1 << i
 		}
 	}
-	e.uv(mask)
+	b = e.uv(b, mask)
 	for m := mask; m != 0; m &= m - 1 {
 		ch := chs[trailingZeros(m)]
-		e.u(uint32(len(st.ch[ch])))
+		b = e.u(b, uint32(len(st.ch[ch])))
 		for j := range st.ch[ch] {
-			e.msg(&st.ch[ch][j], ch)
+			b = e.msg(b, &st.ch[ch][j], ch)
 		}
 	}
-	return e.b
+	return b
 }
 
 func boolByte(v bool) byte {
