@@ -55,17 +55,26 @@ func (r *ranker) tokRank(v uint32) uint32 {
 }
 
 type encoder struct {
-	l      *layout
-	camGen []ranker // per camera
-	conGen []ranker // per worker*pool+conn
-	conTok []ranker
-	p      *perm
+	l *layout
+	// The rankers of the state being encoded, per camera and per
+	// worker*pool+conn: each points into own, or into base when what it
+	// ranks is as in the base state.
+	camGen, conGen, conTok []*ranker
+	own, base              rankSet
+	p                      *perm
 	// Early exit: when bound is set, encode compares what it wrote with
 	// bound at section ends and gives up (returns nil) as soon as its
 	// encoding is known to be greater.
 	bound   []byte
 	checked int
 	less    bool
+}
+
+// rankSet holds the rankers of one state.
+type rankSet struct{ cam, gen, tok []ranker }
+
+func newRankSet(l *layout) rankSet {
+	return rankSet{cam: make([]ranker, l.nCam), gen: make([]ranker, l.nW*l.pool), tok: make([]ranker, l.nW*l.pool)}
 }
 
 // over reports whether the encoding so far, b, is already greater than bound.
@@ -88,68 +97,119 @@ func (e *encoder) over(b []byte) bool {
 }
 
 func newEncoder(l *layout) *encoder {
-	return &encoder{l: l, camGen: make([]ranker, l.nCam), conGen: make([]ranker, l.nW*l.pool),
-		conTok: make([]ranker, l.nW*l.pool)}
+	n := l.nW * l.pool
+	return &encoder{l: l, camGen: make([]*ranker, l.nCam), conGen: make([]*ranker, n), conTok: make([]*ranker, n),
+		own: newRankSet(l), base: newRankSet(l)}
 }
 
 // ranks computes the rankers of st (they do not depend on the renaming).
 func (e *encoder) ranks(st *mstate) {
-	l := e.l
-	for d := range e.camGen {
-		r := &e.camGen[d]
-		r.reset()
-		r.add(st.w.Cameras[d].Gen)
-		for _, m := range st.ch[l.camUp+d] {
-			if m.Type == model.MsgConnect {
-				r.add(m.Gen)
-			}
-		}
-		for _, m := range st.ch[l.camDown+d] {
-			if m.Type == model.MsgAccept || m.Type == model.MsgReject {
-				r.add(m.Gen)
-			}
-		}
-		r.done()
+	e.rankInto(&e.own, st)
+	e.use(&e.own)
+}
+
+// baseRanks computes the rankers of base, a state whose changed copies
+// rankChanged will rank.
+func (e *encoder) baseRanks(base *mstate) { e.rankInto(&e.base, base) }
+
+// rankChanged computes the rankers of st, a copy of the base state (of
+// baseRanks) with the changes d: those whose values d leaves as they were
+// are the base's.
+func (e *encoder) rankChanged(st *mstate, d *dirty) {
+	if d.all {
+		e.ranks(st)
+		return
 	}
-	for w := 0; w < l.nW; w++ {
-		wk := &st.w.Workers[w]
-		for c := 0; c < l.pool; c++ {
-			k := w*l.pool + c
-			g, t := &e.conGen[k], &e.conTok[k]
-			g.reset()
-			t.reset()
-			conn := &wk.Conns[c]
-			g.add(conn.Gen)
-			t.add(conn.Token)
-			if conn.State == model.ConnBusy {
-				t.add(conn.Active.Req.Token)
-			}
-			for _, r := range conn.Unread {
-				t.add(r.Token)
-			}
-			for _, m := range st.ch[l.wToCache+k] {
-				g.add(m.Gen)
-				if m.Type == model.MsgCacheReq {
-					t.add(m.Req.Token)
-				}
-			}
-			for _, m := range st.ch[l.cacheToW+k] {
-				g.add(m.Gen)
-				if m.Type == model.MsgCacheReply {
-					t.add(m.Reply.Token)
-				}
-			}
+	l := e.l
+	for c := range e.camGen {
+		if d.cams&(1<<c) == 0 && d.chans&(1<<(l.camUp+c)|1<<(l.camDown+c)) == 0 {
+			e.camGen[c] = &e.base.cam[c]
+			continue
+		}
+		rankCam(&e.own.cam[c], st, l, c)
+		e.camGen[c] = &e.own.cam[c]
+	}
+	cache := d.kind(model.KindCache)
+	for k := range e.conGen {
+		if !cache && d.workers&(1<<(k/l.pool)) == 0 && d.chans&(1<<(l.wToCache+k)|1<<(l.cacheToW+k)) == 0 {
+			e.conGen[k], e.conTok[k] = &e.base.gen[k], &e.base.tok[k]
+			continue
+		}
+		rankConn(&e.own.gen[k], &e.own.tok[k], st, l, k)
+		e.conGen[k], e.conTok[k] = &e.own.gen[k], &e.own.tok[k]
+	}
+}
+
+func (e *encoder) use(rs *rankSet) {
+	for c := range e.camGen {
+		e.camGen[c] = &rs.cam[c]
+	}
+	for k := range e.conGen {
+		e.conGen[k], e.conTok[k] = &rs.gen[k], &rs.tok[k]
+	}
+}
+
+func (e *encoder) rankInto(rs *rankSet, st *mstate) {
+	for c := range rs.cam {
+		rankCam(&rs.cam[c], st, e.l, c)
+	}
+	for k := range rs.gen {
+		rankConn(&rs.gen[k], &rs.tok[k], st, e.l, k)
+	}
+}
+
+// rankCam ranks camera d's connect attempt numbers: its own and those of
+// the messages on its channels.
+func rankCam(r *ranker, st *mstate, l *layout, d int) {
+	r.reset()
+	r.add(st.w.Cameras[d].Gen)
+	for _, m := range st.ch[l.camUp+d] {
+		if m.Type == model.MsgConnect {
+			r.add(m.Gen)
+		}
+	}
+	for _, m := range st.ch[l.camDown+d] {
+		if m.Type == model.MsgAccept || m.Type == model.MsgReject {
+			r.add(m.Gen)
+		}
+	}
+	r.done()
+}
+
+// rankConn ranks cache connection k's generations (g) and request tokens
+// (t): the connection's, its channels' and the cache queue's.
+func rankConn(g, t *ranker, st *mstate, l *layout, k int) {
+	g.reset()
+	t.reset()
+	conn := &st.w.Workers[k/l.pool].Conns[k%l.pool]
+	g.add(conn.Gen)
+	t.add(conn.Token)
+	if conn.State == model.ConnBusy {
+		t.add(conn.Active.Req.Token)
+	}
+	for _, r := range conn.Unread {
+		t.add(r.Token)
+	}
+	for _, m := range st.ch[l.wToCache+k] {
+		g.add(m.Gen)
+		if m.Type == model.MsgCacheReq {
+			t.add(m.Req.Token)
+		}
+	}
+	for _, m := range st.ch[l.cacheToW+k] {
+		g.add(m.Gen)
+		if m.Type == model.MsgCacheReply {
+			t.add(m.Reply.Token)
 		}
 	}
 	for _, q := range st.w.Cache.Queue {
-		k := int(q.From.Index)*l.pool + int(q.Conn)
-		e.conGen[k].add(q.Gen)
-		e.conTok[k].add(q.Req.Token)
+		if int(q.From.Index)*l.pool+int(q.Conn) == k {
+			g.add(q.Gen)
+			t.add(q.Req.Token)
+		}
 	}
-	for k := range e.conGen {
-		e.conGen[k].done()
-		e.conTok[k].done()
-	}
+	g.done()
+	t.done()
 }
 
 func (e *encoder) uv(b []byte, v uint64) []byte {
@@ -256,9 +316,9 @@ func (e *encoder) msg(b []byte, m *model.Msg, ch int) []byte {
 			b = e.u(b, m.Epoch)
 		case model.MsgCacheReq:
 			b = e.u(b, m.Epoch)
-			b = e.req(b, &m.Req, &e.conTok[k])
+			b = e.req(b, &m.Req, e.conTok[k])
 		case model.MsgCacheReply:
-			b = e.reply(b, &m.Reply, &e.conTok[k])
+			b = e.reply(b, &m.Reply, e.conTok[k])
 		}
 	case model.MsgCacheInvalidate:
 		b = e.dev(b, m.Req.Key)
@@ -374,7 +434,7 @@ func (e *encoder) encode(b []byte, st *mstate, p *perm, bound []byte) []byte {
 		b = e.u(b, q.From.Index)
 		b = e.u(b, uint32(q.Conn))
 		b = e.u(b, e.conGen[k].rank(q.Gen))
-		b = e.req(b, &q.Req, &e.conTok[k])
+		b = e.req(b, &q.Req, e.conTok[k])
 	}
 	for i := 0; i < l.nCam; i++ {
 		if e.over(b) {
@@ -419,16 +479,16 @@ func (e *encoder) encode(b []byte, st *mstate, p *perm, bound []byte) []byte {
 			}
 			b = e.u(b, e.conTok[k].tokRank(conn.Token))
 			if conn.State == model.ConnBusy {
-				b = e.pending(b, &conn.Active, &e.conTok[k])
+				b = e.pending(b, &conn.Active, e.conTok[k])
 			}
 			b = e.u(b, uint32(len(conn.Unread)))
 			for j := range conn.Unread {
-				b = e.reply(b, &conn.Unread[j], &e.conTok[k])
+				b = e.reply(b, &conn.Unread[j], e.conTok[k])
 			}
 		}
 		b = e.u(b, uint32(len(wk.Waiting)))
 		for j := range wk.Waiting {
-			b = e.pending(b, &wk.Waiting[j], &e.conTok[0]) // waiting requests have no token yet
+			b = e.pending(b, &wk.Waiting[j], e.conTok[0]) // waiting requests have no token yet
 		}
 		b = e.u(b, uint32(len(wk.Slots)))
 		for j := range wk.Slots {

@@ -336,7 +336,7 @@ func TestRestoreMatchesCopy(t *testing.T) {
 		run := func(all bool) string {
 			copyAll = all
 			defer func() { copyAll = false }()
-			res, err := Run(cfg, Options{Search: SearchOptions{MaxStates: 40_000}})
+			res, err := Run(cfg, Options{Search: SearchOptions{MaxStates: 100_000}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -128,6 +128,7 @@ func (s *modelSys) replay(path *Path) (*Counterexample, error) {
 // commit makes the work state (just produced) the base state.
 func (x *expander) commit() {
 	x.base.copyFrom(x.work)
+	x.enc.baseRanks(x.base)
 	if x.touched {
 		x.monBuf = x.workMon.AppendState(x.monBuf[:0], nil, nil)
 		x.baseMon, x.monBuf = x.monBuf, x.baseMon

@@ -225,6 +225,7 @@ func (x *expander) initial() error {
 	if x.violated {
 		return fmt.Errorf("explore: the initial state violates %v", x.viol)
 	}
+	x.dirt.all = true // work is no copy of base
 	return nil
 }
 
@@ -331,6 +332,7 @@ func (x *expander) load(state []byte) error {
 	}
 	x.baseMon = rest
 	x.dirt.all = true
+	x.enc.baseRanks(x.base)
 	x.baseMonDec = nil
 	clear(x.baseMonPermOK)
 	return nil
@@ -566,7 +568,8 @@ func (x *expander) apply(t trans) {
 }
 
 // copyAll makes every successor start from a whole copy of the base state
-// (a test compares the search with and without it).
+// and have all its rankers computed (a test compares the search with and
+// without it).
 var copyAll = false
 
 // successors runs every enabled transition, with every outcome of its
@@ -582,8 +585,8 @@ func (x *expander) successors(fn func(next []byte, orbit uint32, bad bool) bool)
 		x.sites = x.sites[:0]
 		x.curT = t
 		for {
-			x.dirt.all = x.dirt.all || copyAll
 			x.work.restore(x.base, &x.dirt)
+			x.dirt.all = copyAll
 			x.touched = false
 			x.resetStep()
 			x.apply(t)
@@ -620,9 +623,10 @@ func (x *expander) successors(fn func(next []byte, orbit uint32, bad bool) bool)
 }
 
 // canon returns the canonical encoding of the work state with its monitor
-// (valid until the next call) and the size of its orbit.
+// (valid until the next call) and the size of its orbit. x.dirt says how
+// the work state differs from the base state.
 func (x *expander) canon() ([]byte, uint32) {
-	x.enc.ranks(x.work)
+	x.enc.rankChanged(x.work, &x.dirt)
 	var best []byte
 	same := 0
 	for pi := range x.s.group {
