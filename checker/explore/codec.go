@@ -62,6 +62,7 @@ type encoder struct {
 	camGen, conGen, conTok []*ranker
 	own, base              rankSet
 	p                      *perm
+	filled                 uint64 // the state's non-empty channels (mstate.filled)
 	// Early exit: when bound is set, encode compares what it wrote with
 	// bound at section ends and gives up (returns nil) as soon as its
 	// encoding is known to be greater.
@@ -508,25 +509,17 @@ func (e *encoder) encode(b []byte, st *mstate, p *perm, bound []byte) []byte {
 	if e.over(b) {
 		return nil
 	}
-	// Channels: a mask of the non-empty ones (most are), then each of those.
-	var chs [64]int
-	var mask uint64
-	for i := 0; i < l.nChan; i++ {
-		ch := i
-		switch def := &l.chans[i]; def.perm {
-		case 1:
-			ch = i - def.idx + int(p.camOrder[def.idx])
-		case 2:
-			ch = i - def.idx + p.acctOrder[def.idx]
-		}
-		chs[i] = ch
-		if len(st.ch[ch]) > 0 {
-			mask |= 1 << i
+	// Channels: a mask of the non-empty ones, then each of those.
+	mask := e.filled
+	if !p.identity {
+		mask = 0
+		for m := e.filled; m != 0; m &= m - 1 {
+			mask |= 1 << p.chPos[trailingZeros(m)]
 		}
 	}
 	b = e.uv(b, mask)
 	for m := mask; m != 0; m &= m - 1 {
-		ch := chs[trailingZeros(m)]
+		ch := int(p.chOf[trailingZeros(m)])
 		b = e.u(b, uint32(len(st.ch[ch])))
 		for j := range st.ch[ch] {
 			b = e.msg(b, &st.ch[ch][j], ch)

@@ -206,6 +206,17 @@ func copyInto[T any](buf *[]T, src []T) []T {
 	return b
 }
 
+// filled has bit i set when channel i holds a message.
+func (st *mstate) filled() uint64 {
+	var m uint64
+	for i, c := range st.ch {
+		if len(c) > 0 {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
 // busy reports whether any message is in flight.
 func (st *mstate) busy() bool {
 	for _, c := range st.ch {

@@ -11,6 +11,24 @@ type perm struct {
 	acctNew   []model.AccountID // old account → new id
 	acctOrder []int             // new account j is old account acctOrder[j]
 	identity  bool
+	// chOf[i] is the channel whose contents the renamed state has as channel
+	// i; chPos is its inverse (set by setChannels).
+	chOf, chPos []uint8
+}
+
+// setChannels computes where p moves each of l's channels.
+func (p *perm) setChannels(l *layout) {
+	p.chOf, p.chPos = make([]uint8, l.nChan), make([]uint8, l.nChan)
+	for i := 0; i < l.nChan; i++ {
+		ch := i
+		switch def := &l.chans[i]; def.perm {
+		case 1:
+			ch = i - def.idx + int(p.camOrder[def.idx])
+		case 2:
+			ch = i - def.idx + p.acctOrder[def.idx]
+		}
+		p.chOf[i], p.chPos[ch] = uint8(ch), uint8(i)
+	}
 }
 
 // symmetries enumerates the automorphisms of the configuration's ownership

@@ -68,6 +68,9 @@ func newModelSys(cfg *Config, symmetry bool) (*modelSys, error) {
 	// particular accounts: no renaming maps them onto themselves in
 	// general, so those worlds are explored without symmetry reduction.
 	s.group = symmetries(p, f, s.transfers, symmetry && cfg.Web == nil && cfg.Replica == nil)
+	for i := range s.group {
+		s.group[i].setChannels(s.l)
+	}
 	return s, nil
 }
 
@@ -627,6 +630,7 @@ func (x *expander) successors(fn func(next []byte, orbit uint32, bad bool) bool)
 // the work state differs from the base state.
 func (x *expander) canon() ([]byte, uint32) {
 	x.enc.rankChanged(x.work, &x.dirt)
+	x.enc.filled = x.work.filled()
 	var best []byte
 	same := 0
 	for pi := range x.s.group {
