@@ -1,9 +1,12 @@
 package explore
 
 import (
+	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // System is a transition system the search core explores: anything whose
@@ -105,23 +108,29 @@ const chunkSize = 256
 type cand struct {
 	fp     uint64
 	parent uint32 // index in the level
-	off    uint32 // into the chunk's arena
-	n      uint32
+	off    uint32 // into segment seg of its worker's arena
+	seg    uint16
+	n      uint16
 	orbit  uint32
 }
+
+// maxSeg bounds a segment of a worker's arena, so that offsets fit in 32
+// bits however large a level is (a variable for a test).
+var maxSeg = 1 << 30
 
 type chunkOut struct {
 	// recent is a direct-mapped filter of fingerprints already kept in this
 	// chunk: diamonds in the state graph make many successors coincide.
-	recent    [1024]uint64
-	arena     []byte
-	cands     []cand
-	generated uint64
-	classes   [NumClasses]uint64
-	bad       bool
-	badParent uint32
-	badFP     uint64
-	err       error
+	recent [1024]uint64
+	// The chunk's candidates are cands[lo:hi] of the buffer of the worker
+	// that expanded it.
+	worker, lo, hi int
+	generated      uint64
+	classes        [NumClasses]uint64
+	bad            bool
+	badParent      uint32
+	badFP          uint64
+	err            error
 }
 
 // Search explores sys breadth first and returns the first violation in BFS
@@ -151,17 +160,27 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 		exps[i] = sys.NewExpander()
 	}
 	var outs []*chunkOut
-	// Chunk outputs of level d hold the bytes of frontier d+1, so two pools
-	// alternate: a level's outputs live until the next level is expanded.
-	var pools [2][]*chunkOut
-	sl := &slab{}
+	var pool []*chunkOut
+	// The workers' buffers of level d hold the bytes of frontier d+1, so two
+	// sets alternate: a level's buffers live until the next level is
+	// expanded, then are reused. (Buffers per chunk, each grown to the
+	// largest chunk's size, took 600 MB for a 100,000-state frontier.)
+	var bufs [2][]workerBuf
+	for i := range bufs {
+		bufs[i] = make([]workerBuf, workers)
+	}
+	segBase := make([]uint32, workers) // a level's first arena of each worker's segments
 	defer func() {
-		sl.free()
 		freeSlice(set.slots)
 		freeSlice(fps)
 		freeSlice(parents)
 		freeSlice(cur.refs)
 		freeSlice(next.refs)
+		for _, wbs := range bufs {
+			for i := range wbs {
+				wbs[i].free()
+			}
+		}
 	}()
 	for depth := 0; ; depth++ {
 		res.Depth = depth
@@ -171,20 +190,13 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 			return res, nil
 		}
 		nchunks := (n + chunkSize - 1) / chunkSize
-		pool := &pools[depth%2]
-		for len(*pool) < nchunks {
-			*pool = append(*pool, &chunkOut{})
+		for len(pool) < nchunks {
+			pool = append(pool, &chunkOut{})
 		}
-		outs = (*pool)[:nchunks]
-		// Size hints from the previous level spare the chunks' regrowth.
-		hintBytes, hintCands := 0, 0
-		if prev := &pools[(depth+1)%2]; len(*prev) > 0 {
-			for _, o := range *prev {
-				hintBytes = max(hintBytes, len(o.arena))
-				hintCands = max(hintCands, len(o.cands))
-			}
-			hintBytes += hintBytes / 2
-			hintCands += hintCands / 2
+		outs = pool[:nchunks]
+		wbs := bufs[depth%2]
+		for i := range wbs {
+			wbs[i].reset()
 		}
 		// At the depth bound the level is expanded only to learn whether
 		// anything lies beyond it (runs longer than the bound are not judged).
@@ -195,7 +207,7 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 		var wg sync.WaitGroup
 		for w := 0; w < workers && w < nchunks; w++ {
 			wg.Add(1)
-			go func(ex Expander) {
+			go func(ex Expander, wb *workerBuf, w int) {
 				defer wg.Done()
 				for {
 					c := int(nextChunk.Add(1) - 1)
@@ -203,9 +215,8 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 						return
 					}
 					o := outs[c]
-					o.arena = slabGrow(sl, o.arena[:0], hintBytes)
-					o.cands = slabGrow(sl, o.cands[:0], hintCands)
-					expandChunk(ex, &cur, c, set, o, probe, sl)
+					o.worker = w
+					expandChunk(ex, &cur, c, set, o, wb, probe)
 					if o.bad || o.err != nil {
 						for {
 							m := minBad.Load()
@@ -215,7 +226,7 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 						}
 					}
 				}
-			}(exps[w])
+			}(exps[w], &wbs[w], w)
 		}
 		wg.Wait()
 		last := int(minBad.Load())
@@ -254,13 +265,11 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 		}
 		if opt.MaxDepth > 0 && depth >= opt.MaxDepth {
 			for _, o := range outs {
-				if len(o.cands) > 0 {
-					// Is any candidate really new (not a duplicate within the level)?
-					for _, c := range o.cands {
-						if !set.has(c.fp) {
-							res.Bound = BoundedDepth
-							return res, nil
-						}
+				// Is any candidate really new (not a duplicate within the level)?
+				for _, c := range wbs[o.worker].cands[o.lo:o.hi] {
+					if !set.has(c.fp) {
+						res.Bound = BoundedDepth
+						return res, nil
 					}
 				}
 			}
@@ -269,10 +278,13 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 		// Merge in chunk order: ids are assigned as a sequential BFS would.
 		next.arenas = next.arenas[:0]
 		next.refs = next.refs[:0]
+		for i := range wbs {
+			segBase[i] = uint32(len(next.arenas))
+			next.arenas = append(next.arenas, wbs[i].segs...)
+		}
 		nc := 0
 		for _, o := range outs {
-			nc += len(o.cands)
-			next.arenas = append(next.arenas, o.arena)
+			nc += o.hi - o.lo
 		}
 		next.refs = growBig(next.refs, nc)
 		fps = growBig(fps, nc)
@@ -280,13 +292,13 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 		set.reserve(set.n + nc)
 		nextStart := uint32(len(fps))
 		for c, o := range outs {
-			for _, cd := range o.cands {
+			for _, cd := range wbs[o.worker].cands[o.lo:o.hi] {
 				if !set.insert(cd.fp) {
 					continue
 				}
 				fps = append(fps, cd.fp)
 				parents = append(parents, levelStart+uint32(c*chunkSize)+cd.parent)
-				next.refs = append(next.refs, ref{uint32(c), cd.off, cd.n})
+				next.refs = append(next.refs, ref{segBase[o.worker] + uint32(cd.seg), cd.off, uint32(cd.n)})
 				res.Distinct++
 				res.Full += uint64(cd.orbit)
 				if opt.MaxStates > 0 && res.Distinct >= opt.MaxStates {
@@ -295,7 +307,7 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 					return res, nil
 				}
 			}
-			if opt.MaxMem > 0 && memEstimate(set, len(fps), &cur, &next, sl) > opt.MaxMem {
+			if opt.MaxMem > 0 && memEstimate(set, len(fps), &cur, &next, &bufs) > opt.MaxMem {
 				res.Bound = BoundedMem
 				res.Depth = depth + 1
 				return res, nil
@@ -313,15 +325,50 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 // bytes: fingerprint table slot (at most 2/3 full), fingerprint, parent.
 const MemPerState = 8*3/2 + 8 + 4
 
-func memEstimate(set *fpSet, n int, cur, next *level, sl *slab) uint64 {
+func memEstimate(set *fpSet, n int, cur, next *level, bufs *[2][]workerBuf) uint64 {
 	m := uint64(len(set.slots))*8 + uint64(n)*12
 	m += uint64(cap(cur.refs)+cap(next.refs)) * 12
-	return m + sl.size
+	for _, wbs := range bufs {
+		for i := range wbs {
+			m += uint64(cap(wbs[i].cands)) * uint64(unsafe.Sizeof(cand{}))
+			for _, s := range wbs[i].segs {
+				m += uint64(cap(s))
+			}
+		}
+	}
+	return m
 }
 
-func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, probe bool, sl *slab) {
-	o.arena = o.arena[:0]
-	o.cands = o.cands[:0]
+// workerBuf holds the candidates one worker kept during a level, and their
+// bytes in segments.
+type workerBuf struct {
+	segs  [][]byte
+	cands []cand
+}
+
+func (wb *workerBuf) reset() {
+	if len(wb.segs) == 0 {
+		wb.segs = [][]byte{nil}
+	}
+	for _, s := range wb.segs[1:] {
+		freeSlice(s)
+	}
+	wb.segs = wb.segs[:1] // the first segment's storage is kept
+	wb.segs[0] = wb.segs[0][:0]
+	wb.cands = wb.cands[:0]
+}
+
+func (wb *workerBuf) free() {
+	for _, s := range wb.segs {
+		freeSlice(s)
+	}
+	freeSlice(wb.cands)
+	*wb = workerBuf{}
+}
+
+func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, wb *workerBuf, probe bool) {
+	o.lo = len(wb.cands)
+	defer func() { o.hi = len(wb.cands) }()
 	o.generated = 0
 	o.classes = [NumClasses]uint64{}
 	o.bad = false
@@ -349,10 +396,21 @@ func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, probe 
 			return
 		}
 		*slot = fp
-		o.cands = slabGrow(sl, o.cands, 1)
-		o.arena = slabGrow(sl, o.arena, len(next))
-		o.cands = append(o.cands, cand{fp: fp, parent: parent, off: uint32(len(o.arena)), n: uint32(len(next)), orbit: orbit})
-		o.arena = append(o.arena, next...)
+		if len(next) > math.MaxUint16 {
+			o.err = fmt.Errorf("explore: a state's encoding has %d bytes, more than %d", len(next), math.MaxUint16)
+			o.bad = true
+			return
+		}
+		seg := &wb.segs[len(wb.segs)-1]
+		if len(*seg)+len(next) > maxSeg {
+			wb.segs = append(wb.segs, nil)
+			seg = &wb.segs[len(wb.segs)-1]
+		}
+		wb.cands = growBig(wb.cands, 1)
+		*seg = growBig(*seg, len(next))
+		wb.cands = append(wb.cands, cand{fp: fp, parent: parent, off: uint32(len(*seg)), seg: uint16(len(wb.segs) - 1),
+			n: uint16(len(next)), orbit: orbit})
+		*seg = append(*seg, next...)
 	}
 	for i := lo; i < hi && !o.bad; i++ {
 		parent = uint32(i - lo)

@@ -447,3 +447,22 @@ func TestFingerprintSpreads(t *testing.T) {
 		t.Error("length is not part of the fingerprint")
 	}
 }
+
+// A level's bytes split over many arena segments (as they are past 1 GiB
+// per worker) give the same search: states decode from the right segment.
+func TestSearchSegments(t *testing.T) {
+	cfg := load(t, DefaultConfig, "discard-on-timeout")
+	run := func() string {
+		res, err := Run(cfg, Options{Search: SearchOptions{MaxStates: 60_000, Workers: 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%+v", *res.Search)
+	}
+	want := run()
+	defer func(m int) { maxSeg = m }(maxSeg)
+	maxSeg = 4096
+	if got := run(); got != want {
+		t.Errorf("4 KiB segments: %s, 1 GiB: %s", got, want)
+	}
+}
