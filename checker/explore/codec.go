@@ -416,6 +416,65 @@ func (e *encoder) parts(b []byte, st *mstate) []byte {
 func (e *encoder) encode(b []byte, st *mstate, p *perm, bound []byte) []byte {
 	e.p = p
 	e.bound, e.checked, e.less = bound, 0, false
+	b = e.header(b, st)
+	for i := 0; i < e.l.nCam; i++ {
+		if e.over(b) {
+			return nil
+		}
+		b = e.camera(b, st, p.camOrder[i])
+	}
+	b = e.flag(b, st.w.Store.TabOff)
+	if e.over(b) {
+		return nil
+	}
+	for wi := range st.w.Workers {
+		b = e.worker(b, st, wi)
+	}
+	b = e.parts(b, st)
+	if e.over(b) {
+		return nil
+	}
+	return e.channels(b, st)
+}
+
+// encodeChanged appends the identity encoding of st, a copy of the base
+// state with the changes d (ranks computed by rankChanged). base is the
+// base state's encoding, and cam and wk say where its sections lie (as
+// decode found them): the sections of the cameras and workers d leaves
+// as they were are copied from it instead of encoded again.
+func (e *encoder) encodeChanged(b []byte, st *mstate, id *perm, base []byte, cam, wk []int, d *dirty) []byte {
+	e.p = id
+	e.bound = nil
+	l := e.l
+	b = e.header(b, st)
+	// A camera's section holds its registry, cache and store entries too.
+	shared := d.kind(model.KindRegistry) || d.kind(model.KindCache) || d.kind(model.KindStore)
+	for c := 0; c < l.nCam; c++ {
+		if shared || d.cams&(1<<c) != 0 || d.chans&(1<<(l.camUp+c)|1<<(l.camDown+c)) != 0 {
+			b = e.camera(b, st, model.DeviceID(c))
+		} else {
+			b = append(b, base[cam[c]:cam[c+1]]...)
+		}
+	}
+	b = e.flag(b, st.w.Store.TabOff)
+	cache := d.kind(model.KindCache) // the queue holds the connections' tokens
+	for wi := range st.w.Workers {
+		clean := !cache && d.workers&(1<<wi) == 0
+		for k := wi * l.pool; clean && k < (wi+1)*l.pool; k++ {
+			clean = d.chans&(1<<(l.wToCache+k)|1<<(l.cacheToW+k)) == 0
+		}
+		if clean {
+			b = append(b, base[wk[wi]:wk[wi+1]]...)
+		} else {
+			b = e.worker(b, st, wi)
+		}
+	}
+	b = e.parts(b, st)
+	return e.channels(b, st)
+}
+
+// header appends the budgets, the gateway and the cache's own state.
+func (e *encoder) header(b []byte, st *mstate) []byte {
 	l := e.l
 	w := &st.w
 	bd := &st.bud
@@ -437,79 +496,81 @@ func (e *encoder) encode(b []byte, st *mstate, p *perm, bound []byte) []byte {
 		b = e.u(b, e.conGen[k].rank(q.Gen))
 		b = e.req(b, &q.Req, e.conTok[k])
 	}
-	for i := 0; i < l.nCam; i++ {
-		if e.over(b) {
-			return nil
-		}
-		d := p.camOrder[i]
-		cam := &w.Cameras[d]
-		b = append(b, byte(cam.State), cam.Attempt,
-			boolByte(cam.Capturing)|boolByte(cam.Inflight)<<1|byte(st.timers>>(3*uint(d))&7)<<2)
-		b = e.u(b, e.camGen[d].rank(cam.Gen))
-		if cam.Inflight {
-			b = e.u(b, cam.InflightSeq)
-			b = append(b, cam.Retries)
-		}
-		b = e.u(b, cam.BufLo)
-		b = e.u(b, cam.Next)
-		b = e.owners(b, cam.Stamp)
-		b = e.owners(b, w.Registry.Owners[d])
-		b = e.u(b, w.Registry.Version[d])
-		ce := &w.Cache.Data[d]
-		b = e.flag(b, ce.Present)
-		if ce.Present {
-			b = e.val(b, ce.Val)
-		}
-		b = e.u(b, ce.Tomb)
-		b = e.u(b, w.Store.Next[d])
+	return b
+}
+
+// camera appends camera d's section: the camera, and its registry, cache
+// and store entries.
+func (e *encoder) camera(b []byte, st *mstate, d model.DeviceID) []byte {
+	w := &st.w
+	cam := &w.Cameras[d]
+	b = append(b, byte(cam.State), cam.Attempt,
+		boolByte(cam.Capturing)|boolByte(cam.Inflight)<<1|byte(st.timers>>(3*uint(d))&7)<<2)
+	b = e.u(b, e.camGen[d].rank(cam.Gen))
+	if cam.Inflight {
+		b = e.u(b, cam.InflightSeq)
+		b = append(b, cam.Retries)
 	}
-	b = e.flag(b, w.Store.TabOff)
-	if e.over(b) {
-		return nil
+	b = e.u(b, cam.BufLo)
+	b = e.u(b, cam.Next)
+	b = e.owners(b, cam.Stamp)
+	b = e.owners(b, w.Registry.Owners[d])
+	b = e.u(b, w.Registry.Version[d])
+	ce := &w.Cache.Data[d]
+	b = e.flag(b, ce.Present)
+	if ce.Present {
+		b = e.val(b, ce.Val)
 	}
-	for wi := range w.Workers {
-		wk := &w.Workers[wi]
-		b = e.flag(b, wk.TabOff)
-		for ci := range wk.Conns {
-			k := wi*l.pool + ci
-			conn := &wk.Conns[ci]
-			b = append(b, byte(conn.State)|byte(st.timers>>(3*l.nCam+2+k)&1)<<2)
-			b = e.u(b, e.conGen[k].rank(conn.Gen))
-			if conn.State != model.ConnDialing {
-				b = e.u(b, conn.Epoch)
-			}
-			b = e.u(b, e.conTok[k].tokRank(conn.Token))
-			if conn.State == model.ConnBusy {
-				b = e.pending(b, &conn.Active, e.conTok[k])
-			}
-			b = e.u(b, uint32(len(conn.Unread)))
-			for j := range conn.Unread {
-				b = e.reply(b, &conn.Unread[j], e.conTok[k])
-			}
+	b = e.u(b, ce.Tomb)
+	return e.u(b, w.Store.Next[d])
+}
+
+// worker appends worker wi's section.
+func (e *encoder) worker(b []byte, st *mstate, wi int) []byte {
+	l := e.l
+	wk := &st.w.Workers[wi]
+	b = e.flag(b, wk.TabOff)
+	for ci := range wk.Conns {
+		k := wi*l.pool + ci
+		conn := &wk.Conns[ci]
+		b = append(b, byte(conn.State)|byte(st.timers>>(3*l.nCam+2+k)&1)<<2)
+		b = e.u(b, e.conGen[k].rank(conn.Gen))
+		if conn.State != model.ConnDialing {
+			b = e.u(b, conn.Epoch)
 		}
-		b = e.u(b, uint32(len(wk.Waiting)))
-		for j := range wk.Waiting {
-			b = e.pending(b, &wk.Waiting[j], e.conTok[0]) // waiting requests have no token yet
+		b = e.u(b, e.conTok[k].tokRank(conn.Token))
+		if conn.State == model.ConnBusy {
+			b = e.pending(b, &conn.Active, e.conTok[k])
 		}
-		b = e.u(b, uint32(len(wk.Slots)))
-		for j := range wk.Slots {
-			s := &wk.Slots[j]
-			b = e.flag(b, s.Used)
-			if s.Used {
-				b = e.ev(b, s.Ev)
-				b = e.owners(b, s.Owners)
-			}
-		}
-		b = e.u(b, uint32(len(wk.Free)))
-		for _, f := range wk.Free {
-			b = e.u(b, f)
+		b = e.u(b, uint32(len(conn.Unread)))
+		for j := range conn.Unread {
+			b = e.reply(b, &conn.Unread[j], e.conTok[k])
 		}
 	}
-	b = e.parts(b, st)
-	if e.over(b) {
-		return nil
+	b = e.u(b, uint32(len(wk.Waiting)))
+	for j := range wk.Waiting {
+		b = e.pending(b, &wk.Waiting[j], e.conTok[0]) // waiting requests have no token yet
 	}
-	// Channels: a mask of the non-empty ones, then each of those.
+	b = e.u(b, uint32(len(wk.Slots)))
+	for j := range wk.Slots {
+		s := &wk.Slots[j]
+		b = e.flag(b, s.Used)
+		if s.Used {
+			b = e.ev(b, s.Ev)
+			b = e.owners(b, s.Owners)
+		}
+	}
+	b = e.u(b, uint32(len(wk.Free)))
+	for _, f := range wk.Free {
+		b = e.u(b, f)
+	}
+	return b
+}
+
+// channels appends a mask of the non-empty channels (renamed by e.p), then
+// each of those.
+func (e *encoder) channels(b []byte, st *mstate) []byte {
+	p := e.p
 	mask := e.filled
 	if !p.identity {
 		mask = 0
@@ -540,6 +601,9 @@ type decoder struct {
 	l   *layout
 	b   []byte
 	bad bool
+	// Where the last decoded state's camera and worker sections begin (and,
+	// last, where the one after them does), as offsets into its encoding.
+	cam, wk []int
 }
 
 func (d *decoder) u() uint32 {
@@ -772,7 +836,9 @@ func (d *decoder) decode(b []byte, st *mstate) ([]byte, error) {
 	if nq > 0 {
 		w.Cache.Queue = q
 	}
+	d.cam, d.wk = d.cam[:0], d.wk[:0]
 	for i := 0; i < l.nCam; i++ {
+		d.cam = append(d.cam, len(b)-len(d.b))
 		cam := &w.Cameras[i]
 		cam.State = model.CamState(d.byte1())
 		cam.Attempt = d.byte1()
@@ -798,8 +864,10 @@ func (d *decoder) decode(b []byte, st *mstate) ([]byte, error) {
 		ce.Tomb = d.u()
 		w.Store.Next[i] = d.u()
 	}
+	d.cam = append(d.cam, len(b)-len(d.b))
 	w.Store.TabOff = d.flag()
 	for wi := range w.Workers {
+		d.wk = append(d.wk, len(b)-len(d.b))
 		wk := &w.Workers[wi]
 		wk.TabOff = d.flag()
 		for ci := range wk.Conns {
@@ -874,6 +942,7 @@ func (d *decoder) decode(b []byte, st *mstate) ([]byte, error) {
 			wk.Free = fr
 		}
 	}
+	d.wk = append(d.wk, len(b)-len(d.b))
 	d.parts(st)
 	mask := d.u64()
 	for i := 0; i < l.nChan; i++ {

@@ -350,3 +350,19 @@ func TestRestoreMatchesCopy(t *testing.T) {
 		}
 	}
 }
+
+// Encoding a successor from its base state's encoding, re-encoding only the
+// sections the transition changed, gives the bytes a whole encoding gives.
+func TestEncodeChanged(t *testing.T) {
+	checkChanged = true
+	defer func() { checkChanged = false }()
+	for _, name := range Embedded() {
+		cfg, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Run(cfg, Options{Search: SearchOptions{MaxStates: 100_000}}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+}

@@ -129,6 +129,7 @@ func (s *modelSys) replay(path *Path) (*Counterexample, error) {
 func (x *expander) commit() {
 	x.base.copyFrom(x.work)
 	x.enc.baseRanks(x.base)
+	x.baseEnc = nil // the base state was not decoded
 	if x.touched {
 		x.monBuf = x.workMon.AppendState(x.monBuf[:0], nil, nil)
 		x.baseMon, x.monBuf = x.monBuf, x.baseMon

@@ -125,6 +125,8 @@ type expander struct {
 	workMon       *model.Monitor
 	touched       bool
 	dirt          dirty // what work changed since it was last a copy of base
+	baseEnc       []byte // the base state's encoding, when it was loaded from one
+	scratch       []byte
 
 	bufs [][]byte
 	trs  []trans
@@ -334,6 +336,7 @@ func (x *expander) load(state []byte) error {
 		return err
 	}
 	x.baseMon = rest
+	x.baseEnc = state
 	x.dirt.all = true
 	x.enc.baseRanks(x.base)
 	x.baseMonDec = nil
@@ -570,6 +573,9 @@ func (x *expander) apply(t trans) {
 	}
 }
 
+// checkChanged makes canon check encodeChanged against encode (for a test).
+var checkChanged = false
+
 // copyAll makes every successor start from a whole copy of the base state
 // and have all its rankers computed (a test compares the search with and
 // without it).
@@ -635,7 +641,18 @@ func (x *expander) canon() ([]byte, uint32) {
 	same := 0
 	for pi := range x.s.group {
 		p := &x.s.group[pi]
-		b := x.enc.encode(x.bufs[pi][:0], x.work, p, best)
+		var b []byte
+		if p.identity && x.baseEnc != nil && !x.dirt.all {
+			b = x.enc.encodeChanged(x.bufs[pi][:0], x.work, p, x.baseEnc, x.dec.cam, x.dec.wk, &x.dirt)
+			if checkChanged {
+				x.scratch = x.enc.encode(x.scratch[:0], x.work, p, nil)
+				if !bytes.Equal(b, x.scratch) {
+					panic(fmt.Sprintf("explore: encodeChanged %x, encode %x", b, x.scratch))
+				}
+			}
+		} else {
+			b = x.enc.encode(x.bufs[pi][:0], x.work, p, best)
+		}
 		if b == nil {
 			continue // already greater than the best so far
 		}
