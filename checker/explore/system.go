@@ -124,7 +124,7 @@ type expander struct {
 	workDec       model.MonitorDecoder
 	workMon       *model.Monitor
 	touched       bool
-	dirt          dirty // what work changed since it was last a copy of base
+	dirt          dirty  // what work changed since it was last a copy of base
 	baseEnc       []byte // the base state's encoding, when it was loaded from one
 	scratch       []byte
 
