@@ -130,6 +130,7 @@ func (x *expander) commit() {
 	x.base.copyFrom(x.work)
 	x.enc.baseRanks(x.base)
 	x.baseEnc = nil // the base state was not decoded
+	x.baseFilled = x.base.filled()
 	if x.touched {
 		x.monBuf = x.workMon.AppendState(x.monBuf[:0], nil, nil)
 		x.baseMon, x.monBuf = x.monBuf, x.baseMon

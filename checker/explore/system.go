@@ -126,6 +126,7 @@ type expander struct {
 	touched       bool
 	dirt          dirty  // what work changed since it was last a copy of base
 	baseEnc       []byte // the base state's encoding, when it was loaded from one
+	baseFilled    uint64 // the base state's non-empty channels
 	scratch       []byte
 
 	bufs [][]byte
@@ -337,6 +338,7 @@ func (x *expander) load(state []byte) error {
 	}
 	x.baseMon = rest
 	x.baseEnc = state
+	x.baseFilled = x.base.filled()
 	x.dirt.all = true
 	x.enc.baseRanks(x.base)
 	x.baseMonDec = nil
@@ -636,7 +638,19 @@ func (x *expander) successors(fn func(next []byte, orbit uint32, bad bool) bool)
 // the work state differs from the base state.
 func (x *expander) canon() ([]byte, uint32) {
 	x.enc.rankChanged(x.work, &x.dirt)
-	x.enc.filled = x.work.filled()
+	if x.dirt.all {
+		x.enc.filled = x.work.filled()
+	} else {
+		f := x.baseFilled
+		for m := x.dirt.chans; m != 0; m &= m - 1 {
+			i := trailingZeros(m)
+			f &^= 1 << i
+			if len(x.work.ch[i]) > 0 {
+				f |= 1 << i
+			}
+		}
+		x.enc.filled = f
+	}
 	var best []byte
 	same := 0
 	for pi := range x.s.group {
