@@ -119,9 +119,6 @@ type cand struct {
 var maxSeg = 1 << 30
 
 type chunkOut struct {
-	// recent is a direct-mapped filter of fingerprints already kept in this
-	// chunk: diamonds in the state graph make many successors coincide.
-	recent [1024]uint64
 	// The chunk's candidates are cands[lo:hi] of the buffer of the worker
 	// that expanded it.
 	worker, lo, hi int
@@ -168,6 +165,10 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 	var bufs [2][]workerBuf
 	for i := range bufs {
 		bufs[i] = make([]workerBuf, workers)
+	}
+	for w := 0; w < workers; w++ {
+		f := new([recentSize]uint64) // one per worker, for both sets of buffers
+		bufs[0][w].recent, bufs[1][w].recent = f, f
 	}
 	segBase := make([]uint32, workers) // a level's first arena of each worker's segments
 	defer func() {
@@ -344,7 +345,16 @@ func memEstimate(set *fpSet, n int, cur, next *level, bufs *[2][]workerBuf) uint
 type workerBuf struct {
 	segs  [][]byte
 	cands []cand
+	// recent is a direct-mapped filter of fingerprints this worker kept:
+	// diamonds in the state graph make many successors coincide. A worker
+	// takes chunks in increasing order, so a successor it drops was kept
+	// by an earlier chunk, or an earlier level, and the merge would have
+	// dropped it too: the results do not depend on which worker had which
+	// chunk.
+	recent *[recentSize]uint64
 }
+
+const recentSize = 1 << 15
 
 func (wb *workerBuf) reset() {
 	if len(wb.segs) == 0 {
@@ -373,7 +383,6 @@ func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, wb *wo
 	o.classes = [NumClasses]uint64{}
 	o.bad = false
 	o.err = nil
-	clear(o.recent[:])
 	lo := c * chunkSize
 	hi := min(lo+chunkSize, cur.len())
 	// One closure per chunk (not per state: it escapes into the interface call).
@@ -391,7 +400,7 @@ func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, wb *wo
 			o.bad, o.badParent, o.badFP = true, parent, fp
 			return
 		}
-		slot := &o.recent[fp&(uint64(len(o.recent))-1)]
+		slot := &wb.recent[fp&(recentSize-1)]
 		if *slot == fp || set.has(fp) {
 			return
 		}
