@@ -100,6 +100,9 @@ type Path struct {
 	Bad    uint64
 }
 
+// initialSlots is the fingerprint table's first size.
+const initialSlots = 1 << 16
+
 // chunkSize is how many frontier states one task expands. It is fixed so
 // that the chunks, and with them every result, are the same for any number
 // of workers.
@@ -143,13 +146,14 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 		return nil, err
 	}
 	res := &SearchResult{}
-	set := newFPSet(1 << 16)
+	set := newFPSet(initialSlots)
 	fps := []uint64{Fingerprint(init)}
 	parents := []uint32{0}
 	set.insert(fps[0])
 	res.Distinct, res.Full = 1, uint64(orbit)
 
 	cur := level{arenas: [][]byte{init}, refs: []ref{{0, 0, uint32(len(init))}}}
+	curBytes, nextBytes := uint64(len(init)), uint64(0) // the frontiers' states' bytes
 	var next level
 	levelStart := uint32(0)
 	exps := make([]Expander, workers)
@@ -300,6 +304,7 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 				fps = append(fps, cd.fp)
 				parents = append(parents, levelStart+uint32(c*chunkSize)+cd.parent)
 				next.refs = append(next.refs, ref{segBase[o.worker] + uint32(cd.seg), cd.off, uint32(cd.n)})
+				nextBytes += uint64(cd.n)
 				res.Distinct++
 				res.Full += uint64(cd.orbit)
 				if opt.MaxStates > 0 && res.Distinct >= opt.MaxStates {
@@ -308,7 +313,7 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 					return res, nil
 				}
 			}
-			if opt.MaxMem > 0 && memEstimate(set, len(fps), &cur, &next, &bufs) > opt.MaxMem {
+			if opt.MaxMem > 0 && memEstimate(len(fps), cur.len(), next.len(), curBytes, nextBytes) > opt.MaxMem {
 				res.Bound = BoundedMem
 				res.Depth = depth + 1
 				return res, nil
@@ -319,6 +324,7 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 		}
 		levelStart = nextStart
 		cur, next = next, cur
+		curBytes, nextBytes = nextBytes, 0
 	}
 }
 
@@ -326,18 +332,20 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 // bytes: fingerprint table slot (at most 2/3 full), fingerprint, parent.
 const MemPerState = 8*3/2 + 8 + 4
 
-func memEstimate(set *fpSet, n int, cur, next *level, bufs *[2][]workerBuf) uint64 {
-	m := uint64(len(set.slots))*8 + uint64(n)*12
-	m += uint64(cap(cur.refs)+cap(next.refs)) * 12
-	for _, wbs := range bufs {
-		for i := range wbs {
-			m += uint64(cap(wbs[i].cands)) * uint64(unsafe.Sizeof(cand{}))
-			for _, s := range wbs[i].segs {
-				m += uint64(cap(s))
-			}
-		}
+// memEstimate estimates the memory of the state store and of the two
+// frontiers from counts that do not depend on which worker expanded which
+// chunk (capacities do): the fingerprint table n inserts grow, the
+// fingerprints and parents, the frontiers' references, and their states'
+// bytes and candidate records twice over (the workers' buffers also hold
+// the duplicates of a level, and room to grow).
+func memEstimate(n, curN, nextN int, curBytes, nextBytes uint64) uint64 {
+	slots := uint64(initialSlots)
+	for uint64(n)*3 > slots*2 {
+		slots *= 2
 	}
-	return m
+	m := slots*8 + uint64(n)*12
+	m += uint64(curN+nextN) * (12 + 2*uint64(unsafe.Sizeof(cand{})))
+	return m + 2*(curBytes+nextBytes)
 }
 
 // workerBuf holds the candidates one worker kept during a level, and their

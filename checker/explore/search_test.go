@@ -466,3 +466,25 @@ func TestSearchSegments(t *testing.T) {
 		t.Errorf("4 KiB segments: %s, 1 GiB: %s", got, want)
 	}
 }
+
+// The memory bound is an estimate from deterministic counts: a search it
+// stops stops at the same state whatever the number of workers.
+func TestSearchMemBoundDeterministic(t *testing.T) {
+	cfg := load(t, DefaultConfig, "tagged")
+	var first string
+	for _, w := range []int{1, 2, 3, 2} {
+		res, err := Run(cfg, Options{Search: SearchOptions{MaxMem: 24 << 20, Workers: w}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Search.Bound != BoundedMem {
+			t.Fatalf("workers=%d: not bounded by memory: %+v", w, *res.Search)
+		}
+		got := fmt.Sprintf("%+v", *res.Search)
+		if first == "" {
+			first = got
+		} else if got != first {
+			t.Errorf("workers=%d: %s, workers=1: %s", w, got, first)
+		}
+	}
+}
