@@ -123,16 +123,15 @@ func (e *encoder) rankChanged(st *mstate, d *dirty) {
 	}
 	l := e.l
 	for c := range e.camGen {
-		if d.cams&(1<<c) == 0 && d.chans&(1<<(l.camUp+c)|1<<(l.camDown+c)) == 0 {
+		if !d.cam(l, c) {
 			e.camGen[c] = &e.base.cam[c]
 			continue
 		}
 		rankCam(&e.own.cam[c], st, l, c)
 		e.camGen[c] = &e.own.cam[c]
 	}
-	cache := d.kind(model.KindCache)
 	for k := range e.conGen {
-		if !cache && d.workers&(1<<(k/l.pool)) == 0 && d.chans&(1<<(l.wToCache+k)|1<<(l.cacheToW+k)) == 0 {
+		if !d.conn(l, k) {
 			e.conGen[k], e.conTok[k] = &e.base.gen[k], &e.base.tok[k]
 			continue
 		}
@@ -450,18 +449,18 @@ func (e *encoder) encodeChanged(b []byte, st *mstate, id *perm, base []byte, cam
 	// A camera's section holds its registry, cache and store entries too.
 	shared := d.kind(model.KindRegistry) || d.kind(model.KindCache) || d.kind(model.KindStore)
 	for c := 0; c < l.nCam; c++ {
-		if shared || d.cams&(1<<c) != 0 || d.chans&(1<<(l.camUp+c)|1<<(l.camDown+c)) != 0 {
+		if shared || d.cam(l, c) {
 			b = e.camera(b, st, model.DeviceID(c))
 		} else {
 			b = append(b, base[cam[c]:cam[c+1]]...)
 		}
 	}
 	b = e.flag(b, st.w.Store.TabOff)
-	cache := d.kind(model.KindCache) // the queue holds the connections' tokens
 	for wi := range st.w.Workers {
-		clean := !cache && d.workers&(1<<wi) == 0
+		// A worker's section is its own state and its connections' (ranked).
+		clean := d.workers&(1<<wi) == 0
 		for k := wi * l.pool; clean && k < (wi+1)*l.pool; k++ {
-			clean = d.chans&(1<<(l.wToCache+k)|1<<(l.cacheToW+k)) == 0
+			clean = !d.conn(l, k)
 		}
 		if clean {
 			b = append(b, base[wk[wi]:wk[wi+1]]...)

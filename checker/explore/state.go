@@ -114,6 +114,20 @@ func (d *dirty) stepped(a model.Addr) {
 
 func (d *dirty) kind(k model.Kind) bool { return d.all || d.kinds&(1<<k) != 0 }
 
+// cam reports whether camera c or one of its channels may have changed
+// (what its attempt numbers are ranked from).
+func (d *dirty) cam(l *layout, c int) bool {
+	return d.all || d.cams&(1<<c) != 0 || d.chans&(1<<(l.camUp+c)|1<<(l.camDown+c)) != 0
+}
+
+// conn reports whether cache connection k (worker*pool+conn) may have
+// changed: its worker, its channels or the cache's queue (what its
+// generations and tokens are ranked from).
+func (d *dirty) conn(l *layout, k int) bool {
+	return d.kind(model.KindCache) || d.workers&(1<<(k/l.pool)) != 0 ||
+		d.chans&(1<<(l.wToCache+k)|1<<(l.cacheToW+k)) != 0
+}
+
 // copyFrom makes st a deep copy of src, reusing st's storage.
 func (st *mstate) copyFrom(src *mstate) { st.restore(src, &dirty{all: true}) }
 
