@@ -70,8 +70,8 @@ func getOwners(b []byte) (Owners, []byte, bool) {
 // only by such a renaming encode to the same bytes. Violation counts are
 // not part of the state (the explorer stops at a violation).
 func (m *Monitor) AppendState(b []byte, order []DeviceID, acct []AccountID) []byte {
-	n := len(m.devs)
-	b = append(b, boolByte(m.Partial))
+	n := m.ndev
+	b = append(b, boolByte(m.Partial)|byte(m.Rule)<<1)
 	// newDev maps an old device id to its position in order.
 	var newDev func(DeviceID) DeviceID
 	if order != nil {
@@ -94,11 +94,11 @@ func (m *Monitor) AppendState(b []byte, order []DeviceID, acct []AccountID) []by
 		if order != nil {
 			d = order[i]
 		}
-		dm := &m.devs[d]
+		dm := m.peek(d)
 		b = putUv(b, uint64(dm.captured))
 		b = putUv(b, uint64(dm.done))
-		b = putUv(b, uint64(dm.version))
-		b = append(b, boolByte(dm.known))
+		b = putUv(b, uint64(dm.nown))
+		b = putUv(b, uint64(dm.ver))
 		b = putOwners(b, dm.owners, acct)
 		if h := m.hist[d]; h != nil {
 			b = append(b, 1)
@@ -110,7 +110,7 @@ func (m *Monitor) AppendState(b []byte, order []DeviceID, acct []AccountID) []by
 			b = putUv(b, uint64(len(h.marks)))
 			for _, mk := range h.marks {
 				b = putUv(b, uint64(mk.seq))
-				b = putUv(b, uint64(mk.version))
+				b = putUv(b, uint64(mk.ord))
 			}
 		} else {
 			b = append(b, 0)
@@ -130,12 +130,13 @@ func (m *Monitor) AppendState(b []byte, order []DeviceID, acct []AccountID) []by
 			b = putUv(b, uint64(s))
 			b = putOwners(b, r.got, acct)
 			b = putOwners(b, r.lost, acct)
-			b = append(b, boolByte(r.dropped)|boolByte(r.reset)<<1)
+			b = append(b, boolByte(r.dropped))
 		}
 	}
-	// Foreign deliveries already seen (empty unless a violation was let pass).
-	keys := make([][2]uint64, 0, len(m.foreign))
-	for k := range m.foreign {
+	// Receipts outside the owners at capture (empty unless a violation was
+	// let pass, or under OwnerAtCaptureOrDelivery).
+	keys := make([][2]uint64, 0, len(m.extra))
+	for k := range m.extra {
 		d, s, u := DeviceID(k[0]>>32), uint32(k[0]), AccountID(k[1])
 		if newDev != nil {
 			d = newDev(d)
@@ -191,24 +192,21 @@ func (md *MonitorDecoder) Decode(b []byte, devices int) (*Monitor, []byte, error
 	if m.hist == nil {
 		m.hist = map[DeviceID]*devHist{}
 		m.open = map[uint64]*evRec{}
-		m.foreign = map[[2]uint64]struct{}{}
+		m.extra = map[[2]uint64]struct{}{}
 	}
 	clear(m.hist)
 	clear(m.open)
-	clear(m.foreign)
+	clear(m.extra)
 	m.out = m.out[:0]
 	m.counts = [NumInvariants]uint64{}
-	if cap(m.devs) < devices {
-		m.devs = make([]devMon, devices)
-	}
-	m.devs = m.devs[:devices]
+	m.setDevices(devices)
 	md.recs = md.recs[:0]
 	md.hist = md.hist[:0]
 	bad := func() (*Monitor, []byte, error) { return nil, b, errMonitorCode }
 	if len(b) < 1 {
 		return bad()
 	}
-	m.Partial = b[0] != 0
+	m.Partial, m.Rule = b[0]&1 != 0, AuthRule(b[0]>>1)
 	b = b[1:]
 	var ok bool
 	var v uint64
@@ -227,15 +225,13 @@ func (md *MonitorDecoder) Decode(b []byte, devices int) (*Monitor, []byte, error
 	if cap(md.hist) < devices {
 		md.hist = make([]devHist, 0, devices)
 	}
-	for i := range m.devs {
+	for i := 0; i < devices; i++ {
 		ok = true
-		dm := &m.devs[i]
-		dm.captured, dm.done, dm.version = get(), get(), get()
-		if !ok || len(b) < 1 {
+		dm := m.dev(DeviceID(i))
+		dm.captured, dm.done, dm.nown, dm.ver = get(), get(), get(), get()
+		if !ok {
 			return bad()
 		}
-		dm.known = b[0] != 0
-		b = b[1:]
 		if dm.owners, b, ok = getOwners(b); !ok || len(b) < 1 {
 			return bad()
 		}
@@ -261,7 +257,7 @@ func (md *MonitorDecoder) Decode(b []byte, devices int) (*Monitor, []byte, error
 			}
 			h.marks = make([]mark, nm)
 			for j := range h.marks {
-				h.marks[j].seq, h.marks[j].version = get(), get()
+				h.marks[j].seq, h.marks[j].ord = get(), get()
 			}
 			m.hist[DeviceID(i)] = h
 		}
@@ -285,7 +281,7 @@ func (md *MonitorDecoder) Decode(b []byte, devices int) (*Monitor, []byte, error
 			if r.lost, b, ok = getOwners(b); !ok || len(b) < 1 {
 				return bad()
 			}
-			r.dropped, r.reset = b[0]&1 != 0, b[0]&2 != 0
+			r.dropped = b[0]&1 != 0
 			b = b[1:]
 			m.open[uint64(i)<<32|uint64(s)] = r
 		}
@@ -300,7 +296,7 @@ func (md *MonitorDecoder) Decode(b []byte, devices int) (*Monitor, []byte, error
 		if k0, b, ok = getUv(b); ok {
 			k1, b, ok = getUv(b)
 		}
-		m.foreign[[2]uint64{k0, k1}] = struct{}{}
+		m.extra[[2]uint64{k0, k1}] = struct{}{}
 	}
 	if !ok {
 		return bad()

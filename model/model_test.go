@@ -204,25 +204,33 @@ func TestMonitor(t *testing.T) {
 	}
 }
 
-// An event in flight across a transfer may reach either the owner at
-// capture or the owner at delivery; a third account may not.
+// The footage belongs to the owner at capture: an event in flight across a
+// transfer may reach only the seller under the default rule, and either side
+// under OwnerAtCaptureOrDelivery; a third account never.
 func TestMonitorTransfer(t *testing.T) {
-	m := NewMonitor(1)
-	own(m, t, 0, 0, 1)
-	obs(m, t, Obs{Kind: ObsCapture, Device: 0, Seq: 0})
-	own(m, t, 0, 1, 2) // transferred to account 2
-	obs(m, t, Obs{Kind: ObsCapture, Device: 0, Seq: 1})
-	if vs := obs(m, t, Obs{Kind: ObsDeliver, Device: 0, Seq: 0, Account: 2}); len(vs) != 0 {
-		t.Fatalf("new owner receiving an in-flight event: %v", vs)
-	}
-	if vs := obs(m, t, Obs{Kind: ObsDeliver, Device: 0, Seq: 1, Account: 1}); len(vs) != 1 || vs[0].Inv != NoForeignDelivery {
-		t.Fatalf("old owner receiving an event captured after the transfer: %v", vs)
-	}
-	if vs := obs(m, t, Obs{Kind: ObsDeliver, Device: 0, Seq: 0, Account: 3}); len(vs) != 1 {
-		t.Fatalf("stranger: %v", vs)
-	}
-	if got := m.AuthorizedAtCapture(0, 0); !got.Has(1) || got.Has(2) {
-		t.Fatalf("owners at capture of 0/0: %v", got)
+	for _, rule := range []AuthRule{OwnerAtCapture, OwnerAtCaptureOrDelivery} {
+		m := NewMonitor(1)
+		m.Rule = rule
+		own(m, t, 0, 0, 1)
+		obs(m, t, Obs{Kind: ObsCapture, Device: 0, Seq: 0})
+		own(m, t, 0, 1, 2) // transferred to account 2
+		obs(m, t, Obs{Kind: ObsCapture, Device: 0, Seq: 1})
+		vs := obs(m, t, Obs{Kind: ObsDeliver, Device: 0, Seq: 0, Account: 2})
+		if rule == OwnerAtCapture && (len(vs) != 1 || vs[0].Inv != NoForeignDelivery) {
+			t.Fatalf("%s: the buyer receiving the seller's pre-sale event: %v", rule, vs)
+		}
+		if rule == OwnerAtCaptureOrDelivery && len(vs) != 0 {
+			t.Fatalf("%s: the new owner receiving an in-flight event: %v", rule, vs)
+		}
+		if vs := obs(m, t, Obs{Kind: ObsDeliver, Device: 0, Seq: 1, Account: 1}); len(vs) != 1 || vs[0].Inv != NoForeignDelivery {
+			t.Fatalf("%s: old owner receiving an event captured after the transfer: %v", rule, vs)
+		}
+		if vs := obs(m, t, Obs{Kind: ObsDeliver, Device: 0, Seq: 0, Account: 3}); len(vs) != 1 {
+			t.Fatalf("%s: stranger: %v", rule, vs)
+		}
+		if got := m.AuthorizedAtCapture(0, 0); !got.Has(1) || got.Has(2) {
+			t.Fatalf("%s: owners at capture of 0/0: %v", rule, got)
+		}
 	}
 }
 

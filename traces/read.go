@@ -46,6 +46,9 @@ func NewReader(r io.Reader, file string) (*Reader, error) {
 	if n, err := strconv.Atoi(major); err != nil || !ok || n != VersionMajor {
 		return nil, tr.errf("unsupported trace version %q: this stormproof reads version %d.x", h.Version, VersionMajor)
 	}
+	if _, err := model.ParseAuthRule(h.Authorized); err != nil {
+		return nil, tr.errf("header: field \"authorized\": %v", err)
+	}
 	if h.Devices < 0 || h.Devices > 1<<28 || h.Accounts < 0 || h.Accounts > 1<<28 {
 		return nil, tr.errf("header: devices and accounts must be in 0..%d", 1<<28)
 	}
@@ -114,6 +117,9 @@ func (tr *Reader) Next(ev *Event) error {
 	if msg := tr.p.event(ev); msg != "" {
 		return tr.errf("%s", msg)
 	}
+	if msg := checkRanges(&tr.Header, &ev.Obs, tr.p.seen); msg != "" {
+		return tr.errf("%s: %s", ev.Obs.Kind, msg)
+	}
 	if ev.T < tr.lastT {
 		return tr.errf("event at t=%d is before the previous event (t=%d): events must be in time order", ev.T, tr.lastT)
 	}
@@ -141,8 +147,11 @@ func (tr *Reader) ReadAll() ([]Event, error) {
 // encoding/json on this flat shape. Unknown keys are skipped (a later minor
 // version may add them); unknown kinds are errors.
 type parser struct {
-	b []byte
-	i int
+	b    []byte
+	i    int
+	seen field // the keys of the event read, as a set
+	// tooMany: an owner set listed more accounts than model.MaxOwners.
+	tooMany bool
 }
 
 func (p *parser) ws() {
@@ -237,7 +246,11 @@ func (p *parser) owners() (model.Owners, bool) {
 	}
 	for {
 		v, ok := p.u32()
-		if !ok || o.N >= model.MaxOwners {
+		if !ok {
+			return o, false
+		}
+		if o.N >= model.MaxOwners {
+			p.tooMany = true
 			return o, false
 		}
 		o.IDs[o.N] = model.AccountID(v)
@@ -368,7 +381,10 @@ func (p *parser) val(v *model.CacheValue) string {
 			ok = p.skip()
 		}
 		if !ok {
-			return fmt.Sprintf("field val.%s: bad value", key)
+			if p.tooMany {
+				return fmt.Sprintf("field \"val.%s\": more than %d accounts (an owner set holds at most %d: the owner and shares)", key, model.MaxOwners, model.MaxOwners)
+			}
+			return fmt.Sprintf("field \"val.%s\": bad value", key)
 		}
 		return ""
 	})
@@ -382,6 +398,11 @@ func (p *parser) event(ev *Event) string {
 		ok := true
 		var u uint32
 		var s string
+		f := fieldOf(key)
+		if f != 0 && p.seen&f != 0 {
+			return fmt.Sprintf("field %q given twice", key)
+		}
+		p.seen |= f
 		switch key {
 		case "t":
 			var t int64
@@ -493,6 +514,9 @@ func (p *parser) event(ev *Event) string {
 			ok = p.skip()
 		}
 		if !ok {
+			if p.tooMany {
+				return fmt.Sprintf("field %q: more than %d accounts (an owner set holds at most %d: the owner and shares)", key, model.MaxOwners, model.MaxOwners)
+			}
 			return fmt.Sprintf("field %q: bad value", key)
 		}
 		return ""
@@ -509,6 +533,9 @@ func (p *parser) event(ev *Event) string {
 	}
 	if !haveT {
 		return `event without a time ("t")`
+	}
+	if f := missing(o, p.seen); f != "" {
+		return fmt.Sprintf("%s event without its required field %q", kind, f)
 	}
 	if o.Kind == model.ObsFault {
 		switch o.Fault.Kind {

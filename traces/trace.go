@@ -16,7 +16,7 @@ import (
 const (
 	SchemaName   = "stormproof-trace"
 	VersionMajor = 1
-	VersionMinor = 2
+	VersionMinor = 3
 )
 
 // Version is the version string written into headers.
@@ -36,6 +36,10 @@ type Header struct {
 	// Detail is "full" (every event of the run) or "slice" (only the events
 	// around violations; NoSilentLoss cannot be judged from it).
 	Detail string `json:"detail"`
+	// Authorized is the authorization rule the trace is judged by
+	// ("capture", "capture-or-delivery"; "" or absent: "capture"), see
+	// model.AuthRule.
+	Authorized string `json:"authorized,omitempty"`
 	// Options is the engine's whole configuration, expanded (for the
 	// simulator: the resolved scenario with its profiles).
 	Options json.RawMessage `json:"options,omitempty"`

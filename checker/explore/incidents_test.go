@@ -99,7 +99,7 @@ func TestNotifierConfig(t *testing.T) {
 		explored(t, "notify-2020", "", []string{"verify-on-view"}, model.NoForeignDelivery, model.NoSilentLoss), 6343)
 	wantViolation(t, "notify-2020 + stamped-media", explored(t, "notify-2020", "", []string{"stamped-media"}), model.NoSilentLoss, 25)
 	wantComplete(t, "notify-2020 + stamped-media, losses not judged",
-		explored(t, "notify-2020", "", []string{"stamped-media"}, model.NoSilentLoss), 2957)
+		explored(t, "notify-2020", "", []string{"stamped-media"}, model.NoSilentLoss), 2949)
 }
 
 // 2019 analytics replica: the anonymous reader gets in unless the change

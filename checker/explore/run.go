@@ -26,6 +26,8 @@ type Options struct {
 	// notifications silently).
 	Ignore []model.Invariant
 	Search SearchOptions
+	// Rule is the authorization rule the search judges by.
+	Rule model.AuthRule
 }
 
 // Result is what an exploration found.
@@ -36,6 +38,8 @@ type Result struct {
 	Group int
 	// Ignored are the invariants the search did not judge (Options.Ignore).
 	Ignored []model.Invariant
+	// Rule is the authorization rule the search judged by.
+	Rule model.AuthRule
 	// Counterexample is the replayed shortest path, when a violation was found.
 	Counterexample *Counterexample
 }
@@ -64,11 +68,12 @@ func Run(cfg *Config, opt Options) (*Result, error) {
 	for _, inv := range opt.Ignore {
 		s.ignore |= 1 << inv
 	}
+	s.rule = opt.Rule
 	sr, err := Search(s, opt.Search)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Config: cfg, Search: sr, Group: len(s.group), Ignored: opt.Ignore}
+	res := &Result{Config: cfg, Search: sr, Group: len(s.group), Ignored: opt.Ignore, Rule: opt.Rule}
 	if sr.Violation != nil {
 		if res.Counterexample, err = s.replay(sr.Violation); err != nil {
 			return nil, err
@@ -209,7 +214,7 @@ func (r *Result) WriteTrace(w io.Writer, tool, reproduce string) error {
 	}
 	cfg := r.Config
 	tw, err := traces.NewWriter(w, traces.Header{Engine: "explore", Scenario: cfg.Name, Design: cfg.Design().String(),
-		Devices: len(cfg.Cameras), Accounts: cfg.Accounts, Detail: "full", Options: cfg.JSON(), Tool: tool, Reproduce: reproduce})
+		Devices: len(cfg.Cameras), Accounts: cfg.Accounts, Detail: "full", Authorized: r.Rule.String(), Options: cfg.JSON(), Tool: tool, Reproduce: reproduce})
 	if err != nil {
 		return err
 	}

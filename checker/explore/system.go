@@ -20,6 +20,7 @@ type modelSys struct {
 	transfers []model.Fault
 	faults    []faultDef
 	ignore    uint32 // bit i: violations of invariant i do not count
+	rule      model.AuthRule
 }
 
 func (s *modelSys) judges(inv model.Invariant) bool { return s.ignore&(1<<inv) == 0 }
@@ -206,6 +207,7 @@ func (x *expander) initial() error {
 		x.work.bud.windows[winReplica].left = uint8(cfg.Replica.AuthOffWindows)
 	}
 	x.workMon, x.touched = model.NewMonitor(len(w.Cameras)), true
+	x.workMon.Rule = x.s.rule
 	x.resetStep()
 	if cfg.WarmCache {
 		// The trace shows the warm contents as SETs made before the run, so
