@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/stormproof/stormproof/model"
@@ -20,6 +22,11 @@ import (
 
 // Names of the checks that are not model.Monitor invariants.
 const (
+	// WitnessedDelivery: every delivery an independent witness saw (a
+	// `witness` line: an eBPF probe on the delivery function) is in the
+	// record as a `deliver` line. A witness without its delivery means the
+	// record lost one; the invariants cannot be trusted to have seen it.
+	WitnessedDelivery    = "WitnessedDelivery"
 	CacheLinearizable    = "CacheLinearizable"
 	RegistryLinearizable = "RegistryLinearizable"
 )
@@ -41,6 +48,9 @@ type Options struct {
 	// Follow lists events whose fate the report records line by line (replay
 	// uses it to tell what became of a violation's event under a fix).
 	Follow []model.EventRef
+	// Rule names the authorization rule ("capture", "capture-or-delivery");
+	// "" takes the trace header's (absent there: "capture").
+	Rule string
 }
 
 func (o Options) keep() int {
@@ -72,8 +82,10 @@ type Report struct {
 	// flight any more (so NoSilentLoss can be judged).
 	Ended, Quiet bool
 	// Verdicts: the model's invariants in model.Invariants() order, then
-	// CacheLinearizable and RegistryLinearizable.
+	// WitnessedDelivery, CacheLinearizable and RegistryLinearizable.
 	Verdicts []Verdict
+	// Rule is the authorization rule the trace was judged by.
+	Rule model.AuthRule
 	// Stories are causal slices of the first violations, earliest first.
 	Stories []traces.Story
 	// Cache and Registry are the linearizability results (nil: not judged).
@@ -106,14 +118,10 @@ type Instance struct {
 	Violation *model.Violation `json:",omitempty"`
 }
 
-// Held reports whether every judged invariant held.
+// Held reports whether every promise held (the policy's default: the
+// diagnoses do not decide, see Policy). It says nothing of completeness.
 func (r *Report) Held() bool {
-	for i := range r.Verdicts {
-		if r.Verdicts[i].Judged && r.Verdicts[i].Count > 0 {
-			return false
-		}
-	}
-	return true
+	return r.Decide(Policy{AllowIncomplete: true}).Outcome != Violated
 }
 
 // Verdict returns the verdict named name, or nil.
@@ -160,7 +168,10 @@ func Check(r io.Reader, name string, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := New(tr.Header, name, opt)
+	c, err := New(tr.Header, name, opt)
+	if err != nil {
+		return nil, &traces.Error{File: name, Line: 1, Msg: err.Error()}
+	}
 	var ev traces.Event
 	for {
 		err := tr.Next(&ev)
@@ -188,24 +199,43 @@ type Checker struct {
 	endLine int
 	lin     *linCollector
 	ex      *explainer
+	// seen counts, per (event, account), the deliver lines (index 0) and
+	// the witness lines (index 1) and the line of the first witness.
+	seen      map[delivery][3]int32
+	witnesses int
+}
+
+type delivery struct {
+	ev   uint64 // device<<32 | seq
+	acct model.AccountID
 }
 
 // New returns a checker for a trace with header h; file names it in errors.
-func New(h traces.Header, file string, opt Options) *Checker {
-	c := &Checker{opt: opt, keep: opt.keep(), partial: h.Detail == "slice"}
-	c.rep = &Report{File: file, Header: h}
+// An unknown rule in opt or h is an error.
+func New(h traces.Header, file string, opt Options) (*Checker, error) {
+	name := opt.Rule
+	if name == "" {
+		name = h.Authorized
+	}
+	rule, err := model.ParseAuthRule(name)
+	if err != nil {
+		return nil, err
+	}
+	c := &Checker{opt: opt, keep: opt.keep(), partial: h.Detail == "slice", seen: map[delivery][3]int32{}}
+	c.rep = &Report{File: file, Header: h, Rule: rule}
 	c.mon = model.NewMonitor(h.Devices)
 	c.mon.Partial = c.partial
+	c.mon.Rule = rule
 	for _, inv := range model.Invariants() {
 		c.rep.Verdicts = append(c.rep.Verdicts, Verdict{Name: inv.String(), Judged: true})
 	}
-	c.rep.Verdicts = append(c.rep.Verdicts, Verdict{Name: CacheLinearizable}, Verdict{Name: RegistryLinearizable})
+	c.rep.Verdicts = append(c.rep.Verdicts, Verdict{Name: WitnessedDelivery}, Verdict{Name: CacheLinearizable}, Verdict{Name: RegistryLinearizable})
 	if !opt.NoLinearizability && !c.partial {
 		c.lin = newLinCollector(h)
 	}
 	c.ex = newExplainer(c.mon, opt.explain(), opt.Follow)
 	c.ex.untimed = h.Engine == "explore"
-	return c
+	return c, nil
 }
 
 func (c *Checker) errf(line int, format string, a ...any) error {
@@ -223,6 +253,25 @@ func (c *Checker) Observe(line int, t model.Time, o *model.Obs) error {
 		c.endLine = line
 		c.rep.Ended, c.rep.Quiet = true, o.Flag
 		return nil
+	}
+	switch o.Kind {
+	case model.ObsDeliver, model.ObsWitness:
+		k := delivery{uint64(o.Device)<<32 | uint64(o.Seq), o.Account}
+		n := c.seen[k]
+		if o.Kind == model.ObsWitness {
+			if int(o.Device) >= c.rep.Header.Devices {
+				return c.errf(line, "%s: device %d out of range (the fleet has %d)", o.Kind, o.Device, c.rep.Header.Devices)
+			}
+			if n[1] == 0 {
+				n[2] = int32(min(line, math.MaxInt32))
+			}
+			n[1]++
+			c.seen[k] = n
+			c.witnesses++
+			return nil
+		}
+		n[0]++
+		c.seen[k] = n
 	}
 	vs, err := c.mon.Observe(t, o)
 	if err != nil {
@@ -267,10 +316,53 @@ func (c *Checker) Finish() (*Report, error) {
 		}
 		c.ex.quiet(vs)
 	}
+	c.judgeWitness()
 	c.judgeLinearizability()
 	r.Stories = c.ex.stories()
 	r.Followed = c.ex.followedSteps()
 	return r, nil
+}
+
+// judgeWitness compares the witness lines with the deliver lines, as
+// multisets of (event, account): a witness without its delivery is a
+// finding, and judged as a delivery: to an account not authorized for the
+// event it is also a foreign delivery. A delivery the witness missed is not
+// a finding (a probe may lose events). Not judged without witness lines.
+func (c *Checker) judgeWitness() {
+	v := c.rep.Verdict(WitnessedDelivery)
+	if c.witnesses == 0 {
+		v.NotJudged = "the trace has no witness lines"
+		return
+	}
+	v.Judged = true
+	type miss struct {
+		k    delivery
+		n    int32
+		line int
+	}
+	var missed []miss
+	for k, n := range c.seen {
+		if n[1] > n[0] {
+			missed = append(missed, miss{k, n[1] - n[0], int(n[2])})
+		}
+	}
+	// In trace order: the map's order must not leak into the report.
+	slices.SortFunc(missed, func(a, b miss) int { return a.line - b.line })
+	for _, m := range missed {
+		d, seq := model.DeviceID(m.k.ev>>32), uint32(m.k.ev)
+		for range m.n {
+			v.Count++
+			if len(v.First) < c.keep {
+				v.First = append(v.First, Instance{T: c.rep.End, Line: m.line,
+					Text: fmt.Sprintf("%s: the witness saw event %d/%d delivered to account %d; the record has no such delivery", WitnessedDelivery, d, seq, m.k.acct)})
+			}
+			if !c.mon.Authorized(d, seq, m.k.acct) {
+				viol := model.Violation{Inv: model.NoForeignDelivery, T: c.rep.End, Device: d, Seq: seq, Account: m.k.acct,
+					Authorized: c.mon.AuthorizedAtCapture(d, seq)}
+				c.record(m.line, &viol)
+			}
+		}
+	}
 }
 
 func (c *Checker) judgeLinearizability() {

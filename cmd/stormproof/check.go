@@ -8,11 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/model"
 	"github.com/stormproof/stormproof/traces"
 	"github.com/stormproof/stormproof/traces/render"
 )
@@ -21,14 +21,17 @@ func init() {
 	register(command{"check", "judge a trace: invariants, linearizability, and why a violation happened", cmdCheck})
 }
 
-const checkSynopsis = "stormproof check TRACE [--out DIR] [--keep N] [--explain N] [--no-lin]"
+const checkSynopsis = "stormproof check TRACE|- [--out DIR] [--keep N] [--explain N] [--no-lin] [--strict] [--incomplete-ok] [--rule capture|capture-or-delivery]"
 
 func cmdCheck(args []string) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	out := fs.String("out", "", "directory for the renders of the first violation (default: check/ beside the trace)")
+	out := fs.String("out", "", "directory for the renders of the first violation (default: check/ beside the trace; ./check for standard input)")
 	keep := fs.Int("keep", 10, "instances of each invariant to keep")
 	explain := fs.Int("explain", 1, "violations to explain with a causal slice")
 	noLin := fs.Bool("no-lin", false, "skip the linearizability checks")
+	strict := fs.Bool("strict", false, "let the diagnoses (CacheLinearizable, RegistryLinearizable) decide the exit status too")
+	incompleteOK := fs.Bool("incomplete-ok", false, "judge a trace without its end line (a run still being written) as if it were whole: exit 0 when nothing is violated")
+	rule := fs.String("rule", "", "authorization rule: capture (the owner when the event was captured) or capture-or-delivery (default: the trace header's, else capture)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -37,37 +40,105 @@ func cmdCheck(args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return cli.Badf("check: want one trace file (usage: %s)", checkSynopsis)
+		return cli.Badf("check: want one trace file, or - for standard input (usage: %s)", checkSynopsis)
 	}
 	if *keep < 1 || *explain < 1 {
 		return cli.Badf("check: --keep and --explain must be at least 1")
 	}
+	if _, err := model.ParseAuthRule(*rule); err != nil {
+		return cli.Badf("--rule: %v", err)
+	}
 	path := pos[0]
-	rep, err := checkTrace(path, checker.Options{Keep: *keep, Explain: *explain, NoLinearizability: *noLin})
+	src, err := openTrace(path)
 	if err != nil {
 		return err
 	}
+	defer src.Close()
+	rep, err := checker.Check(src, src.name, checker.Options{Keep: *keep, Explain: *explain, NoLinearizability: *noLin, Rule: *rule})
+	if err != nil {
+		return badTrace(err)
+	}
+	// The verdict comes first and alone decides the exit status; the renders
+	// follow, and a failure to write them is reported without changing it.
 	rep.Print(os.Stdout)
-	if rep.Held() {
-		fmt.Println("verdict                all judged invariants hold")
-		return nil
+	dec := rep.Decide(checker.Policy{Strict: *strict, AllowIncomplete: *incompleteOK})
+	fmt.Printf("verdict                %s\n", dec.Line())
+	if len(rep.Violated()) == 0 {
+		return cli.Exit(dec.Exit)
 	}
-	dir := *out
-	if dir == "" {
-		dir = filepath.Join(filepath.Dir(path), "check")
-	}
-	files, err := writeRenders(path, rep, dir)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("verdict                VIOLATED: %s\n", strings.Join(rep.Violated(), ", "))
 	if len(rep.Stories) > 0 && rep.Stories[0].Headline != "" {
 		fmt.Printf("why                    %s\n", rep.Stories[0].Headline)
 	}
+	if len(rep.Stories) > 0 {
+		fmt.Println()
+		if err := render.Timeline(os.Stdout, &rep.Header, rep.Stories[:1]); err != nil {
+			return err
+		}
+		fmt.Println()
+	}
+	dir := *out
+	if dir == "" {
+		dir = "check"
+		if !src.stdin {
+			dir = filepath.Join(filepath.Dir(path), "check")
+		}
+	}
+	files, err := writeRenders(src.copy, rep, dir)
 	for _, f := range files {
 		fmt.Printf("wrote                  %s\n", f)
 	}
-	return cli.Violated
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "stormproof: renders not written: %v (the verdict above stands)\n", unwrap(err))
+	}
+	return cli.Exit(dec.Exit)
+}
+
+// traceSource is a trace being checked: a named file is read once and
+// re-read for the renders; standard input or a pipe is copied to a
+// temporary file as it is read, so it is read once and the renders read the
+// copy.
+type traceSource struct {
+	io.Reader
+	name  string
+	copy  string // the file the renders read
+	stdin bool
+	close []func()
+}
+
+func (s *traceSource) Close() {
+	for _, f := range s.close {
+		f()
+	}
+}
+
+func openTrace(path string) (*traceSource, error) {
+	s := &traceSource{name: path, copy: path}
+	var f *os.File
+	if path == "-" {
+		f, s.name, s.stdin = os.Stdin, "stdin", true
+	} else {
+		var err error
+		if f, err = os.Open(path); err != nil {
+			return nil, badTrace(err)
+		}
+		s.close = append(s.close, func() { f.Close() })
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return nil, badTrace(err)
+	}
+	if st.Mode().IsRegular() && !s.stdin {
+		s.Reader = f
+		return s, nil
+	}
+	tmp, err := os.CreateTemp("", "stormproof-check-*.jsonl")
+	if err != nil {
+		return nil, err
+	}
+	s.copy = tmp.Name()
+	s.close = append(s.close, func() { tmp.Close(); os.Remove(tmp.Name()) })
+	s.Reader = io.TeeReader(f, tmp)
+	return s, nil
 }
 
 // checkTrace checks a file; a bad or missing trace is bad input.

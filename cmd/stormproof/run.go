@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
 	"github.com/stormproof/stormproof/internal/version"
@@ -24,7 +25,7 @@ func init() {
 	register(command{"scenarios", "list the embedded scenarios", cmdScenarios})
 }
 
-const runSynopsis = "stormproof run [SCENARIO|FILE] [--seed N] [--scale F] [--client V] [--mitigate a,b] [--out DIR] [--trace full|slice|none] [--cpuprofile F] [--memprofile F]"
+const runSynopsis = "stormproof run [SCENARIO|FILE] [--seed N] [--scale F] [--client V] [--mitigate a,b] [--out DIR] [--trace full|slice|none] [--rule capture|capture-or-delivery] [--cpuprofile F] [--memprofile F]"
 
 // scenarioFlags are the flags that choose and alter a scenario.
 type scenarioFlags struct {
@@ -85,6 +86,7 @@ func cmdRun(args []string) error {
 	detail := fs.String("trace", "", "trace detail: full, slice or none (default: the scenario's)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (for performance work)")
 	memprofile := fs.String("memprofile", "", "write a heap profile at the end of the run to `FILE` (for performance work)")
+	ruleName := ruleFlag(fs)
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -104,6 +106,10 @@ func cmdRun(args []string) error {
 	default:
 		return cli.Badf("--trace: want full, slice or none, got %q", *detail)
 	}
+	rule, err := parseRule(*ruleName)
+	if err != nil {
+		return err
+	}
 	s, err := sf.load(name)
 	if err != nil {
 		return err
@@ -117,7 +123,11 @@ func cmdRun(args []string) error {
 		return cli.Badf("--out %s: %v", *out, unwrap(err))
 	}
 	defer tf.Abort()
-	opt := sim.RunOptions{Detail: *detail, Trace: tf, Tool: version.Version, Reproduce: reproduce(name, s, &sf)}
+	repro := reproduce(name, s, &sf)
+	if *ruleName != "" {
+		repro += " --rule " + rule.String()
+	}
+	opt := sim.RunOptions{Detail: *detail, Trace: tf, Tool: version.Version, Reproduce: repro, Rule: rule}
 	if cli.IsTerminal(os.Stderr) {
 		opt.Progress = func(now, end time.Duration) {
 			fmt.Fprintf(os.Stderr, "\rsimulating %s: %5.1f%% (%v of %v)   ", s.Name, 100*now.Seconds()/end.Seconds(), now.Truncate(time.Second), end)
@@ -184,12 +194,12 @@ func cmdRun(args []string) error {
 	sum.Print(os.Stdout)
 	fmt.Printf("wrote           %s, %s, %s (%.1f s)\n", tracePath, filepath.Join(*out, "summary.json"),
 		filepath.Join(*out, "series.json"), time.Since(start).Seconds())
-	if !sum.Held() {
+	dec := decideRun(sum)
+	if dec.Outcome == checker.Violated {
 		fmt.Printf("reproduce       %s\n", sum.Reproduce)
 		fmt.Printf("explain         stormproof check %s --out %s\n", tracePath, filepath.Join(*out, "check"))
-		return cli.Violated
 	}
-	return nil
+	return cli.Exit(dec.Exit)
 }
 
 func cmdScenarios(args []string) error {

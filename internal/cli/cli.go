@@ -12,11 +12,14 @@ import (
 	"strings"
 )
 
-// Exit statuses: 0 all invariants hold, 1 one is violated, 2 bad input.
+// Exit statuses (checker.Policy): 0 every promise held, 1 one is violated,
+// 2 bad input, 3 incomplete (nothing violated, but the evidence is not
+// whole: a cut-short trace, a bounded search).
 const (
-	ExitOK        = 0
-	ExitViolation = 1
-	ExitBadInput  = 2
+	ExitOK         = 0
+	ExitViolation  = 1
+	ExitBadInput   = 2
+	ExitIncomplete = 3
 )
 
 // BadInput marks an error as the user's input being wrong (exit 2).
@@ -33,6 +36,24 @@ func Badf(format string, a ...any) error { return &BadInput{fmt.Errorf(format, a
 
 // Violated is returned by a command whose check found a violation (exit 1).
 var Violated = errors.New("violated")
+
+// Incomplete is returned by a command whose evidence is incomplete and
+// shows no violation (exit 3).
+var Incomplete = errors.New("incomplete")
+
+// Exit returns the error that makes a command exit with status code (0:
+// nil).
+func Exit(code int) error {
+	switch code {
+	case ExitOK:
+		return nil
+	case ExitViolation:
+		return Violated
+	case ExitIncomplete:
+		return Incomplete
+	}
+	return Badf("bad input")
+}
 
 // Parse parses args into fs, allowing flags and positional arguments in any
 // order. Flag errors are bad input.

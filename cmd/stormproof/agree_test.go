@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/stormproof/stormproof/checker"
+	"github.com/stormproof/stormproof/model"
+	"github.com/stormproof/stormproof/sim"
+)
+
+// One verdict everywhere: for every embedded scenario, every cache client
+// and every mitigation, the exit status `run` gives (the simulator's own
+// monitor, through the policy) equals the one `check` gives on the trace the
+// run wrote (the judge reading the file, through the same policy), under
+// both authorization rules. Fleets are scaled to at most 1,500 cameras so
+// the whole table runs in the suite; STORMPROOF_AGREE_SEEDS=N runs seeds
+// 1..N (default 1) and STORMPROOF_AGREE_CAMERAS=N sets the cap.
+func TestRunAndCheckAgree(t *testing.T) {
+	seeds := envInt(t, "STORMPROOF_AGREE_SEEDS", 1)
+	capCams := envInt(t, "STORMPROOF_AGREE_CAMERAS", 1500)
+	type design struct {
+		client string
+		mit    []string
+	}
+	var designs []design
+	for _, c := range model.Clients() {
+		designs = append(designs, design{client: c.String()})
+	}
+	for _, m := range model.AllMitigations() {
+		designs = append(designs, design{mit: []string{m.String()}})
+	}
+	scenarios := sim.Embedded()
+	if testing.Short() {
+		scenarios = []string{sim.DefaultScenario, "notify-2020-06"}
+		designs = []design{{client: "naive-pool"}, {client: "tagged"}, {mit: []string{"stamped-media"}}}
+	}
+	rules := []model.AuthRule{model.OwnerAtCapture, model.OwnerAtCaptureOrDelivery}
+	differ := map[int]int{}
+	for _, name := range scenarios {
+		base, err := sim.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scale := 1.0
+		if n := float64(base.Fleet.Cameras) * base.Scale; n > float64(capCams) {
+			scale = float64(capCams) / n
+		}
+		for _, d := range designs {
+			for seed := uint64(1); seed <= uint64(seeds); seed++ {
+				s, err := base.Apply(sim.Override{Client: d.client, Mitigations: d.mit, Seed: &seed, Scale: scale})
+				if err != nil {
+					t.Fatalf("%s %v: %v", name, d, err)
+				}
+				for _, rule := range rules {
+					var buf bytes.Buffer
+					res, err := sim.Run(s, sim.RunOptions{Detail: "full", Trace: &buf, Rule: rule})
+					if err != nil {
+						t.Fatalf("%s %v: %v", name, d, err)
+					}
+					runDec := decideRun(&res.Summary)
+					rep, err := checker.Check(&buf, name, checker.Options{})
+					if err != nil {
+						t.Fatalf("%s %v seed %d rule %s: check: %v", name, d, seed, rule, err)
+					}
+					checkDec := rep.Decide(checker.Policy{})
+					label := fmt.Sprintf("%s client=%s mitigate=%v seed=%d rule=%s", name, d.client, d.mit, seed, rule)
+					if runDec.Exit != checkDec.Exit {
+						t.Errorf("%s: run exits %d (%s), check exits %d (%s)", label, runDec.Exit, runDec.Line(), checkDec.Exit, checkDec.Line())
+					}
+					// The counts agree too, invariant by invariant.
+					for i, v := range summaryVerdicts(&res.Summary) {
+						c := rep.Verdicts[i]
+						if v.Name != c.Name || v.Judged != c.Judged || v.Count != c.Count {
+							t.Errorf("%s: %s: run judged=%v count=%d, check judged=%v count=%d", label, v.Name, v.Judged, v.Count, c.Judged, c.Count)
+						}
+					}
+					differ[runDec.Exit]++
+				}
+			}
+		}
+	}
+	t.Logf("exit statuses over the table: %v", differ)
+	if !testing.Short() && (differ[0] == 0 || differ[1] == 0) {
+		t.Errorf("the table should hold both safe and leaking designs: %v", differ)
+	}
+}
+
+func envInt(t *testing.T, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("%s: want a positive integer, got %q", name, v)
+	}
+	return n
+}
