@@ -84,7 +84,7 @@ type Leak struct {
 	Documents, Tokens            int64 // replica documents read anonymously / with a token
 	Dropped, Silent              int64 // events lost with a reason / lost silently (NoSilentLoss)
 	Peak                         float64
-	Held                         bool // every judged invariant held
+	Held                         bool // every promise held (Summary.Held)
 }
 
 // LeakOf takes a run's counts from its summary.
@@ -115,6 +115,21 @@ type Matrix struct {
 	Runs      [][][]Leak
 }
 
+// Violated counts the runs in which a promise was violated.
+func (m *Matrix) Violated() int {
+	n := 0
+	for _, row := range m.Runs {
+		for _, sc := range row {
+			for _, l := range sc {
+				if !l.Held {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
 // MatrixOptions say how a matrix runs.
 type MatrixOptions struct {
 	// Seeds per cell: each scenario's seed and the Seeds-1 after it.
@@ -126,6 +141,9 @@ type MatrixOptions struct {
 	Scale float64
 	// Progress, if set, is called before each run is handed out.
 	Progress func(done, total int)
+	// Rule is the authorization rule every run is judged by ("": each
+	// scenario's).
+	Rule string
 }
 
 // MatrixInputError is a matrix whose options or scenarios cannot be run
@@ -151,7 +169,7 @@ func RunMatrix(scenarios []*Scenario, rows []MatrixRow, opt MatrixOptions) (*Mat
 		for si, base := range scenarios {
 			for i := 0; i < opt.Seeds; i++ {
 				seed := base.Seed + uint64(i)
-				o := Override{Client: r.Client, Seed: &seed, Scale: opt.Scale}
+				o := Override{Client: r.Client, Seed: &seed, Scale: opt.Scale, Rule: opt.Rule}
 				if r.Mitigation != "" {
 					o.Mitigations = []string{r.Mitigation}
 				}

@@ -37,7 +37,7 @@ func Header(s *Scenario, opt RunOptions, detail string) traces.Header {
 	p := s.scaled(s.Fleet.Cameras)
 	a := min(s.scaled(s.Fleet.Accounts), p)
 	return traces.Header{Engine: "sim", Scenario: s.Name, Seed: s.Seed, Design: s.Design().String(),
-		Devices: p, Accounts: a, Detail: detail, Options: s.JSON(), Tool: opt.Tool, Reproduce: opt.Reproduce}
+		Devices: p, Accounts: a, Detail: detail, Authorized: s.Rule().String(), Options: s.JSON(), Tool: opt.Tool, Reproduce: opt.Reproduce}
 }
 
 // Run simulates s. The trace, if any, is written as the run goes (full) or
@@ -55,6 +55,7 @@ func Run(s *Scenario, opt RunOptions) (*Result, error) {
 		detail = "none"
 	}
 	mon := model.NewMonitor(len(plan.Fleet.Devices))
+	mon.Rule = s.Rule()
 	met := newMetrics(mon, len(plan.Fleet.Devices), plan.Fleet.Accounts, plan.Duration)
 	res := &Result{}
 	var tw *traces.Writer

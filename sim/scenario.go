@@ -54,6 +54,11 @@ type Scenario struct {
 	Users          Users           `yaml:"users" json:"users"`
 	// Trace is the default trace detail: full, slice or none.
 	Trace string `yaml:"trace" json:"trace"`
+	// Authorized is the authorization rule the run is judged by: capture
+	// (the owner when the event was captured; "" is capture) or
+	// capture-or-delivery (model.AuthRule). A judging choice, not a
+	// parameter of the world: it needs no source.
+	Authorized string `yaml:"authorized,omitempty" json:"authorized,omitempty"`
 	// The other incidents' parts, each an optional section (absent: not
 	// part of the world; see incidents.go).
 	Web      *WebSpec      `yaml:"web,omitempty" json:"web,omitempty"`
@@ -184,7 +189,7 @@ func Parse(file string, data []byte, dir string) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := spec.RequireSources(file, root, "name", "description", "base", "trace"); err != nil {
+	if err := spec.RequireSources(file, root, "name", "description", "base", "trace", "authorized"); err != nil {
 		return nil, err
 	}
 	s.File = file
@@ -248,6 +253,9 @@ func (s *Scenario) mixNames() []string {
 }
 
 func (s *Scenario) validate() error {
+	if _, err := model.ParseAuthRule(s.Authorized); err != nil {
+		return bad("authorized", "%v", err)
+	}
 	sum := 0.0
 	for _, n := range s.mixNames() {
 		w := s.Fleet.Mix[n]
@@ -367,6 +375,7 @@ type Override struct {
 	Mitigations []string
 	Seed        *uint64
 	Scale       float64 // multiplies the scenario's own scale; 0 = unchanged
+	Rule        string  // the authorization rule ("": the scenario's)
 }
 
 // Apply returns a copy of s with o applied and validated.
@@ -390,6 +399,12 @@ func (s *Scenario) Apply(o Override) (*Scenario, error) {
 	if o.Seed != nil {
 		c.Seed = *o.Seed
 	}
+	if o.Rule != "" {
+		if _, err := model.ParseAuthRule(o.Rule); err != nil {
+			return nil, fmt.Errorf("--rule: %v", err)
+		}
+		c.Authorized = o.Rule
+	}
 	if o.Scale != 0 {
 		if o.Scale < 0 || math.IsNaN(o.Scale) || o.Scale > 10000 {
 			return nil, fmt.Errorf("--scale: must be in (0, 10000], got %g", o.Scale)
@@ -400,6 +415,12 @@ func (s *Scenario) Apply(o Override) (*Scenario, error) {
 		return nil, fmt.Errorf("%s: %v", s.File, err)
 	}
 	return &c, nil
+}
+
+// Rule is the authorization rule the run is judged by (validated on load).
+func (s *Scenario) Rule() model.AuthRule {
+	r, _ := model.ParseAuthRule(s.Authorized)
+	return r
 }
 
 func contains(xs []string, x string) bool {

@@ -13,7 +13,11 @@ import (
 // cache outages, ownership transfers in half the runs, loss, boot storms.
 // Cache restarts are left out: a cold restart forgets
 // invalidate-on-transfer's tombstone (the explorer's finding,
-// docs/explore.md), so this design does not claim them.
+// docs/explore.md), so this design does not claim them. It is judged by
+// the lenient authorization rule: an event in flight across a sale may reach
+// the buyer. Under the default rule (the footage belongs to the owner at
+// capture) no cache design holds across a sale; stamped-media stops the push
+// but the seller's event is then lost silently (docs/judge.md).
 func TestIngestNeverShowsAStrangersCamera(t *testing.T) {
 	props.CheckSafe(t, props.Scenario(ingestOptions()))
 }
@@ -28,5 +32,6 @@ func ingestOptions() props.Options {
 		Always:       model.Mitigations(0).With(model.InvalidateOnTransfer),
 		Faults:       &faults,
 		NoRetransfer: true,
+		Rule:         model.OwnerAtCaptureOrDelivery,
 	}
 }

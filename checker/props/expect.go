@@ -21,7 +21,10 @@ type Expectation struct {
 type world struct {
 	transfers, restarts bool
 	// twice: some device changes hands more than once in the run.
-	twice               bool
+	twice bool
+	// strict: devices change hands and the footage belongs to the owner at
+	// capture (model.OwnerAtCapture).
+	strict              bool
 	clients             []model.ClientVariant // every client some worker runs
 	web, notifier, repl bool
 }
@@ -47,6 +50,7 @@ func facts(s *sim.Scenario) world {
 			}
 		}
 	}
+	w.strict = w.transfers && s.Rule() == model.OwnerAtCapture
 	c, _ := model.ParseClient(s.Cloud.Client)
 	w.clients = append(w.clients, c)
 	if s.Cloud.ClientShare < 1 {
@@ -96,7 +100,7 @@ func Expect(s *sim.Scenario) []Expectation {
 	d := s.Design()
 	m := d.Mitigations
 	lookup, fresh := w.lookupOK(d.Client, m), w.fresh(d.Client, m)
-	correct := lookup && fresh && !w.notifier && !w.twice
+	correct := lookup && fresh && !w.notifier && !w.twice && !w.strict
 	why := func(ok bool, yes, no string) string {
 		if ok {
 			return yes
@@ -115,6 +119,8 @@ func Expect(s *sim.Scenario) []Expectation {
 			return "after an ownership transfer the cache still names the previous owner (no bypass-cache-ownership or invalidate-on-transfer)"
 		case w.notifier:
 			return "the notifier's defective join can change the recipients after the lookup"
+		case w.strict:
+			return "the footage belongs to the owner at capture: an event captured before a sale and resolved after it goes to the buyer, whatever the cache design"
 		case w.twice:
 			return "a device changes hands twice: an event in flight across both transfers can reach the owner in between, who owned it neither at capture nor at delivery (no cache design prevents that)"
 		}
@@ -133,7 +139,7 @@ func Expect(s *sim.Scenario) []Expectation {
 		}
 		return lookupWhy
 	}())
-	fv := fd || m.Has(model.VerifyOnView)
+	fv := fd || (m.Has(model.VerifyOnView) && !w.strict)
 	add(model.NoForeignView.String(), fv, func() string {
 		switch {
 		case correct:

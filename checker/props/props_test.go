@@ -222,7 +222,7 @@ func TestCIExampleCatchesAMissingInvalidate(t *testing.T) {
 	faults.CacheRestart = Site{}
 	faults.Transfer = Site{Active: 1, Fire: 1, Slots: 1}
 	o := Options{Clients: []model.ClientVariant{model.Tagged}, Mitigations: []model.Mitigation{},
-		Faults: &faults, NoRetransfer: true}
+		Faults: &faults, NoRetransfer: true, Rule: model.OwnerAtCaptureOrDelivery}
 	rec := &recorder{name: "no-invalidate"}
 	expectFailure(rec, func() { CheckSafe(rec, Scenario(o)) })
 	if !rec.failed || !strings.Contains(rec.output(), "NoForeignDelivery VIOLATED") {

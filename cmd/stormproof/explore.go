@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/checker/explore"
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
@@ -23,7 +24,7 @@ func init() {
 	register(command{"explore", "explore every interleaving of a small configuration (model checking)", cmdExplore})
 }
 
-const exploreSynopsis = "stormproof explore [CONFIG|FILE] [--client V] [--mitigate a,b] [--max-states N] [--max-depth D] [--max-mem SIZE] [--out DIR] [--no-symmetry] [--ignore INV,...]"
+const exploreSynopsis = "stormproof explore [CONFIG|FILE] [--client V] [--mitigate a,b] [--max-states N] [--max-depth D] [--max-mem SIZE] [--out DIR] [--no-symmetry] [--ignore INV,...] [--rule capture|capture-or-delivery] [--list]"
 
 func cmdExplore(args []string) error {
 	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
@@ -38,6 +39,7 @@ func cmdExplore(args []string) error {
 	list := fs.Bool("list", false, "list the embedded configurations")
 	var ignore cli.StringList
 	fs.Var(&ignore, "ignore", "comma-separated invariants whose violations do not stop the search (to ask whether the others hold)")
+	ruleName := ruleFlag(fs)
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -69,6 +71,10 @@ func cmdExplore(args []string) error {
 	if err != nil {
 		return cli.Badf("--ignore: %v", err)
 	}
+	rule, err := parseRule(*ruleName)
+	if err != nil {
+		return err
+	}
 	name := explore.DefaultConfig
 	if len(pos) == 1 {
 		name = pos[0]
@@ -83,7 +89,7 @@ func cmdExplore(args []string) error {
 	if err := atomicfile.CheckDir(*out); err != nil {
 		return cli.Badf("--out %s: cannot write there: %v", *out, unwrap(err))
 	}
-	opt := explore.Options{NoSymmetry: *noSym, Ignore: ignored, Search: explore.SearchOptions{MaxStates: *maxStates, MaxDepth: *maxDepth, MaxMem: mem}}
+	opt := explore.Options{NoSymmetry: *noSym, Ignore: ignored, Rule: rule, Search: explore.SearchOptions{MaxStates: *maxStates, MaxDepth: *maxDepth, MaxMem: mem}}
 	start := time.Now()
 	if cli.IsTerminal(os.Stderr) {
 		opt.Search.Progress = func(p explore.Progress) {
@@ -101,6 +107,9 @@ func cmdExplore(args []string) error {
 	repro := exploreReproduce(name, *client, mitigate, *maxStates, *maxDepth, *maxMem, *noSym)
 	if len(ignore) > 0 {
 		repro += " --ignore " + strings.Join(ignore, ",")
+	}
+	if *ruleName != "" {
+		repro += " --rule " + rule.String()
 	}
 	sum := exploreSummary(res, repro)
 	b, err := json.MarshalIndent(sum, "", "  ")
@@ -133,10 +142,23 @@ func cmdExplore(args []string) error {
 		fmt.Printf("reproduce          %s\n", repro)
 		fmt.Printf("explain            stormproof check %s\n", cePath)
 		fmt.Printf("draw               stormproof render %s --format timeline   (or mermaid)\n", cePath)
-		return cli.Violated
+	} else {
+		fmt.Println()
 	}
-	fmt.Println()
-	return nil
+	return cli.Exit(decideExplore(res).Exit)
+}
+
+// decideExplore applies the verdict policy to a search: a counterexample
+// violates its invariant; a search stopped at a bound without one is
+// incomplete (no violation found, not a proof).
+func decideExplore(res *explore.Result) checker.Decision {
+	var counts [model.NumInvariants]uint64
+	if ce := res.Counterexample; ce != nil {
+		counts[ce.Violation.Inv] = 1
+	}
+	sr := res.Search
+	return checker.Decide(checker.VerdictsOf(counts, true), sr.Complete(),
+		fmt.Sprintf("the search stopped at its bound (%s) at depth %d", sr.Bound, sr.Depth), checker.Policy{})
 }
 
 // exploreJSON is explore.json: only deterministic figures (no timing).
@@ -158,6 +180,8 @@ type exploreJSON struct {
 	Reproduce   string   `json:"reproduce"`
 	Fingerprint string   `json:"fingerprint_collision_bound"`
 	Ignored     []string `json:"ignored_invariants,omitempty"`
+	// Rule is the authorization rule the search judged by.
+	Rule string `json:"rule"`
 }
 
 func exploreSummary(res *explore.Result, repro string) *exploreJSON {
@@ -165,7 +189,7 @@ func exploreSummary(res *explore.Result, repro string) *exploreJSON {
 	s := &exploreJSON{Config: res.Config.Name, Design: res.Config.Design().String(), Verdict: exploreVerdict(res),
 		Complete: sr.Complete(), Bound: string(sr.Bound), Generated: sr.Generated, Distinct: sr.Distinct,
 		Unreduced: sr.Full, Symmetry: res.Group, Depth: sr.Depth, Quiescent: sr.Classes[1] + sr.Classes[2],
-		Stuck: sr.Classes[3], Reproduce: repro,
+		Stuck: sr.Classes[3], Reproduce: repro, Rule: res.Rule.String(),
 		Fingerprint: fmt.Sprintf("%.1e", float64(sr.Distinct)*float64(sr.Distinct)/(1<<65))}
 	for _, inv := range res.Ignored {
 		s.Ignored = append(s.Ignored, inv.String())
@@ -202,6 +226,7 @@ func printExplore(w io.Writer, res *explore.Result, elapsed time.Duration) {
 	cfg := res.Config
 	fmt.Fprintf(w, "config             %s (%s): %d accounts, %d cameras, %d worker(s) × %d connection(s)\n",
 		cfg.Name, cfg.Design(), cfg.Accounts, len(cfg.Cameras), cfg.Cloud.Workers, cfg.Cloud.PoolSize)
+	fmt.Fprintf(w, "authorized         %s\n", ruleText(res.Rule))
 	fmt.Fprintf(w, "states generated   %d\n", sr.Generated)
 	fmt.Fprintf(w, "distinct states    %d", sr.Distinct)
 	if res.Group > 1 {

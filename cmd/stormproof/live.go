@@ -121,32 +121,24 @@ func cmdLive(args []string) error {
 	if err != nil {
 		return err
 	}
+	// The judge decides, from the trace the run wrote (its witness lines
+	// included), by the one policy: the same verdict check gives the file.
 	rep.Print(os.Stdout)
-	if rep.Held() && res.Witness.Agree() {
-		fmt.Println("verdict                all judged invariants hold; the witness agrees with the record")
-		return nil
-	}
-	var bad []string
-	if !rep.Held() {
-		bad = rep.Violated()
-	}
-	if !res.Witness.Agree() {
-		bad = append(bad, "WitnessAgreement")
-	}
-	fmt.Printf("verdict                VIOLATED: %s\n", strings.Join(bad, ", "))
-	if !rep.Held() {
+	dec := rep.Decide(checker.Policy{})
+	fmt.Printf("verdict                %s\n", dec.Line())
+	if dec.Outcome == checker.Violated {
 		if len(rep.Stories) > 0 && rep.Stories[0].Headline != "" {
 			fmt.Printf("why                    %s\n", rep.Stories[0].Headline)
 		}
 		files, err := writeRenders(tracePath, rep, filepath.Join(*out, "check"))
-		if err != nil {
-			return err
-		}
 		for _, f := range files {
 			fmt.Printf("wrote                  %s\n", f)
 		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "stormproof: renders not written: %v (the verdict above stands)\n", unwrap(err))
+		}
 	}
-	return cli.Violated
+	return cli.Exit(dec.Exit)
 }
 
 func printLive(r *live.Result, path string) {

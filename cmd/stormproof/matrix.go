@@ -17,7 +17,7 @@ func init() {
 	register(command{"matrix", "table of designs × outcomes (one scenario) or × incidents (--all), mean over seeds", cmdMatrix})
 }
 
-const matrixSynopsis = "stormproof matrix [SCENARIO|FILE ...] [--all] [--seeds N] [--jobs N] [--scale F] [--out FILE]"
+const matrixSynopsis = "stormproof matrix [SCENARIO|FILE ...] [--all] [--seeds N] [--jobs N] [--scale F] [--rule capture|capture-or-delivery] [--out FILE] [--exit-zero]"
 
 func cmdMatrix(args []string) error {
 	fs := flag.NewFlagSet("matrix", flag.ContinueOnError)
@@ -26,6 +26,8 @@ func cmdMatrix(args []string) error {
 	scale := fs.Float64("scale", 0, "multiply the fleet and its capacities by `F`")
 	out := fs.String("out", "", "also write the table to `FILE`")
 	all := fs.Bool("all", false, "the incident library: every incident × every design (what leaked in each)")
+	ruleName := ruleFlag(fs)
+	exitZero := fs.Bool("exit-zero", false, "exit 0 even when a run violated a promise (an exploratory table)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -53,6 +55,9 @@ func cmdMatrix(args []string) error {
 	case len(pos) == 0:
 		names = []string{sim.DefaultScenario}
 	}
+	if _, err := parseRule(*ruleName); err != nil {
+		return err
+	}
 	var scenarios []*sim.Scenario
 	for _, n := range names {
 		s, err := sim.Load(n)
@@ -65,7 +70,7 @@ func cmdMatrix(args []string) error {
 	if *all {
 		rows = sim.IncidentRows()
 	}
-	opt := sim.MatrixOptions{Seeds: *seeds, Jobs: *jobs, Scale: *scale}
+	opt := sim.MatrixOptions{Seeds: *seeds, Jobs: *jobs, Scale: *scale, Rule: *ruleName}
 	progress := cli.IsTerminal(os.Stderr)
 	if progress {
 		opt.Progress = func(done, total int) { fmt.Fprintf(os.Stderr, "\rmatrix: run %d of %d   ", done+1, total) }
@@ -91,6 +96,9 @@ func cmdMatrix(args []string) error {
 	if *scale != 0 {
 		cmd += " --scale " + strconv.FormatFloat(*scale, 'g', -1, 64)
 	}
+	if *ruleName != "" {
+		cmd += " --rule " + *ruleName
+	}
 	var b strings.Builder
 	if *all {
 		m.WriteIncidents(&b, cmd)
@@ -103,5 +111,8 @@ func cmdMatrix(args []string) error {
 			return cli.Badf("--out %s: %v", *out, unwrap(err))
 		}
 	}
-	return nil
+	if *exitZero {
+		return nil
+	}
+	return cli.Exit(decideRuns(m.Violated(), len(rows)*len(scenarios)*(*seeds)).Exit)
 }

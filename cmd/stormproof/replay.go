@@ -228,19 +228,20 @@ func replayOverride(path string, h *traces.Header, s *sim.Scenario, o sim.Overri
 			fmt.Printf("the same story no longer ends in a violation\n")
 		}
 	}
-	if !rep.Held() {
-		return cli.Violated
-	}
-	return nil
+	dec := rep.Decide(checker.Policy{})
+	fmt.Printf("verdict         the re-run: %s\n", dec.Line())
+	return cli.Exit(dec.Exit)
 }
 
 func verdictLine(r *checker.Report) string {
 	if r.Held() {
-		return "all judged invariants hold"
+		return "every promise holds"
 	}
 	var parts []string
 	for _, name := range r.Violated() {
-		parts = append(parts, fmt.Sprintf("%s ×%d", name, r.Verdict(name).Count))
+		if !checker.IsDiagnosis(name) {
+			parts = append(parts, fmt.Sprintf("%s ×%d", name, r.Verdict(name).Count))
+		}
 	}
 	return "VIOLATED " + strings.Join(parts, ", ")
 }

@@ -33,6 +33,7 @@ type scenarioFlags struct {
 	scale    float64
 	client   string
 	mitigate cli.StringList
+	rule     string
 }
 
 func (f *scenarioFlags) register(fs *flag.FlagSet) {
@@ -40,6 +41,7 @@ func (f *scenarioFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.scale, "scale", 0, "multiply the fleet and its capacities by `F`")
 	fs.StringVar(&f.client, "client", "", "cache client: naive-pool, discard-on-timeout or tagged")
 	fs.Var(&f.mitigate, "mitigate", "comma-separated mitigations to switch on (repeatable)")
+	fs.StringVar(&f.rule, "rule", "", "authorization rule the run is judged by: capture (the owner when the event was captured) or capture-or-delivery (default: the scenario's, else capture)")
 }
 
 // load reads a scenario and applies the flags.
@@ -48,7 +50,7 @@ func (f *scenarioFlags) load(name string) (*sim.Scenario, error) {
 	if err != nil {
 		return nil, cli.Bad(err)
 	}
-	o := sim.Override{Client: f.client, Mitigations: f.mitigate, Scale: f.scale}
+	o := sim.Override{Client: f.client, Mitigations: f.mitigate, Scale: f.scale, Rule: f.rule}
 	if f.seed != "" {
 		n, err := strconv.ParseUint(f.seed, 10, 64)
 		if err != nil {
@@ -75,6 +77,9 @@ func reproduce(name string, s *sim.Scenario, f *scenarioFlags) string {
 	if len(f.mitigate) > 0 {
 		parts = append(parts, "--mitigate", strings.Join(f.mitigate, ","))
 	}
+	if f.rule != "" {
+		parts = append(parts, "--rule", f.rule)
+	}
 	return strings.Join(parts, " ")
 }
 
@@ -86,7 +91,6 @@ func cmdRun(args []string) error {
 	detail := fs.String("trace", "", "trace detail: full, slice or none (default: the scenario's)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (for performance work)")
 	memprofile := fs.String("memprofile", "", "write a heap profile at the end of the run to `FILE` (for performance work)")
-	ruleName := ruleFlag(fs)
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -106,10 +110,6 @@ func cmdRun(args []string) error {
 	default:
 		return cli.Badf("--trace: want full, slice or none, got %q", *detail)
 	}
-	rule, err := parseRule(*ruleName)
-	if err != nil {
-		return err
-	}
 	s, err := sf.load(name)
 	if err != nil {
 		return err
@@ -123,11 +123,7 @@ func cmdRun(args []string) error {
 		return cli.Badf("--out %s: %v", *out, unwrap(err))
 	}
 	defer tf.Abort()
-	repro := reproduce(name, s, &sf)
-	if *ruleName != "" {
-		repro += " --rule " + rule.String()
-	}
-	opt := sim.RunOptions{Detail: *detail, Trace: tf, Tool: version.Version, Reproduce: repro, Rule: rule}
+	opt := sim.RunOptions{Detail: *detail, Trace: tf, Tool: version.Version, Reproduce: reproduce(name, s, &sf)}
 	if cli.IsTerminal(os.Stderr) {
 		opt.Progress = func(now, end time.Duration) {
 			fmt.Fprintf(os.Stderr, "\rsimulating %s: %5.1f%% (%v of %v)   ", s.Name, 100*now.Seconds()/end.Seconds(), now.Truncate(time.Second), end)

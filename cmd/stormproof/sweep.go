@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
 	"github.com/stormproof/stormproof/internal/version"
@@ -36,6 +37,7 @@ func cmdSweep(args []string) error {
 	limit := fs.Int("limit", 0, "stop after running `N` cells (run again to continue)")
 	cell := fs.Int("cell", -1, "run cell `N` alone with a trace, into a run directory (default stormproof-sweep/NAME/cell-N) for report and check")
 	detail := fs.String("trace", "slice", "--cell: trace detail, slice or full")
+	exitZero := fs.Bool("exit-zero", false, "exit 0 even when a cell violated a promise (an exploratory study)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -131,7 +133,18 @@ func cmdSweep(args []string) error {
 	fmt.Printf("\n%s\n", md)
 	fmt.Printf("wrote           %s\n", strings.Join(append([]string{filepath.Join(dir, sweep.RowsFile)}, paths...), ", "))
 	fmt.Printf("report          stormproof report %s\n", dir)
-	return nil
+	violated := 0
+	for i := range res.Rows {
+		if decideRun(&res.Rows[i].Summary).Outcome == checker.Violated {
+			violated++
+		}
+	}
+	dec := decideRuns(violated, len(res.Rows))
+	fmt.Printf("verdict         %d of %d cells violated a promise\n", violated, len(res.Rows))
+	if *exitZero {
+		return nil
+	}
+	return cli.Exit(dec.Exit)
 }
 
 // sweepCell runs one cell with a trace and writes what `stormproof run`
@@ -182,10 +195,7 @@ func sweepCell(sw *sweep.Sweep, file string, i int, detail, dir string) error {
 	res.Summary.Print(os.Stdout)
 	fmt.Printf("wrote           %s (trace.jsonl, summary.json, series.json)\n", dir)
 	fmt.Printf("report          stormproof report %s\n", dir)
-	if !res.Summary.Held() {
-		return cli.Violated
-	}
-	return nil
+	return cli.Exit(decideRun(&res.Summary).Exit)
 }
 
 // parseShard reads "i/N"; i may be "auto" (the index a Kubernetes Indexed

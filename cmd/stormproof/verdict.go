@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/internal/cli"
@@ -36,4 +37,19 @@ func summaryVerdicts(sum *sim.Summary) []checker.Verdict {
 // end, so its evidence is whole.
 func decideRun(sum *sim.Summary) checker.Decision {
 	return checker.Decide(summaryVerdicts(sum), true, "", checker.Policy{})
+}
+
+// ruleText says what an authorization rule means, for a summary line.
+func ruleText(r model.AuthRule) string {
+	if r == model.OwnerAtCaptureOrDelivery {
+		return "capture-or-delivery: the owner when the event was captured, or when it is delivered"
+	}
+	return "capture: the owner when the event was captured"
+}
+
+// decideRuns applies the verdict policy to a table of runs (matrix, sweep):
+// a run that violated a promise violates the table's.
+func decideRuns(violated, runs int) checker.Decision {
+	return checker.Decide([]checker.Verdict{{Name: fmt.Sprintf("runs violating a promise (of %d)", runs), Judged: true, Count: uint64(violated)}},
+		true, "", checker.Policy{})
 }
