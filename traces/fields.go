@@ -41,11 +41,58 @@ const (
 var fieldNames = [numFields]string{"a", "dev", "seq", "acct", "conn", "gen", "try", "tok", "slot", "sess", "doc",
 	"reads", "to", "fields", "key", "ver", "own", "val", "op", "out", "why", "view", "fault", "peer"}
 
+// fieldOf is key's bit (0 for "t", "k" and keys a later minor version may
+// add). A switch: it runs for every key of every line.
 func fieldOf(key string) field {
-	for i, n := range fieldNames {
-		if n == key {
-			return 1 << i
-		}
+	switch key {
+	case "a":
+		return fA
+	case "dev":
+		return fDev
+	case "seq":
+		return fSeq
+	case "acct":
+		return fAcct
+	case "conn":
+		return fConn
+	case "gen":
+		return fGen
+	case "try":
+		return fTry
+	case "tok":
+		return fTok
+	case "slot":
+		return fSlot
+	case "sess":
+		return fSess
+	case "doc":
+		return fDoc
+	case "reads":
+		return fReads
+	case "to":
+		return fTo
+	case "fields":
+		return fFields
+	case "key":
+		return fKey
+	case "ver":
+		return fVer
+	case "own":
+		return fOwn
+	case "val":
+		return fVal
+	case "op":
+		return fOp
+	case "out":
+		return fOut
+	case "why":
+		return fWhy
+	case "view":
+		return fView
+	case "fault":
+		return fFault
+	case "peer":
+		return fPeer
 	}
 	return 0
 }

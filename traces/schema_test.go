@@ -53,3 +53,15 @@ func TestSchemaRequiredFields(t *testing.T) {
 		t.Errorf("SCHEMA.md's table has %d kinds, the model %d", seen, len(model.ObsKinds()))
 	}
 }
+
+// fieldOf and fieldNames name the same bits.
+func TestFieldOf(t *testing.T) {
+	for i, n := range fieldNames {
+		if fieldOf(n) != 1<<i {
+			t.Errorf("fieldOf(%q) = %b, want bit %d", n, fieldOf(n), i)
+		}
+	}
+	if fieldOf("t") != 0 || fieldOf("zzz") != 0 {
+		t.Error("t and unknown keys have no bit")
+	}
+}
