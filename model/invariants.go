@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"maps"
+	"math"
 	"strings"
 )
 
@@ -346,6 +347,9 @@ func (m *Monitor) Observe(t Time, o *Obs) ([]Violation, error) {
 		}
 		m.own(d, dm, o.Owners, o.Version)
 	case ObsCapture:
+		if o.Seq == math.MaxUint32 {
+			return nil, fmt.Errorf("capture %d/%d: sequence number out of range", d, o.Seq)
+		}
 		if o.Seq != dm.captured && !m.Partial {
 			return nil, fmt.Errorf("capture %d/%d out of sequence (expected seq %d)", d, o.Seq, dm.captured)
 		}
