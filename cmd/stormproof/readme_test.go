@@ -212,6 +212,15 @@ func TestDocumentedCommandsExist(t *testing.T) {
 			synopsis := strings.Contains(strings.Join(words, " "), "[")
 			for i, w := range words[1:] {
 				w = strings.Trim(w, "[]")
+				flagValue := i > 0 && strings.HasPrefix(words[i], "-")
+				if dir, _, ok := strings.Cut(w, "/"); ok && dir != "" && !flagValue && !strings.HasPrefix(w, "-") {
+					// A path into the repository (sweeps/..., sim/...) exists.
+					if fi, err := os.Stat(filepath.Join(repoRoot, dir)); err == nil && fi.IsDir() {
+						if _, err := os.Stat(filepath.Join(repoRoot, w)); err != nil {
+							t.Errorf("%s: stormproof %s: %v", path, strings.Join(words, " "), err)
+						}
+					}
+				}
 				if placeholder.MatchString(w) {
 					continue
 				}
@@ -260,6 +269,18 @@ func TestDocumentedCommandsExist(t *testing.T) {
 	}
 	if n < 30 {
 		t.Fatalf("found only %d stormproof commands in the README and docs", n)
+	}
+}
+
+// A command that judges (run, check, explore, replay, live) exits 1 when
+// an invariant is violated, as it is on the default scenario: a shell
+// line that chains another command after it with && would stop there.
+func TestDocumentedChainsRun(t *testing.T) {
+	judging := regexp.MustCompile(`stormproof (?:run|check|explore|replay|live)\b[^&#\n]*&&`)
+	for path, doc := range userDocs(t) {
+		for _, m := range judging.FindAllString(doc, -1) {
+			t.Errorf("%s: %q: the next command never runs after a violation (exit status 1); use ; or a new line", path, m)
+		}
 	}
 }
 
