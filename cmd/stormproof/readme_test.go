@@ -60,6 +60,32 @@ func TestReadmeShowsTheFilesAsTheyAre(t *testing.T) {
 	}
 }
 
+// CI runs the README's test command, as the README writes it: the line
+// of .ci/run under "The README's test command" is in the README's set-up
+// block, beside the command that runs the main job.
+func TestReadmeTestCommandIsCIs(t *testing.T) {
+	ci, err := os.ReadFile(filepath.Join(repoRoot, ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(ci), "# The README's test command.\n")
+	cmd, _, _ := strings.Cut(after, "\n")
+	if !ok || cmd == "" {
+		t.Fatal(".ci/run has no line under \"# The README's test command.\"")
+	}
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, setup, _ := strings.Cut(string(readme), "## Set up and run")
+	setup, _, _ = strings.Cut(setup, "\n## ")
+	for _, want := range []string{"\n" + cmd + " ", "\ngo run ./cmd/stormproof run "} {
+		if !strings.Contains(setup, want) {
+			t.Errorf("the README's set-up section lacks the line %q", strings.TrimSpace(want))
+		}
+	}
+}
+
 // The README is the front door: at most 15,000 characters; detail lives
 // in docs/.
 func TestReadmeIsShort(t *testing.T) {
