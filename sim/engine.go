@@ -88,7 +88,7 @@ func NewEngine(p *Plan, seed uint64) (*Engine, error) {
 	w.Registry.Version = hugepage.Clone(w.Registry.Version)
 	w.Store.Next = hugepage.Clone(w.Store.Next)
 	// Each worker's upload slots start in one shared table (a worker that
-	// needs more grows its own, as before).
+	// needs more grows a slice of its own).
 	slots := hugepage.Make[model.Upload](slotsPerWorker * len(w.Workers))
 	for i := range w.Workers {
 		w.Workers[i].Slots = slots[i*slotsPerWorker : i*slotsPerWorker : (i+1)*slotsPerWorker]
