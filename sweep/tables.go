@@ -134,10 +134,10 @@ func heatmapGrid(axes []ManifestAxis, seeds int, values [][]int, stats [][]Stat,
 	if hx < 0 {
 		return nil
 	}
-	g := &plots.Grid{XLabel: axes[hx].Path, XTicks: tickLabels(axes[hx]), Text: plots.Number, Scale: Metrics[m].Title}
+	g := &plots.Grid{XLabel: axes[hx].Path, XTicks: TickLabels(axes[hx]), Text: plots.Number, Scale: Metrics[m].Title}
 	g.YTicks = []string{""}
 	if hy >= 0 {
-		g.YLabel, g.YTicks = axes[hy].Path, tickLabels(axes[hy])
+		g.YLabel, g.YTicks = axes[hy].Path, TickLabels(axes[hy])
 	}
 	sum := make([][]float64, len(g.YTicks))
 	n := make([][]int, len(g.YTicks))
@@ -171,10 +171,10 @@ func heatmapGrid(axes []ManifestAxis, seeds int, values [][]int, stats [][]Stat,
 	return g
 }
 
-// tickLabels are an axis's value labels as a figure shows them: a list of
+// TickLabels are an axis's value labels as a figure or a page shows them: a list of
 // switches without its brackets, its items joined by " + ", and the empty
 // list as "no mitigation" on a mitigations path ("none" elsewhere).
-func tickLabels(ax ManifestAxis) []string {
+func TickLabels(ax ManifestAxis) []string {
 	out := make([]string, len(ax.Labels))
 	for i, l := range ax.Labels {
 		inner, ok := strings.CutPrefix(l, "[")
