@@ -3,8 +3,8 @@ package model
 // Queues of the model (the cache server's requests, a worker's waiting
 // requests, a connection's unread replies) are slices used as FIFOs. Taking
 // from the front with q = q[1:] gives up the front's capacity for good, so
-// a queue that never empties reallocates every few appends: 4 % of a 10M
-// storm's CPU profile. These helpers keep a queue's array: a short queue is
+// a queue that never empties would reallocate every few appends, on the
+// engine's hottest path. These helpers keep a queue's array: a short queue is
 // shifted down, a long one grows to twice its length. (The model stays pure,
 // so not hugepage.Grow, whose madvise is a system call.)
 

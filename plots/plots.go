@@ -25,10 +25,80 @@ import (
 	"github.com/stormproof/stormproof/sim"
 )
 
-// Figure is a column of panels.
+// Figure is a grid of panels, row by row.
 type Figure struct {
 	Panels []*plot.Plot
 	W, H   vg.Length
+	// Cols is the number of panels per row (0: one).
+	Cols int
+	// Legends, when set, holds each panel's legend (nil: none); it is drawn
+	// in a column of its own to the right of the panel, never over the data.
+	Legends []*plot.Legend
+	// Below is drawn in a strip of height BelowH under the panels (a
+	// heatmap's colour scale).
+	Below  *plot.Plot
+	BelowH vg.Length
+}
+
+// layout is where a figure's parts go on a canvas: each panel's canvas
+// (title, axes and data), each legend's rectangle, and the strip below.
+type layout struct {
+	panels  []draw.Canvas
+	legends []vg.Rectangle
+	below   draw.Canvas
+}
+
+// legendGap is the space between a panel and its legend.
+const legendGap = vg.Length(6)
+
+// layout places the figure's parts on dc: the panels on an aligned grid
+// (plot.Align), narrowed on the right by the widest legend, which is drawn
+// in that margin, top-aligned with its panel.
+func (f *Figure) layout(dc draw.Canvas) layout {
+	cols := max(f.Cols, 1)
+	rows := (len(f.Panels) + cols - 1) / cols
+	legW := vg.Length(0)
+	for _, l := range f.Legends {
+		if l != nil {
+			legW = max(legW, l.Rectangle(dc).Size().X)
+		}
+	}
+	if legW > 0 {
+		legW += legendGap
+	}
+	var out layout
+	if f.Below != nil {
+		out.below = draw.Crop(dc, 0, 0, 0, f.BelowH-dc.Size().Y)
+		dc = draw.Crop(dc, 0, 0, f.BelowH, 0)
+	}
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadTop: vg.Points(4), PadBottom: vg.Points(4),
+		PadLeft: vg.Points(4), PadRight: vg.Points(8) + legW, PadX: vg.Points(10) + legW, PadY: vg.Points(10)}
+	grid := make([][]*plot.Plot, rows)
+	for i := range grid {
+		grid[i] = make([]*plot.Plot, cols)
+	}
+	for i, p := range f.Panels {
+		grid[i/cols][i%cols] = p
+	}
+	canvases := plot.Align(grid, tiles, dc)
+	for i := range f.Panels {
+		c := canvases[i/cols][i%cols]
+		out.panels = append(out.panels, c)
+		var r vg.Rectangle
+		if i < len(f.Legends) && f.Legends[i] != nil {
+			sz := f.Legends[i].Rectangle(c).Size()
+			r.Min = vg.Point{X: c.Max.X + legendGap, Y: c.Max.Y - sz.Y}
+			r.Max = vg.Point{X: c.Max.X + legendGap + sz.X, Y: c.Max.Y}
+		}
+		out.legends = append(out.legends, r)
+	}
+	if f.Below != nil && len(f.Panels) > 0 {
+		// Under the first panel's data area, so a colour scale spans the
+		// cells it explains.
+		d := f.Panels[0].DataCanvas(out.panels[0])
+		out.below.Min.X, out.below.Max.X = d.Min.X, d.Max.X
+	}
+	return out
 }
 
 // Formats are the file extensions Save accepts.
@@ -58,15 +128,15 @@ func (f *Figure) Encode(w io.Writer, format string) error {
 		}
 	}
 	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: len(f.Panels), Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4),
-		PadLeft: vg.Points(4), PadRight: vg.Points(8), PadY: vg.Points(10)}
-	grid := make([][]*plot.Plot, len(f.Panels))
+	l := f.layout(dc)
 	for i, p := range f.Panels {
-		grid[i] = []*plot.Plot{p}
+		p.Draw(l.panels[i])
+		if i < len(f.Legends) && f.Legends[i] != nil {
+			f.Legends[i].Draw(draw.Canvas{Canvas: dc.Canvas, Rectangle: l.legends[i]})
+		}
 	}
-	canvases := plot.Align(grid, tiles, dc)
-	for i, p := range f.Panels {
-		p.Draw(canvases[i][0])
+	if f.Below != nil {
+		f.Below.Draw(l.below)
 	}
 	_, err := c.WriteTo(w)
 	return err
@@ -247,7 +317,74 @@ func curves(p *plot.Plot, s *sim.Series, o Outage, cs ...curve) error {
 }
 
 func twoPanels(s *sim.Series, top, bot *plot.Plot) *Figure {
-	return &Figure{Panels: []*plot.Plot{top, bot}, W: 18 * vg.Centimeter, H: 14 * vg.Centimeter}
+	return withLegends(&Figure{Panels: []*plot.Plot{top, bot}, W: 18 * vg.Centimeter, H: 14 * vg.Centimeter})
+}
+
+// withLegends moves each panel's legend out of its data area into the
+// figure's legend column.
+func withLegends(f *Figure) *Figure {
+	f.Legends = make([]*plot.Legend, len(f.Panels))
+	for i, p := range f.Panels {
+		l := p.Legend
+		l.Top, l.Left = true, true
+		f.Legends[i] = &l
+		p.Legend = plot.NewLegend()
+	}
+	return f
+}
+
+// The storm zoom: from a minute before the outage ends to ten minutes
+// after, where the whole fleet comes back at once.
+const (
+	zoomBefore = time.Minute
+	zoomAfter  = 10 * time.Minute
+)
+
+// zoom draws vals over the minutes around the end of outage o, in minutes
+// since the gateway came back, the last minute of the outage shaded.
+func zoom(p *plot.Plot, s *sim.Series, o Outage, name string, vals func(b int) float64, c color.Color) error {
+	var xys plotter.XYs
+	top := 0.0
+	end := o.To.Seconds()
+	for b := range s.Connected {
+		t := hours(s, b) * 3600
+		if t <= end-zoomBefore.Seconds() || t > end+zoomAfter.Seconds() {
+			continue
+		}
+		v := vals(b)
+		xys = append(xys, plotter.XY{X: (t - end) / 60, Y: v})
+		top = math.Max(top, v)
+	}
+	if top <= 0 {
+		top = 1
+	}
+	p.X.Min, p.X.Max = -zoomBefore.Minutes(), zoomAfter.Minutes()
+	p.Y.Max = top * 1.08
+	poly, err := plotter.NewPolygon(plotter.XYs{{X: p.X.Min, Y: 0}, {X: 0, Y: 0}, {X: 0, Y: p.Y.Max}, {X: p.X.Min, Y: p.Y.Max}})
+	if err != nil {
+		return err
+	}
+	poly.Color = colShade
+	poly.LineStyle.Width = 0
+	p.Add(poly)
+	p.Legend.Add("outage", poly)
+	if len(xys) > 0 {
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			return err
+		}
+		l.Color = c
+		l.Width = vg.Points(1.2)
+		p.Add(l)
+		p.Legend.Add(name, l)
+	}
+	return nil
+}
+
+func zoomPanel(title, ylabel string) *plot.Plot {
+	p := panel(title, ylabel)
+	p.X.Label.Text = "minutes since the outage ended"
+	return p
 }
 
 // StormCurve: connected cameras and reconnect attempts per second over
@@ -260,11 +397,24 @@ func StormCurve(s *sim.Series, o Outage, title string) (*Figure, error) {
 	if err := curves(top, s, o, curve{"connected", func(b int) float64 { return float64(s.Connected[b]) }, colConnected, false, false}); err != nil {
 		return nil, err
 	}
+	attempts := func(b int) float64 { return float64(s.ConnectAttempts[b]) / s.BinSeconds }
 	bot := panel("reconnect attempts", "attempts per second (10 s bins)")
-	if err := curves(bot, s, o, curve{"attempts/s", func(b int) float64 { return float64(s.ConnectAttempts[b]) / s.BinSeconds }, colAttempts, false, false}); err != nil {
+	if err := curves(bot, s, o, curve{"attempts/s", attempts, colAttempts, false, false}); err != nil {
 		return nil, err
 	}
-	return twoPanels(s, top, bot), nil
+	if o.To <= o.From {
+		return twoPanels(s, top, bot), nil
+	}
+	// Beside each, the storm: the minutes after the outage ends.
+	ztop := zoomPanel("the storm: connected cameras", "cameras connected")
+	if err := zoom(ztop, s, o, "connected", func(b int) float64 { return float64(s.Connected[b]) }, colConnected); err != nil {
+		return nil, err
+	}
+	zbot := zoomPanel("the storm: reconnect attempts", "attempts per second (10 s bins)")
+	if err := zoom(zbot, s, o, "attempts/s", attempts, colAttempts); err != nil {
+		return nil, err
+	}
+	return withLegends(&Figure{Panels: []*plot.Plot{top, ztop, bot, zbot}, Cols: 2, W: 28 * vg.Centimeter, H: 14 * vg.Centimeter}), nil
 }
 
 // CacheLatency: cache latency p50 and p99 and timeouts per second.
@@ -316,6 +466,9 @@ type Grid struct {
 	Z              [][]float64
 	// Text writes a cell's value on it ("" leaves it blank).
 	Text func(v float64) string
+	// Scale names what the colours measure, under the colour scale
+	// (default "colour scale").
+	Scale string
 }
 
 type gridXYZ struct{ g *Grid }
@@ -326,7 +479,8 @@ func (g gridXYZ) X(c int) float64    { return float64(c) }
 func (g gridXYZ) Y(r int) float64    { return float64(r) }
 
 // Heatmap draws a grid of values over two categorical axes, each cell
-// labelled with its value.
+// labelled with its value in black or white, whichever contrasts more with
+// the cell's colour, and the colour scale as a bar below.
 func Heatmap(g *Grid) (*Figure, error) {
 	nx, ny := len(g.XTicks), len(g.YTicks)
 	if nx == 0 || ny == 0 || len(g.Z) != ny {
@@ -337,7 +491,7 @@ func Heatmap(g *Grid) (*Figure, error) {
 			return nil, fmt.Errorf("heatmap: a row has %d values for %d columns", len(row), nx)
 		}
 	}
-	pal := moreland.SmoothBlueRed().Palette(255)
+	pal := moreland.SmoothBlueRed().Palette(heatColours)
 	hm := plotter.NewHeatMap(gridXYZ{g}, pal)
 	if math.IsInf(hm.Min, 0) { // all NaN
 		hm.Min, hm.Max = 0, 1
@@ -376,17 +530,87 @@ func Heatmap(g *Grid) (*Figure, error) {
 			if err != nil {
 				return nil, err
 			}
-			for i := range lb.TextStyle {
+			for i, xy := range xys {
 				lb.TextStyle[i].XAlign = draw.XCenter
 				lb.TextStyle[i].YAlign = draw.YCenter
-				lb.TextStyle[i].Color = color.Black
+				lb.TextStyle[i].Color = TextOn(CellColour(hm, g.Z[int(xy.Y)][int(xy.X)]))
 			}
 			p.Add(lb)
 		}
 	}
+	bar, err := colourScale(hm.Min, hm.Max)
+	if err != nil {
+		return nil, err
+	}
+	if g.Scale != "" {
+		bar.X.Label.Text = g.Scale
+	}
 	w := max(12*vg.Centimeter, vg.Length(nx)*2.6*vg.Centimeter+5*vg.Centimeter)
 	h := max(8*vg.Centimeter, vg.Length(ny)*1.6*vg.Centimeter+4*vg.Centimeter)
-	return &Figure{Panels: []*plot.Plot{p}, W: w, H: h}, nil
+	const barH = 2.2 * vg.Centimeter
+	return &Figure{Panels: []*plot.Plot{p}, W: w, H: h + barH, Below: bar, BelowH: barH}, nil
+}
+
+// heatColours is the number of colours of the heatmap's palette.
+const heatColours = 255
+
+// colourScale is the heatmap's legend: its palette from min to max as a
+// horizontal bar with a value axis.
+func colourScale(lo, hi float64) (*plot.Plot, error) {
+	cm := moreland.SmoothBlueRed()
+	cm.SetMin(lo)
+	cm.SetMax(hi)
+	p := plot.New()
+	p.HideY()
+	p.X.Label.Text = "colour scale"
+	p.X.Padding = 0
+	p.Add(&plotter.ColorBar{ColorMap: cm, Colors: heatColours})
+	return p, nil
+}
+
+// CellColour is the colour hm paints a cell of value v (as
+// plotter.HeatMap picks it from its palette); nil for no value.
+func CellColour(hm *plotter.HeatMap, v float64) color.Color {
+	pal := hm.Palette.Colors()
+	if math.IsNaN(v) || hm.Max == hm.Min || v < hm.Min || v > hm.Max {
+		return nil
+	}
+	return pal[int((v-hm.Min)*float64(len(pal)-1)/(hm.Max-hm.Min)+0.5)]
+}
+
+// TextOn is the colour of text written on background c: black or white,
+// whichever has the higher contrast ratio with it (WCAG 2 relative
+// luminance); black on no colour.
+func TextOn(c color.Color) color.Color {
+	if c == nil {
+		return color.Black
+	}
+	if Contrast(color.White, c) > Contrast(color.Black, c) {
+		return color.White
+	}
+	return color.Black
+}
+
+// Contrast is the WCAG 2 contrast ratio of two colours, from 1 to 21.
+func Contrast(a, b color.Color) float64 {
+	la, lb := luminance(a), luminance(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+// luminance is the WCAG 2 relative luminance of an sRGB colour.
+func luminance(c color.Color) float64 {
+	r, g, b, _ := c.RGBA()
+	lin := func(v uint32) float64 {
+		x := float64(v) / 0xffff
+		if x <= 0.04045 {
+			return x / 12.92
+		}
+		return math.Pow((x+0.055)/1.055, 2.4)
+	}
+	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
 }
 
 // Number writes a value with as many decimals as its size deserves:

@@ -3,6 +3,7 @@ package plots
 import (
 	"bytes"
 	"image"
+	"image/color"
 	"image/png"
 	"math"
 	"os"
@@ -10,6 +11,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/stormproof/stormproof/sim"
 )
@@ -75,8 +81,13 @@ func TestFiguresEncodeDeterministically(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s.png: %v", name, err)
 				}
-				// 18 cm × 14 cm at 110 dpi.
-				if b := img.Bounds(); b.Dx() != 780 || b.Dy() != 606 {
+				// 18 cm × 14 cm at 110 dpi; the storm 28 cm wide, its
+				// zoom beside.
+				w := 780
+				if name == "storm" {
+					w = 1213
+				}
+				if b := img.Bounds(); b.Dx() != w || b.Dy() != 606 {
 					t.Fatalf("%s.png is %v", name, b)
 				}
 			case "svg":
@@ -220,3 +231,148 @@ func TestSaveFormatFromExtension(t *testing.T) {
 		t.Fatal("a file was written for an unknown format")
 	}
 }
+
+// Legends are drawn beside their panels, never over any panel's data.
+func TestLegendsOffTheData(t *testing.T) {
+	for name, f := range figures(t, series()) {
+		c := vgimg.New(f.W, f.H)
+		l := f.layout(draw.New(c))
+		if len(l.legends) != len(f.Panels) {
+			t.Fatalf("%s: %d legends for %d panels", name, len(l.legends), len(f.Panels))
+		}
+		for i, r := range l.legends {
+			if r.Size().X <= 0 || r.Size().Y <= 0 {
+				t.Errorf("%s: panel %d has no legend", name, i)
+				continue
+			}
+			if in := f.Panels[i].Legend.Rectangle(l.panels[i]).Size().Y; in != 0 {
+				t.Errorf("%s: panel %d draws a legend inside its plot area", name, i)
+			}
+			for j, pc := range l.panels {
+				d := f.Panels[j].DataCanvas(pc)
+				if overlap(r, d.Rectangle) {
+					t.Errorf("%s: legend %d %v overlaps panel %d's data %v", name, i, r, j, d.Rectangle)
+				}
+			}
+		}
+	}
+}
+
+func overlap(a, b vg.Rectangle) bool {
+	return a.Min.X < b.Max.X && b.Min.X < a.Max.X && a.Min.Y < b.Max.Y && b.Min.Y < a.Max.Y
+}
+
+// Beside each 4-hour panel of the storm, a panel shows the minutes after
+// the outage ends: from a minute before to ten after, in minutes since the
+// gateway came back, with the series' values of that window.
+func TestStormZoom(t *testing.T) {
+	s := series()
+	f, err := StormCurve(s, outage, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Cols != 2 || len(f.Panels) != 4 {
+		t.Fatalf("%d panels in %d columns: want the 4-hour panels and their zooms side by side", len(f.Panels), f.Cols)
+	}
+	for _, i := range []int{1, 3} {
+		p := f.Panels[i]
+		if p.X.Min != -1 || p.X.Max != 10 || p.X.Label.Text != "minutes since the outage ended" {
+			t.Errorf("zoom panel %d: x from %g to %g (%q)", i, p.X.Min, p.X.Max, p.X.Label.Text)
+		}
+	}
+	// The test series' storm: attempts peak at 40/s in the 50 s after the
+	// outage; the zoom's y axis must reach it and the 4-hour axis too.
+	if top := f.Panels[3].Y.Max; top < 40 || top > 40*1.1 {
+		t.Errorf("zoom of attempts tops at %g, want just above 40", top)
+	}
+	if f, _ := StormCurve(s, Outage{}, "x"); len(f.Panels) != 2 {
+		t.Errorf("without an outage: %d panels, want 2 (nothing to zoom on)", len(f.Panels))
+	}
+}
+
+// The heatmap has a colour scale under its cells, from the lowest value to
+// the highest, blue to red.
+func TestHeatmapColourScale(t *testing.T) {
+	g := &Grid{Title: "t", XLabel: "x", YLabel: "y", XTicks: []string{"a", "b", "c"}, YTicks: []string{"d"},
+		Z: [][]float64{{0, 5, 10}}, Text: Number, Scale: "what the colours measure"}
+	f, err := Heatmap(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Below == nil || f.Below.X.Min != 0 || f.Below.X.Max != 10 || f.Below.X.Label.Text != g.Scale {
+		t.Fatalf("colour scale %+v: want 0 to 10, labelled %q", f.Below, g.Scale)
+	}
+	img, l := drawn(t, f)
+	bar := l.below.Rectangle
+	y := (bar.Min.Y + bar.Max.Y) / 2
+	left, right := img.At(px(bar.Min.X+2), py(f, y)), img.At(px(bar.Max.X-2), py(f, y))
+	if r, _, b, _ := left.RGBA(); b < r {
+		t.Errorf("the scale starts with %v, want blue", left)
+	}
+	if r, _, b, _ := right.RGBA(); r < b {
+		t.Errorf("the scale ends with %v, want red", right)
+	}
+}
+
+// A value is written in white on a dark cell and in black on a light one:
+// whichever contrasts more with the cell.
+func TestHeatmapTextContrast(t *testing.T) {
+	pal := moreland.SmoothBlueRed().Palette(heatColours).Colors()
+	for _, c := range pal {
+		other := color.Color(color.Black)
+		if TextOn(c) == color.Black {
+			other = color.White
+		}
+		if Contrast(TextOn(c), c) < Contrast(other, c) {
+			t.Fatalf("on %v: %v has less contrast than %v", c, TextOn(c), other)
+		}
+	}
+	// Drawn: the lowest cell (dark blue) and the highest (dark red) carry
+	// white text, the middle one (light grey) black.
+	g := &Grid{XTicks: []string{"a", "b", "c"}, YTicks: []string{"d"}, Z: [][]float64{{0, 5, 10}}, Text: Number}
+	f, err := Heatmap(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, l := drawn(t, f)
+	d := f.Panels[0].DataCanvas(l.panels[0])
+	w := (d.Max.X - d.Min.X) / 3
+	for cell, want := range []string{"white", "black", "white"} {
+		x0, x1 := d.Min.X+vg.Length(cell)*w, d.Min.X+vg.Length(cell+1)*w
+		white, black := 0, 0
+		for x := px(x0) + 2; x < px(x1)-2; x++ {
+			for y := py(f, d.Max.Y) + 2; y < py(f, d.Min.Y)-2; y++ {
+				r, g, b, _ := img.At(x, y).RGBA()
+				switch {
+				case r > 0xf000 && g > 0xf000 && b > 0xf000:
+					white++
+				case r < 0x1000 && g < 0x1000 && b < 0x1000:
+					black++
+				}
+			}
+		}
+		if got := map[bool]string{true: "white", false: "black"}[white > black]; got != want || white+black == 0 {
+			t.Errorf("cell %d: %d white and %d black pixels: want %s text", cell, white, black, want)
+		}
+	}
+}
+
+// drawn encodes f as PNG and returns the image and where its parts lie.
+func drawn(t *testing.T, f *Figure) (image.Image, layout) {
+	t.Helper()
+	b, err := f.Bytes("png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := vgimg.NewWith(vgimg.UseWH(f.W, f.H), vgimg.UseDPI(110))
+	return img, f.layout(draw.New(c))
+}
+
+// px and py turn figure coordinates (points, from the bottom left) into
+// pixels of the 110 dpi PNG.
+func px(x vg.Length) int            { return int(x.Dots(110)) }
+func py(f *Figure, y vg.Length) int { return int((f.H - y).Dots(110)) }

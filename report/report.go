@@ -19,6 +19,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -310,7 +311,7 @@ func buildSweep(dir string) (*SweepPage, error) {
 	if err != nil {
 		return nil, bad("%v", unwrap(err))
 	}
-	sp := &SweepPage{Manifest: *m}
+	sp := &SweepPage{Manifest: readable(m)}
 	f, err := os.Open(filepath.Join(dir, sweep.StatsCSVFile))
 	if err != nil {
 		if os.IsNotExist(err) {
@@ -374,7 +375,12 @@ func statsTable(m *sweep.Manifest, recs [][]string) ([]string, [][]string, error
 		row, ok := byPoint[key]
 		if !ok {
 			row = make([]string, na+1+len(sweep.MarkdownMetrics))
-			copy(row, rec[1:1+na])
+			for a, ax := range m.Axes {
+				row[a] = rec[1+a]
+				if i := slices.Index(ax.Labels, rec[1+a]); i >= 0 {
+					row[a] = sweep.TickLabels(ax)[i]
+				}
+			}
 			byPoint[key] = row
 			order = append(order, key)
 		}
@@ -390,6 +396,21 @@ func statsTable(m *sweep.Manifest, recs [][]string) ([]string, [][]string, error
 		rows[i] = byPoint[k]
 	}
 	return head, rows, nil
+}
+
+// readable is the manifest as the page shows it: each value label as the
+// heatmap names it ("no mitigation", not "[]").
+func readable(m *sweep.Manifest) sweep.Manifest {
+	out := *m
+	conv := func(axes []sweep.ManifestAxis) []sweep.ManifestAxis {
+		var r []sweep.ManifestAxis
+		for _, ax := range axes {
+			r = append(r, sweep.ManifestAxis{Path: ax.Path, Labels: sweep.TickLabels(ax)})
+		}
+		return r
+	}
+	out.Fixed, out.Axes = conv(m.Fixed), conv(m.Axes)
+	return out
 }
 
 func parseNum(s string) float64 {

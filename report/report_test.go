@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -242,5 +243,42 @@ func copyDir(t *testing.T, from, to string) {
 		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A sweep page names values as the heatmap does: "no mitigation", not
+// "[]", in what was swept and in the per-point table.
+func TestSweepPageReadableLabels(t *testing.T) {
+	m := &sweep.Manifest{Name: "s", Axes: []sweep.ManifestAxis{
+		{Path: "cloud.cache_timeout", Labels: []string{"25ms"}},
+		{Path: "cloud.mitigations", Labels: []string{"[]", "[jittered-backoff]"}}}}
+	recs := [][]string{{"point", "cloud.cache_timeout", "cloud.mitigations", "metric", "n", "mean", "sd", "ci95_low", "ci95_high"}}
+	for p, l := range []string{"[]", "[jittered-backoff]"} {
+		for _, metric := range sweep.MarkdownMetrics {
+			recs = append(recs, []string{strconv.Itoa(p), "25ms", l, metric, "10", "1", "0", "1", "1"})
+		}
+	}
+	dir := t.TempDir()
+	mj, _ := json.Marshal(m)
+	var csv bytes.Buffer
+	for _, r := range recs {
+		csv.WriteString(strings.Join(r, ",") + "\n")
+	}
+	os.WriteFile(filepath.Join(dir, sweep.ManifestFile), mj, 0o644)
+	os.WriteFile(filepath.Join(dir, sweep.StatsCSVFile), csv.Bytes(), 0o644)
+	sp, err := buildSweep(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sp.Rows) != 2 || sp.Rows[0][1] != "no mitigation" || sp.Rows[1][1] != "jittered-backoff" {
+		t.Fatalf("rows %q: want the mitigations named as on the heatmap", sp.Rows)
+	}
+	var b strings.Builder
+	p := &Page{Title: "t", Sweep: sp}
+	if err := p.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "<th>cloud.mitigations</th><td>no mitigation, jittered-backoff</td>") {
+		t.Errorf("what was swept does not name the values readably:\n%s", b.String())
 	}
 }

@@ -88,7 +88,7 @@ func NewEngine(p *Plan, seed uint64) (*Engine, error) {
 	w.Registry.Version = hugepage.Clone(w.Registry.Version)
 	w.Store.Next = hugepage.Clone(w.Store.Next)
 	// Each worker's upload slots start in one shared table (a worker that
-	// needs more grows its own, as before).
+	// needs more grows a slice of its own).
 	slots := hugepage.Make[model.Upload](slotsPerWorker * len(w.Workers))
 	for i := range w.Workers {
 		w.Workers[i].Slots = slots[i*slotsPerWorker : i*slotsPerWorker : (i+1)*slotsPerWorker]
@@ -104,8 +104,8 @@ func NewEngine(p *Plan, seed uint64) (*Engine, error) {
 		model.KindCamera: len(w.Cameras), model.KindGateway: 1, model.KindWorker: len(w.Workers),
 		model.KindCache: 1, model.KindRegistry: 1, model.KindStore: 1, model.KindApp: p.Fleet.Accounts,
 	}
-	// The other incidents' actors: none unless configured, so a 2024 world
-	// has the same timer slots and random streams as before they existed.
+	// The other incidents' actors: none unless configured, so a 2024 world's
+	// timer slots and random streams do not depend on them.
 	for _, k := range []model.Kind{model.KindWeb, model.KindNotifier, model.KindReplica, model.KindReader} {
 		count[k] = model.Count(&p.Params, k)
 	}
@@ -525,8 +525,7 @@ func (e *Engine) CancelTimer(id uint16) {
 // countInflight starts counting the messages on their way to each camera
 // when the gateway goes down, from the queue as it is, and stops when it
 // is back: only then does a camera's count matter (isolated). Counting at
-// every send cost a cache miss on the receiving camera's slot — 3 % of a
-// 10M-camera storm's profile.
+// every send would cost a cache miss on the receiving camera's slot.
 func (e *Engine) countInflight() {
 	switch down := e.W.Gateway.Down; {
 	case down && !e.counting:

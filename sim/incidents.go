@@ -11,7 +11,7 @@ import (
 )
 
 // The optional scenario sections of the other incidents. A scenario without
-// them builds exactly the world it built before they existed.
+// them builds exactly the 2024 world alone.
 
 // Window is a span of the run in which something is on.
 type Window struct {

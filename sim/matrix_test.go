@@ -8,7 +8,7 @@ import (
 
 // The incident matrix shows the cells that are not obvious: the cache
 // fixes do nothing for 2020 and 2019; verify-on-view does not stop the
-// pushed thumbnails of 2024 and 2020; stamped-media stops 2024, 2023 and
+// pushed thumbnails of 2024 and 2020; stamped-media closes 2024, 2023 and
 // 2020 but loses owners' notifications silently; only the configuration
 // guard holds for 2019. And the matrix does not depend on --jobs.
 func TestIncidentMatrix(t *testing.T) {

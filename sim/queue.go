@@ -97,15 +97,15 @@ func (q *queue) pop() item {
 //
 // Two levels because one bucket width does not fit a whole run: at 10M
 // cameras the storm makes 1.4M events per simulated second, so a wide
-// bucket was a heap of tens of thousands (a third of the engine's time went
-// to ordering them), while narrow buckets put the camera timers (minutes to
-// hours away) beyond the horizon, into the overflow heap.
+// bucket would be a heap of tens of thousands (ordering them would dominate
+// the engine's time), while narrow buckets put the camera timers (minutes
+// to hours away) beyond the horizon, into the overflow heap.
 //
 // A bucket is a list of fixed-size chunks taken from one free list, so
 // memory follows the number of pending events and is reused as the wheel
-// turns. (Growable per-bucket slices either kept every burst's capacity in
-// every bucket — 0.9 GB at 1M cameras — or, dropped after a burst, were
-// reallocated on the next: 15 GB of garbage in a 1M-camera run.)
+// turns. (Growable per-bucket slices would either keep every burst's
+// capacity in every bucket or, dropped after a burst, be reallocated on the
+// next: gigabytes of garbage in a 1M-camera run.)
 type calendar struct {
 	wheel  []list   // per bucket
 	bits   []uint64 // non-empty buckets

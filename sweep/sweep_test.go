@@ -567,3 +567,19 @@ func TestReadFinished(t *testing.T) {
 		}
 	}
 }
+
+// A heatmap's ticks are readable: a list of switches without brackets, and
+// the empty list of mitigations is "no mitigation", not "[]".
+func TestHeatmapTickLabels(t *testing.T) {
+	got := TickLabels(ManifestAxis{Path: "cloud.mitigations", Labels: []string{"[]", "[jittered-backoff]", "[key-in-value, stamped-media]"}})
+	want := []string{"no mitigation", "jittered-backoff", "key-in-value + stamped-media"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("mitigation ticks %q, want %q", got, want)
+	}
+	if got := TickLabels(ManifestAxis{Path: "cloud.cache_timeout", Labels: []string{"25ms", "1s"}}); !reflect.DeepEqual(got, []string{"25ms", "1s"}) {
+		t.Errorf("timeout ticks %q changed", got)
+	}
+	if got := TickLabels(ManifestAxis{Path: "fleet.profiles", Labels: []string{"[]"}}); got[0] != "none" {
+		t.Errorf("an empty list elsewhere: %q, want none", got[0])
+	}
+}

@@ -134,10 +134,10 @@ func heatmapGrid(axes []ManifestAxis, seeds int, values [][]int, stats [][]Stat,
 	if hx < 0 {
 		return nil
 	}
-	g := &plots.Grid{XLabel: axes[hx].Path, XTicks: axes[hx].Labels, Text: plots.Number}
+	g := &plots.Grid{XLabel: axes[hx].Path, XTicks: TickLabels(axes[hx]), Text: plots.Number, Scale: Metrics[m].Title}
 	g.YTicks = []string{""}
 	if hy >= 0 {
-		g.YLabel, g.YTicks = axes[hy].Path, axes[hy].Labels
+		g.YLabel, g.YTicks = axes[hy].Path, TickLabels(axes[hy])
 	}
 	sum := make([][]float64, len(g.YTicks))
 	n := make([][]int, len(g.YTicks))
@@ -169,6 +169,29 @@ func heatmapGrid(axes []ManifestAxis, seeds int, values [][]int, stats [][]Stat,
 		g.Title += " and over " + strings.Join(others, ", ")
 	}
 	return g
+}
+
+// TickLabels are an axis's value labels as a figure or a page shows them: a list of
+// switches without its brackets, its items joined by " + ", and the empty
+// list as "no mitigation" on a mitigations path ("none" elsewhere).
+func TickLabels(ax ManifestAxis) []string {
+	out := make([]string, len(ax.Labels))
+	for i, l := range ax.Labels {
+		inner, ok := strings.CutPrefix(l, "[")
+		if inner, ok2 := strings.CutSuffix(inner, "]"); ok && ok2 {
+			switch {
+			case strings.TrimSpace(inner) == "" && strings.HasSuffix(ax.Path, "mitigations"):
+				l = "no mitigation"
+			case strings.TrimSpace(inner) == "":
+				l = "none"
+			default:
+				items := strings.FieldsFunc(inner, func(r rune) bool { return r == ',' || r == ' ' })
+				l = strings.Join(items, " + ")
+			}
+		}
+		out[i] = l
+	}
+	return out
 }
 
 // WriteTables writes results.csv, results.parquet, stats.csv, stats.md and

@@ -370,7 +370,8 @@ func (e *encoder) msg(b []byte, m *model.Msg, ch int) []byte {
 
 // parts appends the budgets of the other incidents' faults and their
 // actors' states, for the parts the configuration has (nothing otherwise,
-// so a 2024 configuration's encoding is what it was).
+// so a 2024 configuration's encoding does not depend on the other
+// incidents' actors).
 func (e *encoder) parts(b []byte, st *mstate) []byte {
 	l := e.l
 	pt := l.parts

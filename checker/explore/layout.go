@@ -27,7 +27,7 @@ type layout struct {
 
 // parts are the other incidents' actors a configuration has. Their
 // channels and timers come after the 2024 world's, so a configuration
-// without them has exactly the layout it had before they existed.
+// without them has exactly the layout of the 2024 world alone.
 type parts struct {
 	web, notifier, replica bool
 }

@@ -164,8 +164,9 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 	var pool []*chunkOut
 	// The workers' buffers of level d hold the bytes of frontier d+1, so two
 	// sets alternate: a level's buffers live until the next level is
-	// expanded, then are reused. (Buffers per chunk, each grown to the
-	// largest chunk's size, took 600 MB for a 100,000-state frontier.)
+	// expanded, then are reused, so memory follows the largest frontier
+	// (buffers per chunk, each grown to the largest chunk's size, would
+	// hold several times that).
 	var bufs [2][]workerBuf
 	for i := range bufs {
 		bufs[i] = make([]workerBuf, workers)

@@ -90,8 +90,8 @@ func newMState(l *layout, w *model.World) *mstate {
 // dirty records what a transition may have changed in a copy of a state:
 // the actors it stepped and the channels it sent on or delivered from.
 // The expander restores only these between successors (a whole copy per
-// successor was 18 % of a search's time); timers and budgets are always
-// copied.
+// successor would cost more than applying the transition); timers and
+// budgets are always copied.
 type dirty struct {
 	all     bool
 	cams    uint64 // bit d: camera d

@@ -11,6 +11,7 @@ import (
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/traces"
 	"github.com/stormproof/stormproof/traces/render"
 )
 
@@ -18,13 +19,14 @@ func init() {
 	register(command{"render", "draw a trace: timeline, mermaid, perfetto or porcupine", cmdRender})
 }
 
-const renderSynopsis = "stormproof render TRACE --format timeline|mermaid|perfetto|porcupine [--out FILE] [--explain N]"
+const renderSynopsis = "stormproof render TRACE --format timeline|mermaid|perfetto|porcupine [--out FILE] [--explain N] [--slice]"
 
 func cmdRender(args []string) error {
 	fs := flag.NewFlagSet("render", flag.ContinueOnError)
 	format := fs.String("format", "timeline", "timeline, mermaid, perfetto or porcupine")
 	out := fs.String("out", "", "write to `FILE` (default: standard output)")
 	explain := fs.Int("explain", 1, "timeline: violations to explain")
+	slice := fs.Bool("slice", false, "perfetto: draw only the events of the first violation's causal story")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -45,11 +47,14 @@ func cmdRender(args []string) error {
 	var draw func(w io.Writer) error
 	switch *format {
 	case "perfetto":
-		// Read the header now, so a bad trace fails before any output.
-		if _, err := checker.CheckFile(path, checker.Options{NoLinearizability: true, Explain: -1}); err != nil {
+		// Judge the trace now, so a bad trace fails before any output and
+		// the first violation's story is marked.
+		rep, err := checker.CheckFile(path, checker.Options{NoLinearizability: true, Explain: 1})
+		if err != nil {
 			return badTrace(err)
 		}
-		draw = func(w io.Writer) error { return perfettoFile(w, path) }
+		o := render.PerfettoOptions{Story: firstStory(rep), Slice: *slice}
+		draw = func(w io.Writer) error { return perfettoStoryFile(w, path, o) }
 	default:
 		opt := checker.Options{Explain: *explain, NoLinearizability: *format != "porcupine"}
 		rep, err := checkTrace(path, opt)
@@ -86,4 +91,18 @@ func cmdRender(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s\n", *out)
 	return nil
+}
+
+// perfettoStoryFile draws the trace at path for Perfetto with o's story.
+func perfettoStoryFile(w io.Writer, path string, o render.PerfettoOptions) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tr, err := traces.NewReader(f, path)
+	if err != nil {
+		return err
+	}
+	return render.PerfettoStory(w, tr, o)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/stormproof/stormproof/traces"
@@ -12,7 +13,10 @@ import (
 // Mermaid writes a story as a Mermaid sequence diagram (it renders in any
 // Markdown viewer that knows Mermaid): one participant per actor, one
 // arrow per message, a note for each step's reason, the violating step
-// drawn as a cross.
+// drawn as a cross. Each step carries the number the timeline gives it
+// (arrows and notes alike, so the two can be read side by side), and the
+// camera's real owners are participants, named as owners, with a note at
+// the violating step.
 func Mermaid(w io.Writer, h *traces.Header, s *traces.Story) error {
 	bw := bufio.NewWriter(w)
 	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
@@ -30,16 +34,33 @@ func Mermaid(w io.Writer, h *traces.Header, s *traces.Story) error {
 			order = append(order, a)
 		}
 	}
+	camera, owners := storyOwners(s.Violation)
 	for _, st := range s.Steps {
-		see(st.From)
-		see(st.To)
+		for _, a := range []string{st.From, st.To} {
+			see(a)
+			if a == camera {
+				for _, o := range owners {
+					see(o) // the owners beside their camera
+				}
+			}
+		}
+	}
+	for _, o := range owners {
+		see(o)
+	}
+	isOwner := map[string]bool{}
+	for _, o := range owners {
+		isOwner[o] = true
 	}
 	for _, a := range order {
-		p("    participant %s\n", mmID(a))
+		if isOwner[a] {
+			p("    participant %s as %s (owner of %s)\n", mmID(a), a, camera)
+		} else {
+			p("    participant %s\n", mmID(a))
+		}
 	}
-	p("    autonumber\n")
-	for _, st := range s.Steps {
-		what := fmt.Sprintf("%s: %s", When(h, st.T), st.What)
+	for n, st := range s.Steps {
+		what := fmt.Sprintf("%d. %s: %s", n+1, When(h, st.T), st.What)
 		switch {
 		case st.To != "" && st.To != st.From:
 			arrow := "->>"
@@ -57,8 +78,31 @@ func Mermaid(w io.Writer, h *traces.Header, s *traces.Story) error {
 			}
 			p("    Note right of %s: %s\n", mmID(st.From), mmText(prefix+st.Because))
 		}
+		if st.Violation && len(owners) > 0 {
+			p("    Note over %s: %s\n", mmID(owners[0]), mmText(fmt.Sprintf("%s's owner: %s", camera, strings.Join(owners, ", "))))
+		}
 	}
 	return bw.Flush()
+}
+
+// ownedBy finds, in a violation's text, the device and its owner set
+// (model.Violation's "event D/S (device of accounts [A B])", or "camera D
+// (device of accounts [...])").
+var ownedBy = regexp.MustCompile(`(?:event (\d+)/\d+|camera (\d+)) \(device of accounts \[([\d ]*)\]\)`)
+
+// storyOwners returns the violated device's camera and its owners' account
+// actors, as the story names them ("cam5", "acct5"); none if the violation
+// does not say.
+func storyOwners(violation string) (camera string, owners []string) {
+	m := ownedBy.FindStringSubmatch(violation)
+	if m == nil {
+		return "", nil
+	}
+	camera = "cam" + m[1] + m[2]
+	for _, a := range strings.Fields(m[3]) {
+		owners = append(owners, "acct"+a)
+	}
+	return camera, owners
 }
 
 // mmID makes an actor name a safe participant id.

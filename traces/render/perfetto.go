@@ -21,9 +21,38 @@ import (
 //
 // The invariants that mark foreign pushes and views are model.Monitor's.
 func Perfetto(w io.Writer, tr *traces.Reader) error {
+	return PerfettoStory(w, tr, PerfettoOptions{})
+}
+
+// PerfettoOptions says which causal story a Perfetto render marks, and
+// whether it draws only that story's events.
+type PerfettoOptions struct {
+	// Story, when set, is drawn as its own process, named "violation: "
+	// and the violation: a track for the whole story, then one track per
+	// step ("step N: ...", numbered as the timeline numbers them), each
+	// step a slice at its trace time, joined to the next by a flow arrow
+	// (trace-event flow events "s" and "f", category "story", id N).
+	Story *traces.Story
+	// Slice draws, besides the story's tracks, only the events of the
+	// trace lines the story cites (no counters, no other actors' events).
+	Slice bool
+}
+
+// PerfettoStory is Perfetto with the causal story marked (and, with
+// o.Slice, only the story's events drawn). The same trace and story give
+// the same bytes.
+func PerfettoStory(w io.Writer, tr *traces.Reader, o PerfettoOptions) error {
 	p := &perf{w: bufio.NewWriterSize(w, 1<<20), tids: map[model.Addr]int{}, conns: map[[2]uint32]int{},
 		open: map[[3]uint32]openCall{}, offline: map[model.DeviceID]offline{}, mon: model.NewMonitor(tr.Header.Devices),
-		lastSec: -1}
+		lastSec: -1, slice: o.Slice && o.Story != nil}
+	if o.Story != nil {
+		p.lines = map[int]bool{}
+		for _, st := range o.Story.Steps {
+			if st.Line > 0 {
+				p.lines[st.Line] = true
+			}
+		}
+	}
 	p.mon.Partial = tr.Header.Detail == "slice"
 	if tr.Header.Engine == "explore" {
 		p.scale = 1e6 // one step per millisecond
@@ -51,9 +80,15 @@ func Perfetto(w io.Writer, tr *traces.Reader) error {
 		if err != nil {
 			return err
 		}
+		p.line = tr.Line()
+		p.skip = p.slice && !p.lines[p.line]
 		if err := p.event(ev.T, &ev.Obs); err != nil {
 			return &traces.Error{Line: tr.Line(), Msg: err.Error()}
 		}
+	}
+	p.skip = false
+	if o.Story != nil {
+		p.story(o.Story)
 	}
 	p.raw("\n]}\n")
 	return p.w.Flush()
@@ -61,6 +96,7 @@ func Perfetto(w io.Writer, tr *traces.Reader) error {
 
 type openCall struct {
 	t    model.Time
+	line int
 	name string
 }
 
@@ -81,6 +117,12 @@ type perf struct {
 	foreign int
 	lastSec int64
 	b       []byte
+	// line is the trace line being drawn; lines are those the story
+	// cites; with slice, an event of another line is skipped.
+	line  int
+	lines map[int]bool
+	slice bool
+	skip  bool
 }
 
 func (p *perf) raw(s string) { p.w.WriteString(s) }
@@ -109,6 +151,9 @@ func (p *perf) ts(t model.Time) {
 }
 
 func (p *perf) meta(pid, tid int, what, name string) {
+	if p.skip {
+		return
+	}
 	p.sep()
 	p.raw(`{"ph":"M","pid":`)
 	p.raw(strconv.Itoa(pid))
@@ -121,8 +166,12 @@ func (p *perf) meta(pid, tid int, what, name string) {
 	p.raw(`}}`)
 }
 
-// track returns the (pid, tid) of an actor, naming it on first use.
+// track returns the (pid, tid) of an actor, naming it on first use (not
+// while an event is skipped).
 func (p *perf) track(a model.Addr) (int, int) {
+	if p.skip {
+		return 0, 0
+	}
 	pid := 1
 	switch a.Kind {
 	case model.KindCamera:
@@ -140,6 +189,9 @@ func (p *perf) track(a model.Addr) (int, int) {
 }
 
 func (p *perf) connTrack(w uint32, conn uint16) int {
+	if p.skip {
+		return 0
+	}
 	k := [2]uint32{w, uint32(conn)}
 	tid, ok := p.conns[k]
 	if !ok {
@@ -151,6 +203,9 @@ func (p *perf) connTrack(w uint32, conn uint16) int {
 }
 
 func (p *perf) instant(pid, tid int, t model.Time, name, cat string, global bool) {
+	if p.skip {
+		return
+	}
 	p.sep()
 	p.raw(`{"ph":"i","pid":`)
 	p.raw(strconv.Itoa(pid))
@@ -171,6 +226,9 @@ func (p *perf) instant(pid, tid int, t model.Time, name, cat string, global bool
 }
 
 func (p *perf) span(pid, tid int, from, to model.Time, name, cat string) {
+	if p.skip {
+		return
+	}
 	p.sep()
 	p.raw(`{"ph":"X","pid":`)
 	p.raw(strconv.Itoa(pid))
@@ -188,6 +246,9 @@ func (p *perf) span(pid, tid int, from, to model.Time, name, cat string) {
 }
 
 func (p *perf) counter(t model.Time, name string, v int) {
+	if p.slice {
+		return
+	}
 	p.sep()
 	p.raw(`{"ph":"C","pid":1,"ts":`)
 	p.ts(t)
@@ -262,7 +323,7 @@ func (p *perf) event(t model.Time, o *model.Obs) error {
 		p.instant(pid, tid, t, name, "camera", false)
 	case model.ObsCacheCall:
 		p.connTrack(o.Actor.Index, o.Conn)
-		p.open[[3]uint32{o.Actor.Index, uint32(o.Conn), o.Token}] = openCall{t: t,
+		p.open[[3]uint32{o.Actor.Index, uint32(o.Conn), o.Token}] = openCall{t: t, line: p.line,
 			name: o.Op.Command() + " " + strconv.FormatUint(uint64(o.Key), 10) + " tok " + strconv.FormatUint(uint64(o.Token), 10)}
 	case model.ObsCacheRet:
 		if o.Conn == model.NoConn {
@@ -274,6 +335,9 @@ func (p *perf) event(t model.Time, o *model.Obs) error {
 			return nil
 		}
 		delete(p.open, k)
+		if p.slice && p.lines[c.line] {
+			p.skip = false // the span of a call the story cites
+		}
 		name := c.name + " → " + o.Outcome.String()
 		if o.ReplyOf != 0 && o.ReplyOf != o.Token {
 			name += " (READ THE REPLY OF tok " + strconv.FormatUint(uint64(o.ReplyOf), 10) + ")"
@@ -330,4 +394,83 @@ func (p *perf) countOffline(t model.Time) {
 	}
 	p.lastSec = sec
 	p.counter(t, "cameras offline or connecting", len(p.offline))
+}
+
+// story draws s as its own process (pid 4): a track for the whole story,
+// then a track per step, each step a slice from its time to the next
+// step's (at least a microsecond, or a step of an untimed engine), and a
+// flow arrow from each step to the next.
+func (p *perf) story(s *traces.Story) {
+	const pid = 4
+	p.meta(pid, 0, "process_name", "violation: "+s.Violation)
+	if len(s.Steps) == 0 {
+		return
+	}
+	minDur := model.Time(1000)
+	if p.scale != 1 {
+		minDur = 1 // one step of an untimed engine
+	}
+	from, to := s.Steps[0].T, s.Steps[len(s.Steps)-1].T
+	p.meta(pid, 1, "thread_name", "violation: "+s.Invariant)
+	p.span(pid, 1, from, max(to, from+minDur), "violation: "+s.Violation, "story")
+	for i, st := range s.Steps {
+		tid := i + 2
+		name := "step " + strconv.Itoa(i+1) + ": " + actors(&st)
+		p.meta(pid, tid, "thread_name", name)
+		end := st.T + minDur
+		if i+1 < len(s.Steps) && s.Steps[i+1].T > end {
+			end = s.Steps[i+1].T
+		}
+		p.storySpan(pid, tid, st.T, end, i+1, &st)
+	}
+	for i := 0; i+1 < len(s.Steps); i++ {
+		p.flow("s", pid, i+2, s.Steps[i].T, i+1)
+		p.flow("f", pid, i+3, s.Steps[i+1].T, i+1)
+	}
+}
+
+// storySpan is step n's slice, with its reason and trace line as args.
+func (p *perf) storySpan(pid, tid int, from, to model.Time, n int, st *traces.Step) {
+	p.sep()
+	p.raw(`{"ph":"X","pid":`)
+	p.raw(strconv.Itoa(pid))
+	p.raw(`,"tid":`)
+	p.raw(strconv.Itoa(tid))
+	p.raw(`,"ts":`)
+	p.ts(from)
+	p.raw(`,"dur":`)
+	p.ts(to - from)
+	p.raw(`,"cat":"story","name":`)
+	name := strconv.Itoa(n) + ". " + st.What
+	if st.Violation {
+		name = "VIOLATION " + name
+	}
+	p.str(name)
+	p.raw(`,"args":{"step":`)
+	p.raw(strconv.Itoa(n))
+	p.raw(`,"line":`)
+	p.raw(strconv.Itoa(st.Line))
+	p.raw(`,"because":`)
+	p.str(st.Because)
+	p.raw(`}}`)
+}
+
+// flow writes one end of flow id: "s" at the slice it leaves, "f" (bound
+// to the enclosing slice) at the slice it enters.
+func (p *perf) flow(ph string, pid, tid int, t model.Time, id int) {
+	p.sep()
+	p.raw(`{"ph":"`)
+	p.raw(ph)
+	p.raw(`","pid":`)
+	p.raw(strconv.Itoa(pid))
+	p.raw(`,"tid":`)
+	p.raw(strconv.Itoa(tid))
+	p.raw(`,"ts":`)
+	p.ts(t)
+	p.raw(`,"cat":"story","name":"because","id":`)
+	p.raw(strconv.Itoa(id))
+	if ph == "f" {
+		p.raw(`,"bp":"e"`)
+	}
+	p.raw(`}`)
 }
