@@ -194,7 +194,7 @@ func writeRenders(path string, rep *checker.Report, dir string) ([]string, error
 	if err := write("slice.mmd", func(w io.Writer) error { return render.Mermaid(w, &rep.Header, firstStory(rep)) }); err != nil {
 		return nil, err
 	}
-	if err := write("perfetto.json", func(w io.Writer) error { return perfettoFile(w, path) }); err != nil {
+	if err := write("perfetto.json", func(w io.Writer) error { return perfettoFile(w, path, firstStory(rep)) }); err != nil {
 		return nil, err
 	}
 	if page := porcupinePage(rep); page != nil {
@@ -230,7 +230,7 @@ func porcupinePage(rep *checker.Report) *render.LinPage {
 	return nil
 }
 
-func perfettoFile(w io.Writer, path string) error {
+func perfettoFile(w io.Writer, path string, story *traces.Story) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -240,5 +240,5 @@ func perfettoFile(w io.Writer, path string) error {
 	if err != nil {
 		return err
 	}
-	return render.Perfetto(w, tr)
+	return render.PerfettoStory(w, tr, render.PerfettoOptions{Story: story})
 }

@@ -60,6 +60,9 @@ func TestCheckReadsAPipeOnce(t *testing.T) {
 			t.Errorf("check - did not write %s: %v", f, err)
 		}
 	}
+	if pf, _ := os.ReadFile(filepath.Join(dir, "perfetto.json")); !bytes.Contains(pf, []byte(`"violation: `)) {
+		t.Errorf("perfetto.json does not mark the violation's story")
+	}
 	if !strings.Contains(pipeOut, "because") {
 		t.Errorf("check - does not print the story:\n%s", pipeOut)
 	}

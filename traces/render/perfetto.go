@@ -54,6 +54,7 @@ func PerfettoStory(w io.Writer, tr *traces.Reader, o PerfettoOptions) error {
 		}
 	}
 	p.mon.Partial = tr.Header.Detail == "slice"
+	p.mon.Rule, _ = model.ParseAuthRule(tr.Header.Authorized) // the reader refused an unknown rule
 	if tr.Header.Engine == "explore" {
 		p.scale = 1e6 // one step per millisecond
 	} else {
