@@ -21,7 +21,9 @@ func init() {
 	register(command{"check", "judge a trace: invariants, linearizability, and why a violation happened", cmdCheck})
 }
 
-const checkSynopsis = "stormproof check TRACE|- [--out DIR] [--keep N] [--explain N] [--no-lin] [--strict] [--incomplete-ok] [--rule capture|capture-or-delivery]"
+const checkSynopsis = `stormproof check TRACE|- [--out DIR] [--keep N] [--explain N] [--no-lin] [--strict] [--incomplete-ok] [--rule capture|capture-or-delivery]
+       stormproof check --follow TRACE [--keep N] [--no-lin] [--strict] [--rule R]
+       stormproof check --history FILE|- [--model register|cas-register|kv] [--out DIR] [--timeout D] [--explain-timeout D]`
 
 func cmdCheck(args []string) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
@@ -32,12 +34,29 @@ func cmdCheck(args []string) error {
 	strict := fs.Bool("strict", false, "let the diagnoses (CacheLinearizable, RegistryLinearizable) decide the exit status too")
 	incompleteOK := fs.Bool("incomplete-ok", false, "judge a trace without its end line (a run still being written) as if it were whole: exit 0 when nothing is violated")
 	rule := fs.String("rule", "", "authorization rule: capture (the owner when the event was captured) or capture-or-delivery (default: the trace header's, else capture)")
+	hist := fs.String("history", "", "check a history of operations for linearizability (docs/history.md): stormproof JSONL, a Jepsen etcd log or EDN, detected from the content")
+	modelName := fs.String("model", "", "with --history: the model, register (get/set/del), cas-register (read/write/cas) or kv (get/put/append) (default: the JSONL header's; cas-register for a Jepsen log, kv for EDN)")
+	timeout := fs.Duration("timeout", 0, "with --history: bound the linearizability search (0: none); out of time without a verdict is exit 3")
+	explainTimeout := fs.Duration("explain-timeout", 0, "with --history: bound each key's search when explaining a violation (0: 10s, or --timeout when shorter)")
+	follow := fs.Bool("follow", false, "judge a trace that is still being written: report each violation as its line appears, until the end line or SIGINT/SIGTERM")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
 			cli.Usage(os.Stdout, fs, checkSynopsis)
 		}
 		return err
+	}
+	if *hist != "" {
+		if len(pos) != 0 || *follow {
+			return cli.Badf("check --history: want one history file and no trace (usage: %s)", checkSynopsis)
+		}
+		if *timeout < 0 || *explainTimeout < 0 {
+			return cli.Badf("check --history: --timeout and --explain-timeout must not be negative")
+		}
+		return checkHistoryFile(*hist, *modelName, *out, *timeout, *explainTimeout)
+	}
+	if *modelName != "" || *timeout != 0 || *explainTimeout != 0 {
+		return cli.Badf("check: --model, --timeout and --explain-timeout go with --history FILE")
 	}
 	if len(pos) != 1 {
 		return cli.Badf("check: want one trace file, or - for standard input (usage: %s)", checkSynopsis)
