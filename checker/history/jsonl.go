@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,41 +26,124 @@ type jsonlParser struct {
 	procs  map[string]int
 }
 
-// object decodes one JSON object into its fields, refusing a field given
-// twice.
-func object(b []byte) (map[string]json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	t, err := dec.Token()
-	if err != nil {
+// maxFields bounds the fields of one line (a line is one operation; the
+// bound keeps the duplicate check small).
+const maxFields = 64
+
+// fields is one line's top-level fields, in order.
+type fields []struct {
+	k   string
+	raw []byte
+}
+
+func (f fields) get(k string) (json.RawMessage, bool) {
+	for i := range f {
+		if f[i].k == k {
+			return f[i].raw, true
+		}
+	}
+	return nil, false
+}
+
+// object splits one JSON object into its top-level fields, refusing a
+// field given twice. The line is validated as JSON first, so the scan
+// below only finds the extent of each value.
+func object(b []byte) (fields, error) {
+	if !json.Valid(b) {
+		var v any
+		err := json.Unmarshal(b, &v)
 		return nil, fmt.Errorf("not JSON: %v", err)
 	}
-	if d, ok := t.(json.Delim); !ok || d != '{' {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
 		return nil, errors.New("not a JSON object")
 	}
-	m := map[string]json.RawMessage{}
-	for dec.More() {
-		t, err := dec.Token()
+	var f fields
+	i := 1
+	for {
+		i = skipSpace(b, i)
+		if b[i] == '}' {
+			return f, nil
+		}
+		if b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+		kend := valueEnd(b, i)
+		k, err := str(b[i:kend])
 		if err != nil {
-			return nil, fmt.Errorf("not JSON: %v", err)
+			return nil, err
 		}
-		k, _ := t.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("field %q: not JSON: %v", k, err)
-		}
-		if _, dup := m[k]; dup {
+		i = skipSpace(b, kend) + 1 // the colon
+		i = skipSpace(b, i)
+		vend := valueEnd(b, i)
+		if _, dup := f.get(k); dup {
 			return nil, fmt.Errorf("field %q given twice", k)
 		}
-		m[k] = raw
+		if len(f) == maxFields {
+			return nil, fmt.Errorf("more than %d fields", maxFields)
+		}
+		f = append(f, struct {
+			k   string
+			raw []byte
+		}{k, b[i:vend]})
+		i = vend
 	}
-	if _, err := dec.Token(); err != nil {
-		return nil, fmt.Errorf("not JSON: %v", err)
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("text after the JSON object")
+	return i
+}
+
+// valueEnd is the end of the valid JSON value starting at b[i].
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+	case '[', '{':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = valueEnd(b, j) - 1
+			case '[', '{':
+				depth++
+			case ']', '}':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+	default:
+		j := i
+		for j < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[j])) {
+			j++
+		}
+		return j
 	}
-	return m, nil
+	return len(b)
+}
+
+// str decodes a JSON string (valid JSON is given).
+func str(raw []byte) (string, error) {
+	if len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", fmt.Errorf("want a string, have %s", raw)
+	}
+	return s, nil
 }
 
 func (p *jsonlParser) line(b []byte, n int) error {
@@ -74,12 +156,12 @@ func (p *jsonlParser) line(b []byte, n int) error {
 		p.header = true
 		return p.readHeader(m, n)
 	}
-	if _, ok := m["schema"]; ok {
+	if _, ok := m.get("schema"); ok {
 		return h.errf(n, "field schema: a second header line (the header is the first line only)")
 	}
 	op := Op{Line: n, RetLine: n, Ret: Unknown}
 	var s string
-	if raw, ok := m["id"]; ok {
+	if raw, ok := m.get("id"); ok {
 		if op.ID, err = scalar(raw); err != nil {
 			return h.errf(n, "field id: %v", err)
 		}
@@ -88,14 +170,14 @@ func (p *jsonlParser) line(b []byte, n int) error {
 		}
 		p.ids[op.ID] = n
 	}
-	raw, ok := m["proc"]
+	raw, ok := m.get("proc")
 	if !ok {
 		return h.errf(n, "field proc: missing (the process that ran the operation)")
 	}
 	if op.Process, err = scalar(raw); err != nil {
 		return h.errf(n, "field proc: %v", err)
 	}
-	raw, ok = m["call"]
+	raw, ok = m.get("call")
 	if !ok {
 		return h.errf(n, "field call: missing (the time the operation was called)")
 	}
@@ -106,7 +188,7 @@ func (p *jsonlParser) line(b []byte, n int) error {
 		return h.errf(n, "field call: %d is reserved (it means \"never returned\")", Unknown)
 	}
 	hasRet := false
-	if raw, ok := m["ret"]; ok && string(raw) != "null" {
+	if raw, ok := m.get("ret"); ok && string(raw) != "null" {
 		hasRet = true
 		if op.Ret, err = timeOf(raw); err != nil {
 			return h.errf(n, "field ret: %v", err)
@@ -115,20 +197,20 @@ func (p *jsonlParser) line(b []byte, n int) error {
 			return h.errf(n, "field ret: returned at %d, before its call at %d", op.Ret, op.Call)
 		}
 	}
-	raw, ok = m["op"]
+	raw, ok = m.get("op")
 	if !ok {
 		return h.errf(n, "field op: missing (the operation's name)")
 	}
-	if err := json.Unmarshal(raw, &s); err != nil || s == "" {
+	if s, err = str(raw); err != nil || s == "" {
 		return h.errf(n, "field op: want a non-empty string, have %s", raw)
 	}
 	op.In.Op = s
-	if raw, ok := m["key"]; ok {
+	if raw, ok := m.get("key"); ok {
 		if op.In.Key, err = scalar(raw); err != nil {
 			return h.errf(n, "field key: %v", err)
 		}
 	}
-	if raw, ok := m["args"]; ok && string(raw) != "null" {
+	if raw, ok := m.get("args"); ok && string(raw) != "null" {
 		var args []json.RawMessage
 		if err := json.Unmarshal(raw, &args); err != nil {
 			return h.errf(n, "field args: want an array of values, have %s", raw)
@@ -153,8 +235,8 @@ func (p *jsonlParser) line(b []byte, n int) error {
 	if !hasRet {
 		out = "unknown"
 	}
-	if raw, ok := m["out"]; ok {
-		if err := json.Unmarshal(raw, &out); err != nil {
+	if raw, ok := m.get("out"); ok {
+		if out, err = str(raw); err != nil {
 			return h.errf(n, "field out: want \"ok\", \"fail\" or \"unknown\", have %s", raw)
 		}
 	}
@@ -174,7 +256,7 @@ func (p *jsonlParser) line(b []byte, n int) error {
 	default:
 		return h.errf(n, "field out: want \"ok\", \"fail\" or \"unknown\", have %q", out)
 	}
-	if raw, ok := m["val"]; ok {
+	if raw, ok := m.get("val"); ok {
 		if op.Out.Value, err = value(raw); err != nil {
 			return h.errf(n, "field val: %v", err)
 		}
@@ -184,14 +266,14 @@ func (p *jsonlParser) line(b []byte, n int) error {
 	return h.add(op, out == "fail")
 }
 
-func (p *jsonlParser) readHeader(m map[string]json.RawMessage, n int) error {
+func (p *jsonlParser) readHeader(m fields, n int) error {
 	h := p.h
 	var schema, version string
-	raw, ok := m["schema"]
+	raw, ok := m.get("schema")
 	if !ok || json.Unmarshal(raw, &schema) != nil || schema != Schema {
 		return h.errf(n, "field schema: the first line must be the header {\"schema\":%q,\"version\":%q,...}", Schema, Version)
 	}
-	raw, ok = m["version"]
+	raw, ok = m.get("version")
 	if !ok || json.Unmarshal(raw, &version) != nil {
 		return h.errf(n, "field version: missing (want %q)", Version)
 	}
@@ -199,7 +281,7 @@ func (p *jsonlParser) readHeader(m map[string]json.RawMessage, n int) error {
 	if wmajor, _, _ := strings.Cut(Version, "."); major != wmajor {
 		return h.errf(n, "field version: %q is of major version %s; this reader reads %s.x", version, major, wmajor)
 	}
-	if raw, ok := m["model"]; ok {
+	if raw, ok := m.get("model"); ok {
 		if err := json.Unmarshal(raw, &h.Model); err != nil {
 			return h.errf(n, "field model: want a string, have %s", raw)
 		}
@@ -224,9 +306,8 @@ func (h *History) add(op Op, failed bool) error {
 
 // scalar reads a string or an integer as a name.
 func scalar(raw json.RawMessage) (string, error) {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
+	if len(raw) > 0 && raw[0] == '"' {
+		return str(raw)
 	}
 	if isInt(raw) {
 		return string(raw), nil
