@@ -51,6 +51,12 @@ type Options struct {
 	// Rule names the authorization rule ("capture", "capture-or-delivery");
 	// "" takes the trace header's (absent there: "capture").
 	Rule string
+	// OnViolation, if set, is called with each violation of an invariant
+	// the Monitor judges line by line, during the Observe that finds it
+	// (check --follow reports them as they happen). Violations judged at
+	// the end (NoSilentLoss, WitnessedDelivery, linearizability) are in the
+	// report only.
+	OnViolation func(name string, in Instance)
 }
 
 func (o Options) keep() int {
@@ -203,6 +209,7 @@ type Checker struct {
 	// the witness lines (index 1) and the line of the first witness.
 	seen      map[delivery][3]int32
 	witnesses int
+	finishing bool // Finish is judging: OnViolation is not called
 }
 
 type delivery struct {
@@ -296,10 +303,15 @@ func (c *Checker) record(line int, v *model.Violation) {
 		vc := *v
 		vd.First = append(vd.First, Instance{T: v.T, Line: line, Text: v.String(), Violation: &vc})
 	}
+	if c.opt.OnViolation != nil && !c.finishing {
+		vc := *v
+		c.opt.OnViolation(vd.Name, Instance{T: v.T, Line: line, Text: v.String(), Violation: &vc})
+	}
 }
 
 // Finish ends the stream and returns the report.
 func (c *Checker) Finish() (*Report, error) {
+	c.finishing = true
 	r := c.rep
 	sl := &r.Verdicts[model.NoSilentLoss]
 	switch {

@@ -353,3 +353,47 @@ func TestFollow(t *testing.T) {
 		t.Errorf("%d foreign steps, want 2", foreign)
 	}
 }
+
+// OnViolation hears each violation the Monitor judges, during the Observe of
+// its line, and nothing judged at the end.
+func TestOnViolationDuringObserve(t *testing.T) {
+	h := traces.Header{Schema: "stormproof-trace", Version: "1.3", Engine: "live", Devices: 2, Accounts: 2, Detail: "full"}
+	var heard []Instance
+	var during int
+	c, err := New(h, "t.jsonl", Options{NoLinearizability: true, OnViolation: func(name string, in Instance) {
+		if name != model.NoForeignDelivery.String() {
+			t.Errorf("heard %s, want %s", name, model.NoForeignDelivery)
+		}
+		heard = append(heard, in)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := []model.Obs{
+		{Kind: model.ObsOwn, Device: 0, Owners: model.MakeOwners(0)},
+		{Kind: model.ObsCapture, Device: 0, Seq: 0},
+		{Kind: model.ObsDeliver, Device: 0, Seq: 0, Account: 1},
+	}
+	for i := range obs {
+		if err := c.Observe(i+2, model.Time(i), &obs[i]); err != nil {
+			t.Fatal(err)
+		}
+		if i == 2 {
+			during = len(heard)
+		}
+	}
+	end := model.Obs{Kind: model.ObsEnd, Flag: true}
+	if err := c.Observe(5, 3, &end); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if during != 1 || len(heard) != 1 || heard[0].Line != 4 {
+		t.Fatalf("heard %v (%d during the deliver's Observe), want one violation on line 4", heard, during)
+	}
+	if rep.Verdict(model.NoSilentLoss.String()).Count == 0 {
+		t.Fatal("NoSilentLoss held: the event never reached its owner, so the test does not show the end's violations stay unheard")
+	}
+}
