@@ -68,6 +68,13 @@ func cmdCheck(args []string) error {
 		return cli.Badf("--rule: %v", err)
 	}
 	path := pos[0]
+	if *follow {
+		if path == "-" {
+			return cli.Badf("check --follow: want a file being written, not standard input")
+		}
+		return cmdFollow(path, checker.Options{Keep: *keep, Explain: -1, NoLinearizability: *noLin, Rule: *rule},
+			checker.Policy{Strict: *strict, AllowIncomplete: *incompleteOK})
+	}
 	src, err := openTrace(path)
 	if err != nil {
 		return err
