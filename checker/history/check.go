@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"runtime"
 	"slices"
@@ -102,7 +103,8 @@ func CheckWith(h *History, m porcupine.Model, opt Options) *Result {
 		file := h.File
 		m.DescribeOperationMetadata = func(info any) string {
 			if meta, ok := info.(Meta); ok {
-				return fmt.Sprintf("%s:%d", file, meta.Line)
+				// porcupine's page shows it as HTML: escaped.
+				return html.EscapeString(fmt.Sprintf("%s:%d", file, meta.Line))
 			}
 			return ""
 		}

@@ -78,7 +78,13 @@ func TestPorcupineConformance(t *testing.T) {
 			if r.Verdict != want {
 				t.Fatalf("%s: verdict %s, porcupine asserts %s", row[0], r.Verdict, want)
 			}
-			if want == porcupine.Illegal {
+			// An illegal verdict is explained: a key names its first
+			// operation that does not fit, unless every illegal key's
+			// search ran out of its (short, here) time.
+			if r.Undecided > 0 {
+				t.Logf("%s: %d key(s) undecided within the explanation bound", row[0], r.Undecided)
+			}
+			if want == porcupine.Illegal && r.Undecided == 0 {
 				if len(r.Illegal) == 0 || r.Illegal[0].Bad == nil {
 					t.Fatalf("%s: illegal but no partition names its first operation that does not fit", row[0])
 				}

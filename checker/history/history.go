@@ -141,7 +141,7 @@ func Read(r io.Reader, name string) (*History, error) {
 			}
 		}
 		if f := formatOf(line); f != h.Format {
-			return nil, h.errf(n, "a %s line in a %s history (detected from line %d): one history, one format", f, h.Format, firstLine(p))
+			return nil, h.errf(n, "a line of format %s in a %s history (its format is detected from line %d): one history, one format", f, h.Format, firstLine(p))
 		}
 		if err := p.line(line, n); err != nil {
 			return nil, err

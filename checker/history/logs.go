@@ -138,6 +138,10 @@ func (p *logParser) finish() error {
 func jepsenLine(b []byte) (event, error) {
 	var ev event
 	fs := strings.Fields(string(b))
+	if len(fs) >= 2 && fs[0] == "INFO" && fs[1] != "jepsen.util" {
+		ev.skip = true // another logger's line: not an operation
+		return ev, nil
+	}
 	if len(fs) < 7 || fs[0] != "INFO" || fs[1] != "jepsen.util" || fs[2] != "-" {
 		return ev, fmt.Errorf("not a Jepsen log line (want INFO  jepsen.util - PROCESS :TYPE :F VALUE)")
 	}

@@ -76,7 +76,7 @@ func TestCheckHistoryBadInput(t *testing.T) {
 		{"unknown op", hdr + `{"proc":0,"call":0,"ret":1,"op":"incr","key":"a"}` + "\n", nil, `h.jsonl:2: op: unknown operation "incr"`},
 		{"return before call", hdr + `{"proc":0,"call":5,"ret":1,"op":"get","key":"a","val":null}` + "\n", nil, "h.jsonl:2: field ret: returned at 1, before its call at 5"},
 		{"duplicate id", hdr + `{"id":"a","proc":0,"call":0,"ret":1,"op":"get","val":null}` + "\n" + `{"id":"a","proc":0,"call":2,"ret":3,"op":"get","val":null}` + "\n", nil, "h.jsonl:3: field id: duplicate id a"},
-		{"mixed formats", hdr + "INFO  jepsen.util - 0\t:invoke\t:read\tnil\n", nil, "h.jsonl:2: a jepsen-etcd-log line"},
+		{"mixed formats", hdr + "INFO  jepsen.util - 0\t:invoke\t:read\tnil\n", nil, "h.jsonl:2: a line of format jepsen-etcd-log"},
 		{"unknown model", hdr, []string{"--model", "queue"}, `--model: unknown model "queue"`},
 		{"op of another model", hdr + `{"proc":0,"call":0,"ret":1,"op":"read","val":null}` + "\n", nil, `h.jsonl:2: op: unknown operation "read" for the register model`},
 	} {
