@@ -83,6 +83,7 @@ func TestCASAndKVRules(t *testing.T) {
 		{"append concatenates", "kv", `{"proc":0,"call":0,"ret":1,"op":"append","key":"k","args":["ab"]}
 {"proc":0,"call":2,"ret":3,"op":"append","key":"k","args":["c"]}
 {"proc":1,"call":4,"ret":5,"op":"get","key":"k","val":"abc"}`, porcupine.Ok},
+		{"a kv read of null read the empty string", "kv", `{"proc":1,"call":4,"ret":5,"op":"get","key":"k","val":null}`, porcupine.Ok},
 		{"a kv key starts as the empty string", "kv", `{"proc":1,"call":4,"ret":5,"op":"get","key":"k","val":""}`, porcupine.Ok},
 		{"put replaces", "kv", `{"proc":0,"call":0,"ret":1,"op":"append","key":"k","args":["ab"]}
 {"proc":0,"call":2,"ret":3,"op":"put","key":"k","args":["c"]}
@@ -138,6 +139,7 @@ func TestBadInput(t *testing.T) {
 		{"a float time", hdr + `{"proc":0,"call":0.5,"ret":1,"op":"get","val":null}` + "\n", "", 2, "field call: want an integer time"},
 		{"unknown op", hdr + `{"proc":0,"call":0,"ret":1,"op":"incr","key":"a"}` + "\n", "register", 2, `op: unknown operation "incr" for the register model`},
 		{"wrong arity", hdr + `{"proc":0,"call":0,"ret":1,"op":"set","key":"a"}` + "\n", "register", 2, "args: set takes 1 argument(s), have 0"},
+		{"a null argument", hdr + `{"proc":0,"call":0,"ret":1,"op":"set","key":"a","args":[null]}` + "\n", "register", 2, "args: argument 1 of set is null"},
 		{"read without its value", hdr + `{"proc":0,"call":0,"ret":1,"op":"get","key":"a"}` + "\n", "register", 2, "val: missing"},
 		{"a mix of formats", hdr + op + "\n" + `{:process 0, :type :invoke, :f :get, :key "0", :value nil}` + "\n", "", 3, "a line of format edn in a stormproof-history history"},
 		{"a mix of formats (log first)", "INFO  jepsen.util - 0\t:invoke\t:read\tnil\n" + op + "\n", "", 2, "a line of format stormproof-history in a jepsen-etcd-log history"},
