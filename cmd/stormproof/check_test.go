@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,9 +21,15 @@ import (
 // sp runs the binary and returns stdout, stderr and the exit status.
 func sp(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
+	return spWith(t, nil, args...)
+}
+
+// spWith runs the binary with stdin (nil: none).
+func spWith(t *testing.T, stdin io.Reader, args ...string) (string, string, int) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &out, &errb
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
