@@ -39,7 +39,7 @@ func TestIncidentTraces(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tc.want[CacheLinearizable], tc.want[RegistryLinearizable] = -1, -1
+			tc.want[CacheLinearizable], tc.want[RegistryLinearizable], tc.want[WitnessedDelivery] = -1, -1, -1
 			expect(t, rep, tc.want)
 			if len(rep.Stories) != 1 {
 				t.Fatalf("%d stories", len(rep.Stories))

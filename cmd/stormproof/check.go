@@ -220,7 +220,9 @@ func writeRenders(path string, rep *checker.Report, dir string) ([]string, error
 	if err := write("slice.mmd", func(w io.Writer) error { return render.Mermaid(w, &rep.Header, firstStory(rep)) }); err != nil {
 		return nil, err
 	}
-	if err := write("perfetto.json", func(w io.Writer) error { return perfettoFile(w, path, firstStory(rep)) }); err != nil {
+	if err := write("perfetto.json", func(w io.Writer) error {
+		return perfettoStoryFile(w, path, render.PerfettoOptions{Story: firstStory(rep)})
+	}); err != nil {
 		return nil, err
 	}
 	if page := porcupinePage(rep); page != nil {
@@ -254,17 +256,4 @@ func porcupinePage(rep *checker.Report) *render.LinPage {
 		}
 	}
 	return nil
-}
-
-func perfettoFile(w io.Writer, path string, story *traces.Story) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	tr, err := traces.NewReader(f, path)
-	if err != nil {
-		return err
-	}
-	return render.PerfettoStory(w, tr, render.PerfettoOptions{Story: story})
 }

@@ -70,11 +70,12 @@ func TestExploreSafeAndBounded(t *testing.T) {
 		t.Error("a stale counterexample survived a clean run")
 	}
 	out, _, code = runCLI(t, dir, "explore", "--client", "tagged", "--max-states", "1000", "--out", "res")
-	if code != 0 || !strings.Contains(out, "bounded at depth") || !strings.Contains(out, "1000 states (max-states)") || strings.Contains(out, "complete") {
+	// A bounded search without a violation is incomplete: exit 3.
+	if code != 3 || !strings.Contains(out, "bounded at depth") || !strings.Contains(out, "1000 states (max-states)") || strings.Contains(out, "complete") {
 		t.Errorf("bounded run: exit %d\n%s", code, out)
 	}
 	out, _, code = runCLI(t, dir, "explore", "--client", "tagged", "--max-depth", "5", "--out", "res")
-	if code != 0 || !strings.Contains(out, "bounded at depth 5") {
+	if code != 3 || !strings.Contains(out, "bounded at depth 5") {
 		t.Errorf("depth-bounded run: exit %d\n%s", code, out)
 	}
 }

@@ -26,7 +26,7 @@ func TestPlot(t *testing.T) {
 		}
 	}
 	writeFile(t, dir, "s.yaml", strings.Replace(smallSweep, "seeds: 2", "seeds: 1", 1))
-	if _, stderr, code := runCLI(t, dir, "sweep", "s.yaml", "--out", "sw"); code != 0 {
+	if _, stderr, code := runCLI(t, dir, "sweep", "s.yaml", "--out", "sw"); code != 1 {
 		t.Fatalf("sweep: exit %d %s", code, stderr)
 	}
 	if _, stderr, code := runCLI(t, dir, "plot", "sw", "--heatmap", "h.svg", "--metric", "cache_timeouts", "--x", "cloud.mitigations"); code != 0 {

@@ -38,7 +38,7 @@ func TestReportOfARun(t *testing.T) {
 func TestReportOfASweep(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "s.yaml", strings.Replace(smallSweep, "seeds: 2", "seeds: 1", 1))
-	if _, stderr, code := runCLI(t, dir, "sweep", "s.yaml", "--out", "s"); code != 0 {
+	if _, stderr, code := runCLI(t, dir, "sweep", "s.yaml", "--out", "s"); code != 1 {
 		t.Fatalf("sweep: exit %d %s", code, stderr)
 	}
 	if _, stderr, code := runCLI(t, dir, "report", "s"); code != 0 {

@@ -61,9 +61,15 @@ func ran(t *testing.T, stdout string) (n, skipped, left int) {
 func TestSweepEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "s.yaml", smallSweep)
+	// Every cell of smallSweep runs the naive pool and leaks: a complete
+	// sweep with a violating cell exits 1 (the verdict policy), and 0 with
+	// --exit-zero.
 	stdout, stderr, code := runCLI(t, dir, "sweep", "s.yaml", "--jobs", "2", "--out", "a")
-	if code != 0 || stderr != "" {
-		t.Fatalf("exit %d, stderr %q (want 0 and a quiet stderr when not a terminal)\n%s", code, stderr, stdout)
+	if code != 1 || stderr != "" || !strings.Contains(stdout, "verdict         8 of 8 cells violated a promise") {
+		t.Fatalf("exit %d, stderr %q (want 1 and a quiet stderr when not a terminal)\n%s", code, stderr, stdout)
+	}
+	if _, _, code := runCLI(t, dir, "sweep", "s.yaml", "--out", "a", "--exit-zero"); code != 0 {
+		t.Fatalf("--exit-zero: exit %d", code)
 	}
 	if n, skipped, left := ran(t, stdout); n != 8 || skipped != 0 || left != 0 {
 		t.Fatalf("ran %d, skipped %d, left %d", n, skipped, left)
@@ -116,7 +122,7 @@ func TestSweepEndToEnd(t *testing.T) {
 		t.Fatal("tables written for an unfinished sweep")
 	}
 	stdout, _, code = runCLI(t, dir, "sweep", "s.yaml", "--out", "b")
-	if n, skipped, _ := ran(t, stdout); code != 0 || n != 5 || skipped != 3 {
+	if n, skipped, _ := ran(t, stdout); code != 1 || n != 5 || skipped != 3 {
 		t.Fatalf("resumed: exit %d\n%s", code, stdout)
 	}
 	sameFiles(t, filepath.Join(dir, "a"), filepath.Join(dir, "b"), sweepTables)
@@ -128,7 +134,7 @@ func TestSweepEndToEnd(t *testing.T) {
 func TestSweepShardsConcatenate(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "s.yaml", smallSweep)
-	if _, _, code := runCLI(t, dir, "sweep", "s.yaml", "--out", "one"); code != 0 {
+	if _, _, code := runCLI(t, dir, "sweep", "s.yaml", "--out", "one"); code != 1 {
 		t.Fatalf("one run: exit %d", code)
 	}
 	var cat []byte
@@ -160,7 +166,7 @@ func TestSweepShardsConcatenate(t *testing.T) {
 	os.Mkdir(filepath.Join(dir, "merged"), 0o755)
 	writeFile(t, dir, "merged/rows.jsonl", string(cat))
 	stdout, _, code := runCLI(t, dir, "sweep", "s.yaml", "--out", "merged")
-	if n, skipped, _ := ran(t, stdout); code != 0 || n != 0 || skipped != 8 {
+	if n, skipped, _ := ran(t, stdout); code != 1 || n != 0 || skipped != 8 {
 		t.Fatalf("merged: exit %d\n%s", code, stdout)
 	}
 	sameFiles(t, filepath.Join(dir, "one"), filepath.Join(dir, "merged"), sweepTables)
@@ -171,7 +177,7 @@ func TestSweepShardsConcatenate(t *testing.T) {
 func TestSweepShardsShareADirectory(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "s.yaml", smallSweep)
-	if _, _, code := runCLI(t, dir, "sweep", "s.yaml", "--out", "one"); code != 0 {
+	if _, _, code := runCLI(t, dir, "sweep", "s.yaml", "--out", "one"); code != 1 {
 		t.Fatalf("one run: exit %d", code)
 	}
 	var cmds []*exec.Cmd
@@ -189,7 +195,7 @@ func TestSweepShardsShareADirectory(t *testing.T) {
 		}
 	}
 	stdout, _, code := runCLI(t, dir, "sweep", "s.yaml", "--out", "shared")
-	if n, skipped, _ := ran(t, stdout); code != 0 || n != 0 || skipped != 8 {
+	if n, skipped, _ := ran(t, stdout); code != 1 || n != 0 || skipped != 8 {
 		t.Fatalf("after the shards: exit %d\n%s", code, stdout)
 	}
 	sameFiles(t, filepath.Join(dir, "one"), filepath.Join(dir, "shared"), sweepTables)
@@ -230,7 +236,7 @@ func TestSweepInterrupted(t *testing.T) {
 		t.Fatalf("interrupted run: ran %d, left %d, %d cell files", first, left, len(es))
 	}
 	out, _, code := runCLI(t, dir, "sweep", "s.yaml", "--jobs", "2", "--out", "o")
-	if n, skipped, _ := ran(t, out); code != 0 || skipped != first || n != 24-first {
+	if n, skipped, _ := ran(t, out); code != 1 || skipped != first || n != 24-first {
 		t.Fatalf("second run: exit %d, want %d skipped and %d run\n%s", code, first, 24-first, out)
 	}
 }
