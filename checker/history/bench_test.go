@@ -32,6 +32,10 @@ func BenchmarkHistory(b *testing.B) {
 	if err := os.WriteFile(synth, synthetic(200_000, 2_000, 16), 0o644); err != nil {
 		b.Fatal(err)
 	}
+	bad := filepath.Join(dir, "register-200k-bad.jsonl")
+	if err := os.WriteFile(bad, staleRead(synthetic(200_000, 2_000, 16)), 0o644); err != nil {
+		b.Fatal(err)
+	}
 	cases := []struct {
 		name, path string
 		direct     func(data []byte) porcupine.CheckResult
@@ -40,6 +44,7 @@ func BenchmarkHistory(b *testing.B) {
 		{"kv-c10-bad", "testdata/porcupine/kv/c10-bad.txt", directKV},
 		{"etcd-002", "testdata/porcupine/jepsen/etcd_002.log", directEtcd},
 		{"register-200k", synth, directRegister},
+		{"register-200k-bad", bad, directRegister},
 	}
 	for _, c := range cases {
 		data, err := os.ReadFile(c.path)
@@ -99,6 +104,19 @@ func synthetic(n, keys, procs int) []byte {
 		}
 	}
 	return buf.Bytes()
+}
+
+// staleRead makes a history illegal: the last read of a value, a hundred
+// lines before the end, reads a value never written instead.
+func staleRead(h []byte) []byte {
+	lines := bytes.Split(h, []byte("\n"))
+	for i := len(lines) - 100; i > 0; i-- {
+		if bytes.Contains(lines[i], []byte(`"op":"get"`)) && !bytes.Contains(lines[i], []byte(`"val":null`)) {
+			lines[i] = append(bytes.Split(lines[i], []byte(`"val":`))[0], []byte(`"val":"never-written"}`)...)
+			break
+		}
+	}
+	return bytes.Join(lines, []byte("\n"))
 }
 
 // The direct path: plain structs and porcupine, nothing of this package.
