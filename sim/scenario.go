@@ -251,15 +251,33 @@ func (s *Scenario) validate() error {
 	sum := 0.0
 	for _, n := range s.mixNames() {
 		w := s.Fleet.Mix[n]
-		if w < 0 || math.IsNaN(w) {
-			return bad("fleet.mix."+n, "share must be ≥ 0, got %g", w)
+		if err := spec.Closed(0, 1).Check(w); err != nil {
+			return bad("fleet.mix."+n, "share %v", err)
 		}
 		sum += w
 	}
 	c := &s.Cloud
+	// Every float of the scenario, against the interval it models.
+	for _, f := range []struct {
+		field string
+		v     float64
+		iv    spec.Interval
+	}{
+		{"scale", s.Scale, ScaleRange},
+		{"fleet.share_fraction", s.Fleet.ShareFraction, spec.Closed(0, 1)},
+		{"fleet.video_fraction", s.Fleet.VideoFraction, spec.Closed(0, 1)},
+		{"network.wan_loss", s.Network.WANLoss, spec.ClosedOpen(0, 1)},
+		{"cloud.client_share", c.ClientShare, spec.OpenClosed(0, 1)},
+		{"cloud.admission_rate", c.AdmissionRate, spec.Closed(0, 1e9)},
+		{"cloud.jitter_backoff.multiplier", c.JitterBackoff.Multiplier, spec.Closed(1, 100)},
+		{"users.tap_prob", s.Users.TapProb, spec.Closed(0, 1)},
+		{"users.video_prob", s.Users.VideoProb, spec.Closed(0, 1)},
+	} {
+		if err := f.iv.Check(f.v); err != nil {
+			return bad(f.field, "%v", err)
+		}
+	}
 	switch {
-	case s.Scale <= 0 || s.Scale > 10000 || math.IsNaN(s.Scale):
-		return bad("scale", "must be in (0, 10000], got %g", s.Scale)
 	case s.Duration <= 0:
 		return bad("duration", "must be > 0")
 	case s.CaptureUntil <= 0 || s.CaptureUntil > s.Duration:
@@ -270,10 +288,6 @@ func (s *Scenario) validate() error {
 		return bad("fleet.cameras", "must be ≥ 1, got %d", s.Fleet.Cameras)
 	case s.Fleet.Accounts < 1:
 		return bad("fleet.accounts", "must be ≥ 1, got %d", s.Fleet.Accounts)
-	case s.Fleet.ShareFraction < 0 || s.Fleet.ShareFraction > 1:
-		return bad("fleet.share_fraction", "must be in [0, 1], got %g", s.Fleet.ShareFraction)
-	case s.Fleet.VideoFraction < 0 || s.Fleet.VideoFraction > 1:
-		return bad("fleet.video_fraction", "must be in [0, 1], got %g", s.Fleet.VideoFraction)
 	case len(s.Fleet.Mix) == 0:
 		return bad("fleet.mix", "needs at least one profile")
 	case math.Abs(sum-1) > 1e-6:
@@ -282,8 +296,6 @@ func (s *Scenario) validate() error {
 		return bad("transfers.count", "must be ≥ 0")
 	case s.Transfers.Count > 0 && (s.Transfers.From < 0 || s.Transfers.To < s.Transfers.From || s.Transfers.To > s.Duration):
 		return bad("transfers", "need 0 ≤ from ≤ to ≤ duration")
-	case s.Network.WANLoss < 0 || s.Network.WANLoss >= 1:
-		return bad("network.wan_loss", "must be in [0, 1), got %g", s.Network.WANLoss)
 	case c.Workers < 1:
 		return bad("cloud.workers", "must be ≥ 1, got %d", c.Workers)
 	case c.PoolSize < 1 || c.PoolSize > 4096:
@@ -294,14 +306,8 @@ func (s *Scenario) validate() error {
 		return bad("cloud.cache_timeout", "must be > 0")
 	case c.DialTimeout <= 0:
 		return bad("cloud.dial_timeout", "must be > 0")
-	case c.AdmissionRate < 0:
-		return bad("cloud.admission_rate", "must be ≥ 0")
 	case c.AdmissionBurst < 0:
 		return bad("cloud.admission_burst", "must be ≥ 0")
-	case s.Users.TapProb < 0 || s.Users.TapProb > 1:
-		return bad("users.tap_prob", "must be in [0, 1], got %g", s.Users.TapProb)
-	case s.Users.VideoProb < 0 || s.Users.VideoProb > 1:
-		return bad("users.video_prob", "must be in [0, 1], got %g", s.Users.VideoProb)
 	case s.Trace != "full" && s.Trace != "slice" && s.Trace != "none":
 		return bad("trace", "must be full, slice or none, got %q", s.Trace)
 	}
@@ -332,14 +338,19 @@ func (s *Scenario) validate() error {
 			return bad(d.f, "%v", err)
 		}
 	}
+	// The cache's service time is divided by the scale (Build): it must
+	// still be a duration, and a service time longer than the run means
+	// nothing is served.
+	for _, v := range []spec.Duration{c.CacheService.Value, c.CacheService.Max, c.CacheService.Mean, c.CacheService.Median} {
+		if float64(v)/s.Scale > float64(s.Duration) {
+			return bad("scale", "at scale %g the cache's service time (%v divided by the scale) is longer than the run", s.Scale, v)
+		}
+	}
 	if _, err := model.ParseClient(c.Client); err != nil {
 		return bad("cloud.client", "%v", err)
 	}
 	if _, err := model.ParseClient(c.OldClient); err != nil {
 		return bad("cloud.old_client", "%v", err)
-	}
-	if c.ClientShare <= 0 || c.ClientShare > 1 || math.IsNaN(c.ClientShare) {
-		return bad("cloud.client_share", "must be in (0, 1], got %g", c.ClientShare)
 	}
 	mit, err := model.ParseMitigations(strings.Join(c.Mitigations, ","))
 	if err != nil {
@@ -351,14 +362,20 @@ func (s *Scenario) validate() error {
 	if _, err := model.ParseJitter(c.JitterBackoff.Jitter); err != nil {
 		return bad("cloud.jitter_backoff.jitter", "%v", err)
 	}
-	if c.JitterBackoff.Initial <= 0 || c.JitterBackoff.Cap < c.JitterBackoff.Initial || c.JitterBackoff.Multiplier < 1 {
-		return bad("cloud.jitter_backoff", "need initial > 0, cap ≥ initial, multiplier ≥ 1")
+	if c.JitterBackoff.Initial <= 0 || c.JitterBackoff.Cap < c.JitterBackoff.Initial {
+		return bad("cloud.jitter_backoff", "need initial > 0, cap ≥ initial")
 	}
 	if s.Fleet.Cameras > 50_000_000 || s.scaled(s.Fleet.Cameras) > 50_000_000 {
 		return bad("fleet.cameras", "at most 50,000,000 cameras after scaling")
 	}
 	return nil
 }
+
+// ScaleRange is what a scale factor may be: from a millionth (a fleet of
+// ten million becomes ten cameras) to ten thousand. The cache's service
+// time is divided by the scale, so a factor without a lower bound would
+// stretch it beyond what a duration holds.
+var ScaleRange = spec.Closed(1e-6, 1e4)
 
 // Override applies command-line choices: a client variant, extra
 // mitigations, a seed and a further scale factor.
@@ -391,8 +408,8 @@ func (s *Scenario) Apply(o Override) (*Scenario, error) {
 		c.Seed = *o.Seed
 	}
 	if o.Scale != 0 {
-		if o.Scale < 0 || math.IsNaN(o.Scale) || o.Scale > 10000 {
-			return nil, fmt.Errorf("--scale: must be in (0, 10000], got %g", o.Scale)
+		if err := ScaleRange.Check(o.Scale); err != nil {
+			return nil, fmt.Errorf("--scale: %v", err)
 		}
 		c.Scale *= o.Scale
 	}

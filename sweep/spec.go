@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -139,8 +138,8 @@ func Parse(file string, data []byte) (*Sweep, error) {
 	if sw.Base, err = sim.Load(name); err != nil {
 		return nil, errf("scenario", "%v", err)
 	}
-	if spec.Node(root, "scale") != nil && (f.Scale <= 0 || f.Scale > 100 || math.IsNaN(f.Scale)) {
-		return nil, errf("scale", "must be in (0, 100], got %g", f.Scale)
+	if err := spec.OpenClosed(0, 100).Check(f.Scale); spec.Node(root, "scale") != nil && err != nil {
+		return nil, errf("scale", "%v", err)
 	}
 	if sw.Seeds, err = seeds(file, &f.Seeds); err != nil {
 		return nil, err

@@ -55,13 +55,14 @@ var privacy = AcrossSeeds(4, func(t rapid.TB, s *sim.Scenario) {
 	AssertHolds(t, s, model.NoForeignDelivery.String(), model.NoForeignView.String())
 })
 
-// counterexampleRoot is the known folder of this package's expected
-// counterexamples: $STORMPROOF_COUNTEREXAMPLES, or stormproof-rapid in the
-// system's temporary directory. Each test's folder is emptied first.
+// counterexampleRoot is the folder of this package's expected
+// counterexamples: $STORMPROOF_COUNTEREXAMPLES when a reader wants to keep
+// them, otherwise the test's own temporary directory (a test writes nowhere
+// else). Each test's folder is emptied first.
 func counterexampleRoot(t *testing.T) string {
 	root := os.Getenv(CounterexampleEnv)
 	if root == "" {
-		root = filepath.Join(os.TempDir(), "stormproof-rapid")
+		root = t.TempDir()
 	}
 	dir, err := filepath.Abs(filepath.Join(root, t.Name()))
 	if err != nil {

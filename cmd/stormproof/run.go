@@ -36,9 +36,34 @@ type scenarioFlags struct {
 
 func (f *scenarioFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.seed, "seed", "", "random seed (default: the scenario's)")
-	fs.Float64Var(&f.scale, "scale", 0, "multiply the fleet and its capacities by `F`")
+	fs.Var((*scaleValue)(&f.scale), "scale", "multiply the fleet and its capacities by `F`")
 	fs.StringVar(&f.client, "client", "", "cache client: naive-pool, discard-on-timeout or tagged")
 	fs.Var(&f.mitigate, "mitigate", "comma-separated mitigations to switch on (repeatable)")
+}
+
+// scaleValue is a --scale flag: a factor in sim.ScaleRange. Unset it is 0,
+// which leaves the scenario's scale as it is; set, 0 is refused like any
+// other value outside the range.
+type scaleValue float64
+
+func (v *scaleValue) String() string {
+	if v == nil || *v == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(float64(*v), 'g', -1, 64)
+}
+
+// Set implements flag.Value.
+func (v *scaleValue) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("want a number")
+	}
+	if err := sim.ScaleRange.Check(f); err != nil {
+		return err
+	}
+	*v = scaleValue(f)
+	return nil
 }
 
 // load reads a scenario and applies the flags.

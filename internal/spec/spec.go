@@ -59,7 +59,11 @@ func Decode(file string, data []byte, out any) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(out); err != nil {
-		return nil, yamlErr(file, err)
+		e := yamlErr(file, err)
+		if e.Field == "" && e.Line > 0 {
+			e.Field = fieldAt(&root, e.Line)
+		}
+		return nil, e
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -68,7 +72,46 @@ func Decode(file string, data []byte, out any) (*yaml.Node, error) {
 	return &root, nil
 }
 
-func yamlErr(file string, err error) error {
+// fieldAt is the dotted path of the deepest field written on line, or "".
+func fieldAt(root *yaml.Node, line int) string {
+	best, depth := "", -1
+	var walk func(n *yaml.Node, path string, d int)
+	walk = func(n *yaml.Node, path string, d int) {
+		join := func(k string) string {
+			if path == "" {
+				return k
+			}
+			return path + "." + k
+		}
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path, d)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := join(k.Value)
+				if (k.Line == line || (v.Kind == yaml.ScalarNode && v.Line == line)) && d > depth {
+					best, depth = p, d
+				}
+				walk(v, p, d+1)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := join(strconv.Itoa(i))
+				if c.Kind == yaml.ScalarNode && c.Line == line && d > depth {
+					best, depth = p, d
+				}
+				walk(c, p, d+1)
+			}
+		}
+	}
+	walk(root, "", 0)
+	return best
+}
+
+func yamlErr(file string, err error) *Error {
 	var te *yaml.TypeError
 	msg := err.Error()
 	if errors.As(err, &te) && len(te.Errors) > 0 {

@@ -1,0 +1,61 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// nested writes a dotted path as nested YAML mappings with value v on the
+// last line (which carries the source comment the loader requires).
+func nested(path, v string) (doc string, line int) {
+	parts := strings.Split(path, ".")
+	var b strings.Builder
+	for i, p := range parts {
+		b.WriteString(strings.Repeat("  ", i) + p + ":")
+		if i == len(parts)-1 {
+			b.WriteString(" " + v + "   # assumed")
+		}
+		b.WriteString("\n")
+	}
+	return b.String(), len(parts)
+}
+
+// Every float a scenario holds refuses NaN and both infinities, naming the
+// file, the field and its line.
+func TestEveryScenarioFloatIsFinite(t *testing.T) {
+	fields := []struct{ base, path string }{
+		{"wyze-2024-02", "scale"},
+		{"wyze-2024-02", "fleet.share_fraction"},
+		{"wyze-2024-02", "fleet.video_fraction"},
+		{"wyze-2024-02", "fleet.mix.cam-v3"},
+		{"wyze-2024-02", "network.wan_loss"},
+		{"wyze-2024-02", "cloud.client_share"},
+		{"wyze-2024-02", "cloud.admission_rate"},
+		{"wyze-2024-02", "cloud.jitter_backoff.multiplier"},
+		{"wyze-2024-02", "users.tap_prob"},
+		{"wyze-2024-02", "users.video_prob"},
+		{"web-2023-09", "web.logins_per_hour"},
+		{"analytics-2019-12", "replica.integration_fraction"},
+		{"wyze-2024-02", "network.wan.sigma"},
+	}
+	for _, f := range fields {
+		for _, v := range []string{".nan", ".inf", "-.inf", "1e999"} {
+			t.Run(f.path+"="+v, func(t *testing.T) {
+				doc, line := nested(f.path, v)
+				if f.path == "network.wan.sigma" {
+					doc, line = "network:\n  wan:\n    dist: lognormal   # assumed\n    median: 10ms   # assumed\n    sigma: "+v+"   # assumed\n", 5
+				}
+				doc = "base: " + f.base + "\n" + doc
+				line++
+				_, err := Parse("x.yaml", []byte(doc), "")
+				if err == nil {
+					t.Fatalf("accepted:\n%s", doc)
+				}
+				if want := fmt.Sprintf("x.yaml:%d: %s", line, f.path); !strings.HasPrefix(err.Error(), want) {
+					t.Errorf("error %q, want it to start %q", err, want)
+				}
+			})
+		}
+	}
+}
