@@ -63,8 +63,10 @@ type Scenario struct {
 	// Profiles are the resolved hardware profiles of the mix (filled by
 	// Resolve; written into trace headers so a replay needs no files).
 	Profiles []hwprofiles.Profile `yaml:"-" json:"profiles,omitempty"`
-	// File is where the scenario came from.
-	File string `yaml:"-" json:"-"`
+	// File is where the scenario came from; root is its document, for the
+	// lines of its fields.
+	File string     `yaml:"-" json:"-"`
+	root *yaml.Node `yaml:"-" json:"-"`
 }
 
 // FleetSpec is the population.
@@ -162,39 +164,74 @@ func Load(nameOrFile string) (*Scenario, error) {
 
 // Parse decodes a scenario document. dir resolves relative profile files.
 func Parse(file string, data []byte, dir string) (*Scenario, error) {
-	// A base is decoded first; the document's own fields then overwrite it.
-	var probe struct {
-		Base string `yaml:"base"`
-	}
-	_ = yaml.Unmarshal(data, &probe)
 	s := &Scenario{}
-	if probe.Base != "" {
-		bdata, err := embedded.ReadFile(path.Join("scenarios", probe.Base+".yaml"))
-		if err != nil {
-			return nil, &spec.Error{File: file, Field: "base", Msg: fmt.Sprintf("unknown embedded scenario %q", probe.Base)}
-		}
-		if _, err := spec.Decode("builtin:"+probe.Base+".yaml", bdata, s); err != nil {
-			return nil, err
-		}
-		if yamlHasPath(data, "fleet.mix") {
-			s.Fleet.Mix = nil // a mix is replaced whole, not merged
-		}
-	}
-	root, err := spec.Decode(file, data, s)
+	root, err := decodeChain(file, data, s, nil)
 	if err != nil {
 		return nil, err
 	}
 	if err := spec.RequireSources(file, root, "name", "description", "base", "trace"); err != nil {
 		return nil, err
 	}
-	s.File = file
+	s.File, s.root = file, root
 	if err := s.resolve(dir); err != nil {
 		if fe, ok := err.(*fieldErr); ok {
-			return nil, spec.Errorf(file, root, fe.field, "%s", fe.msg)
+			return nil, s.fieldError(fe.field, "%s", fe.msg)
 		}
 		return nil, err
 	}
 	return s, nil
+}
+
+// maxBaseDepth bounds a chain of bases (each names an embedded scenario).
+const maxBaseDepth = 8
+
+// decodeChain decodes a document into s over its base: the base (and its
+// own base, and so on) is decoded first, then the document's own fields
+// overwrite it. seen holds the bases already on the chain.
+func decodeChain(file string, data []byte, s *Scenario, seen []string) (*yaml.Node, error) {
+	var probe struct {
+		Base string `yaml:"base"`
+	}
+	_ = yaml.Unmarshal(data, &probe)
+	if probe.Base != "" {
+		var root yaml.Node
+		_ = yaml.Unmarshal(data, &root)
+		errf := func(format string, a ...any) error { return spec.Errorf(file, &root, "base", format, a...) }
+		if contains(seen, probe.Base) {
+			return nil, errf("base %q is already on the chain (%s): a cycle", probe.Base, strings.Join(seen, " → "))
+		}
+		if len(seen) >= maxBaseDepth {
+			return nil, errf("more than %d bases in a chain", maxBaseDepth)
+		}
+		bdata, err := embedded.ReadFile(path.Join("scenarios", probe.Base+".yaml"))
+		if err != nil {
+			return nil, errf("unknown embedded scenario %q (%s)", probe.Base, strings.Join(Embedded(), ", "))
+		}
+		if _, err := decodeChain("builtin:"+probe.Base+".yaml", bdata, s, append(seen, probe.Base)); err != nil {
+			return nil, err
+		}
+		if yamlHasPath(data, "fleet.mix") {
+			s.Fleet.Mix = nil // a mix is replaced whole, not merged
+		}
+	}
+	return spec.Decode(file, data, s)
+}
+
+// fieldError is a bad-input error about a field, naming the scenario's file
+// and the field's line. A field the file does not set came from its base:
+// the error names the line of the base.
+func (s *Scenario) fieldError(field, format string, a ...any) error {
+	msg := fmt.Sprintf(format, a...)
+	if s.root == nil {
+		return &spec.Error{File: s.File, Field: field, Msg: msg}
+	}
+	if s.Base != "" && spec.Node(s.root, field) == nil {
+		if e, ok := spec.Errorf(s.File, s.root, "base", "%s", msg).(*spec.Error); ok {
+			e.Field, e.Msg = field, msg+" (the value of base "+s.Base+")"
+			return e
+		}
+	}
+	return spec.Errorf(s.File, s.root, field, "%s", msg)
 }
 
 func yamlHasPath(data []byte, p string) bool {

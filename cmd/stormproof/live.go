@@ -16,6 +16,7 @@ import (
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/membudget"
 	"github.com/stormproof/stormproof/internal/version"
 	"github.com/stormproof/stormproof/live"
 	"github.com/stormproof/stormproof/live/cache"
@@ -45,6 +46,9 @@ func cmdLive(args []string) error {
 	lanes := fs.Int("lanes", 0, "uploads each worker handles at once (default: twice the scenario's pool size)")
 	var mitigate cli.StringList
 	fs.Var(&mitigate, "mitigate", "service mitigations: key-in-value, bypass-cache-ownership")
+	maxMem := membudget.NewValue()
+	fs.Var(maxMem, "max-mem", "refuse a scenario estimated to need more than `SIZE` (default: "+
+		strconv.Itoa(int(membudget.Share*100))+" % of the machine's memory)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -65,7 +69,7 @@ func cmdLive(args []string) error {
 	if *lanes < 0 {
 		return cli.Badf("--lanes: must be ≥ 0")
 	}
-	sf := scenarioFlags{seed: *seed, scale: *scale}
+	sf := scenarioFlags{seed: *seed, scale: *scale, maxMem: maxMem}
 	s, err := sf.load(*scen)
 	if err != nil {
 		return err

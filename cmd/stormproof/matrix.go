@@ -10,6 +10,7 @@ import (
 
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/membudget"
 	"github.com/stormproof/stormproof/sim"
 )
 
@@ -27,6 +28,9 @@ func cmdMatrix(args []string) error {
 	fs.Var((*scaleValue)(scale), "scale", "multiply the fleet and its capacities by `F`")
 	out := fs.String("out", "", "also write the table to `FILE`")
 	all := fs.Bool("all", false, "the incident library: every incident × every design (what leaked in each)")
+	maxMem := membudget.NewValue()
+	fs.Var(maxMem, "max-mem", "refuse runs at once estimated to need more than `SIZE` (default: "+
+		strconv.Itoa(int(membudget.Share*100))+" % of the machine's memory)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -59,6 +63,14 @@ func cmdMatrix(args []string) error {
 		s, err := sim.Load(n)
 		if err != nil {
 			return cli.Bad(err)
+		}
+		scaled, err := s.Apply(sim.Override{Scale: *scale})
+		if err != nil {
+			return cli.Bad(err)
+		}
+		// The largest runs may all run at once.
+		if err := scaled.CheckMemory(maxMem.Bytes / uint64(*jobs)); err != nil {
+			return cli.Badf("%v (with --jobs %d)", err, *jobs)
 		}
 		scenarios = append(scenarios, s)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/membudget"
 	"github.com/stormproof/stormproof/internal/version"
 	"github.com/stormproof/stormproof/sim"
 )
@@ -24,7 +25,7 @@ func init() {
 	register(command{"scenarios", "list the embedded scenarios", cmdScenarios})
 }
 
-const runSynopsis = "stormproof run [SCENARIO|FILE] [--seed N] [--scale F] [--client V] [--mitigate a,b] [--out DIR] [--trace full|slice|none] [--cpuprofile F] [--memprofile F]"
+const runSynopsis = "stormproof run [SCENARIO|FILE] [--seed N] [--scale F] [--max-mem SIZE] [--client V] [--mitigate a,b] [--out DIR] [--trace full|slice|none] [--cpuprofile F] [--memprofile F]"
 
 // scenarioFlags are the flags that choose and alter a scenario.
 type scenarioFlags struct {
@@ -32,9 +33,13 @@ type scenarioFlags struct {
 	scale    float64
 	client   string
 	mitigate cli.StringList
+	maxMem   *membudget.Value // nil: no budget is checked
 }
 
 func (f *scenarioFlags) register(fs *flag.FlagSet) {
+	f.maxMem = membudget.NewValue()
+	fs.Var(f.maxMem, "max-mem", "refuse a run estimated to need more than `SIZE` (default: "+
+		strconv.Itoa(int(membudget.Share*100))+" % of the machine's memory)")
 	fs.StringVar(&f.seed, "seed", "", "random seed (default: the scenario's)")
 	fs.Var((*scaleValue)(&f.scale), "scale", "multiply the fleet and its capacities by `F`")
 	fs.StringVar(&f.client, "client", "", "cache client: naive-pool, discard-on-timeout or tagged")
@@ -83,6 +88,11 @@ func (f *scenarioFlags) load(name string) (*sim.Scenario, error) {
 	s, err = s.Apply(o)
 	if err != nil {
 		return nil, cli.Bad(err)
+	}
+	if f.maxMem != nil {
+		if err := s.CheckMemory(f.maxMem.Bytes); err != nil {
+			return nil, cli.Bad(err)
+		}
 	}
 	return s, nil
 }
@@ -149,9 +159,9 @@ func cmdRun(args []string) error {
 		}
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		// A soft limit: the full-size fleet holds ≈4.5 GB live, and the
-		// default GC pacing would let the heap double. Small runs never reach it.
-		debug.SetMemoryLimit(6 << 30)
+		// The budget is also the collector's soft limit: the default GC
+		// pacing would let the heap double what the run holds live.
+		debug.SetMemoryLimit(int64(sf.maxMem.Bytes))
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/membudget"
 	"github.com/stormproof/stormproof/internal/version"
 	"github.com/stormproof/stormproof/sim"
 	"github.com/stormproof/stormproof/sweep"
@@ -36,6 +37,9 @@ func cmdSweep(args []string) error {
 	limit := fs.Int("limit", 0, "stop after running `N` cells (run again to continue)")
 	cell := fs.Int("cell", -1, "run cell `N` alone with a trace, into a run directory (default stormproof-sweep/NAME/cell-N) for report and check")
 	detail := fs.String("trace", "slice", "--cell: trace detail, slice or full")
+	maxMem := membudget.NewValue()
+	fs.Var(maxMem, "max-mem", "refuse a sweep whose cells running at once are estimated to need more than `SIZE` (default: "+
+		strconv.Itoa(int(membudget.Share*100))+" % of the machine's memory)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -59,6 +63,16 @@ func cmdSweep(args []string) error {
 	sw, err := sweep.Load(pos[0])
 	if err != nil {
 		return cli.Bad(err)
+	}
+	nj := *jobs
+	if nj == 0 {
+		nj = runtime.GOMAXPROCS(0)
+	}
+	if *cell >= 0 {
+		nj = 1
+	}
+	if err := sweepMemory(sw, nj, maxMem.Bytes); err != nil {
+		return err
 	}
 	if *cell >= 0 {
 		if *shard != "" || *limit != 0 {
@@ -97,10 +111,6 @@ func cmdSweep(args []string) error {
 		}
 		return err
 	}
-	nj := *jobs
-	if nj == 0 {
-		nj = runtime.GOMAXPROCS(0)
-	}
 	fmt.Printf("sweep           %s: scenario %s, %d points × %d seeds = %d cells\n", sw.Name, sw.Scenario, len(sw.Points), len(sw.Seeds), sw.NumCells())
 	if sn > 1 {
 		fmt.Printf("shard           %d/%d: %d cells\n", si, sn, res.Mine)
@@ -136,6 +146,26 @@ func cmdSweep(args []string) error {
 
 // sweepCell runs one cell with a trace and writes what `stormproof run`
 // writes, so report, check and render work on it.
+// sweepMemory refuses a sweep whose largest cell, times the cells run at
+// once, is estimated to need more than limit, naming the point.
+func sweepMemory(sw *sweep.Sweep, jobs int, limit uint64) error {
+	jobs = min(jobs, sw.NumCells())
+	worst, at := 0.0, -1
+	for i, p := range sw.Points {
+		if b := p.Scenario.Memory().Bytes; b > worst {
+			worst, at = b, i
+		}
+	}
+	if at < 0 || worst*float64(jobs) <= float64(limit) {
+		return nil
+	}
+	if err := sw.Points[at].Scenario.CheckMemory(limit); err != nil {
+		return cli.Badf("%s:%d: grid: at %s: %v", sw.File, sw.Line(), sw.Describe(at), err)
+	}
+	return cli.Badf("%s:%d: grid: at %s: %d cells at once need an estimated %s, more than --max-mem %s: use fewer --jobs",
+		sw.File, sw.Line(), sw.Describe(at), jobs, membudget.Format(worst*float64(jobs)), membudget.Format(float64(limit)))
+}
+
 func sweepCell(sw *sweep.Sweep, file string, i int, detail, dir string) error {
 	if i >= sw.NumCells() {
 		return cli.Badf("--cell: the sweep has cells 0..%d, got %d", sw.NumCells()-1, i)
