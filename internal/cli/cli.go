@@ -44,7 +44,8 @@ func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, Badf("%s: %v", fs.Name(), err)
+			// flags are written --name in every message of stormproof
+			return nil, Badf("%s: %s", fs.Name(), strings.Replace(err.Error(), " flag -", " flag --", 1))
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
