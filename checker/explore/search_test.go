@@ -473,7 +473,7 @@ func TestSearchMemBoundDeterministic(t *testing.T) {
 	cfg := load(t, DefaultConfig, "tagged")
 	var first string
 	for _, w := range []int{1, 2, 3, 2} {
-		res, err := Run(cfg, Options{Search: SearchOptions{MaxMem: 24 << 20, Workers: w}})
+		res, err := Run(cfg, Options{Search: SearchOptions{MaxMem: 48 << 20, Workers: w}})
 		if err != nil {
 			t.Fatal(err)
 		}

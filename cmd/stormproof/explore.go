@@ -137,6 +137,9 @@ func cmdExplore(args []string) error {
 		return cli.Violated
 	}
 	fmt.Println()
+	if !res.Search.Complete() {
+		return cli.Incomplete
+	}
 	return nil
 }
 

@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -70,13 +73,35 @@ func TestExploreSafeAndBounded(t *testing.T) {
 		t.Error("a stale counterexample survived a clean run")
 	}
 	out, _, code = runCLI(t, dir, "explore", "--client", "tagged", "--max-states", "1000", "--out", "res")
-	if code != 0 || !strings.Contains(out, "bounded at depth") || !strings.Contains(out, "1000 states (max-states)") || strings.Contains(out, "complete") {
+	if code != 3 || !strings.Contains(out, "bounded at depth") || !strings.Contains(out, "1000 states (max-states)") || strings.Contains(out, "complete") {
 		t.Errorf("bounded run: exit %d\n%s", code, out)
 	}
 	out, _, code = runCLI(t, dir, "explore", "--client", "tagged", "--max-depth", "5", "--out", "res")
-	if code != 0 || !strings.Contains(out, "bounded at depth 5") {
+	if code != 3 || !strings.Contains(out, "bounded at depth 5") {
 		t.Errorf("depth-bounded run: exit %d\n%s", code, out)
 	}
+}
+
+// A search --max-mem stops holds its peak memory (the process's peak RSS)
+// within a tenth of the bound, and exits 3: not a complete search.
+func TestExploreMaxMemHolds(t *testing.T) {
+	const bound = 64 << 20
+	cmd := exec.Command(binary, "explore", "--client", "tagged", "--max-mem", "64MiB", "--out", "res")
+	cmd.Dir = t.TempDir()
+	out, err := cmd.Output()
+	var xe *exec.ExitError
+	if !errors.As(err, &xe) || xe.ExitCode() != 3 || !strings.Contains(string(out), "(max-mem)") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Skip("no rusage on this system")
+	}
+	peak := uint64(ru.Maxrss) << 10 // kilobytes on Linux
+	if peak > bound*11/10 {
+		t.Errorf("peak RSS %d bytes, more than a tenth above --max-mem %d", peak, bound)
+	}
+	t.Logf("peak RSS %d bytes under --max-mem %d (%.0f %%)", peak, bound, 100*float64(peak)/bound)
 }
 
 func TestExploreBadInput(t *testing.T) {

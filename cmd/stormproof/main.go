@@ -29,7 +29,8 @@ func usage() {
 	for _, c := range commands {
 		fmt.Fprintf(os.Stderr, "  %-10s %s\n", c.name, c.synopsis)
 	}
-	fmt.Fprintf(os.Stderr, "\nexit status: 0 invariants hold, 1 one is violated, 2 bad input\n")
+	fmt.Fprintf(os.Stderr, "\nexit status: 0 invariants hold, 1 one is violated, 2 bad input, 3 a bounded explore stopped before it\n"+
+		"explored every state, 130 and 143 interrupted by SIGINT and SIGTERM (outputs of an interrupted run are not written)\n")
 }
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -54,6 +55,8 @@ func run(args []string) int {
 				return cli.ExitOK
 			case errors.Is(err, cli.Violated):
 				return cli.ExitViolation
+			case errors.Is(err, cli.Incomplete):
+				return cli.ExitIncomplete
 			case errors.Is(err, flag.ErrHelp):
 				return cli.ExitOK
 			}

@@ -12,11 +12,17 @@ import (
 	"strings"
 )
 
-// Exit statuses: 0 all invariants hold, 1 one is violated, 2 bad input.
+// Exit statuses: 0 all invariants hold, 1 one is violated, 2 bad input,
+// 3 a bounded search found no violation but did not explore every state,
+// 130 and 143 interrupted by SIGINT and SIGTERM (128 + the signal's number,
+// as shells report a process a signal ended).
 const (
-	ExitOK        = 0
-	ExitViolation = 1
-	ExitBadInput  = 2
+	ExitOK         = 0
+	ExitViolation  = 1
+	ExitBadInput   = 2
+	ExitIncomplete = 3
+	ExitSIGINT     = 130
+	ExitSIGTERM    = 143
 )
 
 // BadInput marks an error as the user's input being wrong (exit 2).
@@ -33,6 +39,10 @@ func Badf(format string, a ...any) error { return &BadInput{fmt.Errorf(format, a
 
 // Violated is returned by a command whose check found a violation (exit 1).
 var Violated = errors.New("violated")
+
+// Incomplete is returned by a search a bound stopped before it explored
+// every state, without a violation (exit 3): "no violation" is not "holds".
+var Incomplete = errors.New("incomplete: a bound stopped the search")
 
 // Parse parses args into fs, allowing flags and positional arguments in any
 // order. Flag errors are bad input.
