@@ -59,3 +59,24 @@ func TestEveryScenarioFloatIsFinite(t *testing.T) {
 		}
 	}
 }
+
+// A profile file the scenario names and that cannot be read is the
+// scenario's error, on the line that names it.
+func TestMissingProfileFileNamesTheScenarioLine(t *testing.T) {
+	doc := "base: wyze-2024-02\nfleet:\n  profile_files:\n    - nosuch.yaml   # assumed\n"
+	_, err := Parse("x.yaml", []byte(doc), t.TempDir())
+	if err == nil || !strings.HasPrefix(err.Error(), "x.yaml:4: fleet.profile_files.0: cannot read profile file") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// A base may have a base: the chain is followed, and a cycle is refused.
+func TestBaseChains(t *testing.T) {
+	s, err := Parse("x.yaml", []byte("base: wyze-2024-02-1m\nname: x\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Fleet.Cameras != 10000 || s.Scale != 100 || s.Duration <= 0 {
+		t.Errorf("chain not followed: cameras %d scale %g duration %v", s.Fleet.Cameras, s.Scale, s.Duration)
+	}
+}

@@ -254,9 +254,18 @@ func (s *Scenario) resolve(dir string) error {
 		return err
 	}
 	var files []string
-	for _, f := range s.Fleet.ProfileFiles {
+	for i, f := range s.Fleet.ProfileFiles {
 		if dir != "" && !filepath.IsAbs(f) {
 			f = filepath.Join(dir, f)
+		}
+		// A file that cannot be read is this scenario's error, on its line;
+		// a fault inside a profile file names that file's line.
+		if st, err := os.Stat(f); err != nil || !st.Mode().IsRegular() {
+			why := "not a regular file"
+			if err != nil {
+				why = unwrapPath(err).Error()
+			}
+			return bad(fmt.Sprintf("fleet.profile_files.%d", i), "cannot read profile file %s: %s", f, why)
 		}
 		files = append(files, f)
 	}
@@ -273,6 +282,13 @@ func (s *Scenario) resolve(dir string) error {
 		s.Profiles = append(s.Profiles, p)
 	}
 	return nil
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
 }
 
 func (s *Scenario) mixNames() []string {

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -45,5 +46,34 @@ func TestDurationsInDaysAreFinite(t *testing.T) {
 	}
 	if d, err := ParseDuration("1.5d"); err != nil || d.Hours() != 36 {
 		t.Errorf("1.5d: %v %v", d, err)
+	}
+}
+
+// A line break editors and YAML count differently is refused on the line
+// a reader sees (lines end with LF or CR LF).
+func TestLineBreaksEditorsDisagreeOn(t *testing.T) {
+	for _, c := range []struct {
+		doc  string
+		line int
+	}{
+		{"a: 1\nb: 2\rc: [\n", 2},
+		{"a: 1\nb: 2\n# x\u2029c: [\n", 3},
+		{"a: 1\u2028b: 2\n", 1},
+		{"a: 1\n\u0085b: 2\n", 2},
+		{"a: 1\r\nb: 2\r\nc: 3\r", 3},
+	} {
+		var out map[string]any
+		_, err := Decode("x.yaml", []byte(c.doc), &out)
+		e, ok := err.(*Error)
+		if !ok || e.Line != c.line {
+			t.Errorf("%q: %v, want an error on line %d", c.doc, err, c.line)
+		}
+	}
+	// CR LF counts lines as LF does.
+	var out map[string]any
+	_, lf := Decode("x.yaml", []byte("a: 1\nb: 2\nc: {\nd: 3\n"), &out)
+	_, crlf := Decode("x.yaml", []byte("a: 1\r\nb: 2\r\nc: {\r\nd: 3\r\n"), &out)
+	if lf == nil || crlf == nil || lf.(*Error).Line != crlf.(*Error).Line || !strings.HasPrefix(lf.Error(), "x.yaml:") {
+		t.Errorf("LF: %v; CR LF: %v", lf, crlf)
 	}
 }

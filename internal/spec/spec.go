@@ -49,6 +49,9 @@ var unknownRe = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
 // wrong types and trailing documents are errors naming file and line.
 // It returns the document's node tree for line lookups.
 func Decode(file string, data []byte, out any) (*yaml.Node, error) {
+	if err := lineBreaks(file, data); err != nil {
+		return nil, err
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, yamlErr(file, err)
@@ -70,6 +73,27 @@ func Decode(file string, data []byte, out any) (*yaml.Node, error) {
 		return nil, &Error{File: file, Line: extra.Line, Msg: "more than one YAML document"}
 	}
 	return &root, nil
+}
+
+// lineBreaks refuses the line breaks YAML counts and editors do not agree
+// on (a lone CR, NEL, U+2028, U+2029): with them in a document, no line
+// number in an error would point where a reader looks. Lines end with LF
+// or CR LF.
+func lineBreaks(file string, data []byte) error {
+	line := 1
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '\n':
+			line++
+		case c == '\r' && (i+1 == len(data) || data[i+1] != '\n'):
+			return &Error{File: file, Line: line, Msg: "a carriage return (CR) without a line feed: end lines with LF or CR LF"}
+		case c == 0xc2 && i+1 < len(data) && data[i+1] == 0x85:
+			return &Error{File: file, Line: line, Msg: "a next-line character (U+0085): end lines with LF or CR LF"}
+		case c == 0xe2 && i+2 < len(data) && data[i+1] == 0x80 && (data[i+2] == 0xa8 || data[i+2] == 0xa9):
+			return &Error{File: file, Line: line, Msg: fmt.Sprintf("a line or paragraph separator (U+%04X): end lines with LF or CR LF", 0x2000|int(data[i+2]-0x80))}
+		}
+	}
+	return nil
 }
 
 // fieldAt is the dotted path of the deepest field written on line, or "".
