@@ -60,6 +60,11 @@ func run(args []string) int {
 			case errors.Is(err, flag.ErrHelp):
 				return cli.ExitOK
 			}
+			var in *cli.Interrupted
+			if errors.As(err, &in) {
+				fmt.Fprintf(os.Stderr, "stormproof: %v\n", err)
+				return in.Status
+			}
 			return cli.Fail(err)
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -146,6 +147,13 @@ func cmdRun(args []string) error {
 	if err := atomicfile.CheckDir(*out); err != nil {
 		return cli.Badf("--out %s: cannot write there: %v", *out, unwrap(err))
 	}
+	// Temporary files of runs that were killed are removed; those of a run
+	// still writing here are not.
+	if _, err := atomicfile.CleanStale(*out); err != nil {
+		return err
+	}
+	sigs := cli.NotifySignals()
+	defer sigs.Stop()
 	tracePath := filepath.Join(*out, "trace.jsonl")
 	tf, err := atomicfile.Create(tracePath)
 	if err != nil {
@@ -183,7 +191,29 @@ func cmdRun(args []string) error {
 		defer memf.Abort()
 	}
 	start := time.Now()
-	res, err := sim.Run(s, opt)
+	// The run goes on in its own goroutine so that a signal can end the
+	// command at once: the deferred aborts remove the temporary files.
+	type result struct {
+		res *sim.Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := sim.Run(s, opt)
+		done <- result{res, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-sigs.Done():
+		if opt.Progress != nil {
+			fmt.Fprint(os.Stderr, "\r\033[K")
+		}
+		return sigs.Interruption()
+	}
+	// From here on a signal waits: publishing takes milliseconds, and an
+	// interrupted publication is what it must never be.
+	res, err := r.res, r.err
 	if opt.Progress != nil {
 		fmt.Fprint(os.Stderr, "\r\033[K")
 	}
@@ -200,20 +230,7 @@ func cmdRun(args []string) error {
 		}
 	}
 	sum := &res.Summary
-	files := []struct {
-		name string
-		v    any
-	}{{"summary.json", sum}, {"series.json", &res.Series}}
-	for _, f := range files {
-		b, err := json.MarshalIndent(f.v, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := atomicfile.WriteFile(filepath.Join(*out, f.name), append(b, '\n')); err != nil {
-			return err
-		}
-	}
-	if err := tf.Commit(); err != nil {
+	if err := publish(*out, tf, sum, &res.Series); err != nil {
 		return err
 	}
 	sum.Print(os.Stdout)
@@ -223,6 +240,44 @@ func cmdRun(args []string) error {
 		fmt.Printf("reproduce       %s\n", sum.Reproduce)
 		fmt.Printf("explain         stormproof check %s --out %s\n", tracePath, filepath.Join(*out, "check"))
 		return cli.Violated
+	}
+	return nil
+}
+
+// runFiles are a run's outputs in the order they are published: the
+// summary last, so a directory with a summary.json holds a whole run.
+var runFiles = []string{"trace.jsonl", "series.json", "summary.json"}
+
+// publish puts a finished run's outputs in place together: every file is
+// written in full to a temporary file first, the previous run's files are
+// removed, and the new ones renamed in. A process killed part way leaves
+// some of this run's files, never a mix of two runs'.
+func publish(out string, trace *atomicfile.File, sum *sim.Summary, series *sim.Series) error {
+	tmp := map[string]*atomicfile.File{"trace.jsonl": trace}
+	for name, v := range map[string]any{"summary.json": sum, "series.json": series} {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		f, err := atomicfile.Create(filepath.Join(out, name))
+		if err != nil {
+			return err
+		}
+		defer f.Abort()
+		if _, err := f.Write(append(b, '\n')); err != nil {
+			return err
+		}
+		tmp[name] = f
+	}
+	for _, name := range runFiles {
+		if err := os.Remove(filepath.Join(out, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	for _, name := range runFiles {
+		if err := tmp[name].Commit(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -7,12 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/stormproof/stormproof/internal/atomicfile"
@@ -88,11 +86,12 @@ func cmdSweep(args []string) error {
 		return cli.Badf("--out %s: cannot write there: %v", dir, unwrap(err))
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := cli.NotifySignals()
+	defer sigs.Stop()
+	ctx := sigs.Context
 	go func() {
 		<-ctx.Done()
-		stop() // a second interrupt ends the process at once
+		sigs.Stop() // a second signal ends the process at once
 	}()
 	opt := sweep.Options{Jobs: *jobs, Shard: si, Shards: sn, Limit: *limit}
 	start := time.Now()
@@ -121,7 +120,12 @@ func cmdSweep(args []string) error {
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("interrupted: %d of %d cells finished and kept; run the same command again to continue", res.Finished, sw.NumCells())
+			in, ok := sigs.Interruption().(*cli.Interrupted)
+			if !ok {
+				in = &cli.Interrupted{Signal: "a signal", Status: cli.ExitSIGINT}
+			}
+			in.Kept = fmt.Sprintf("%d of %d cells finished and kept; run the same command again to continue", res.Finished, sw.NumCells())
+			return in
 		}
 		return err
 	}
