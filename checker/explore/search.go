@@ -439,16 +439,17 @@ type workerBuf struct {
 
 const recentSize = 1 << 15
 
+// reset empties the buffer and gives its storage back: which worker takes
+// how many chunks varies from level to level, and storage kept at each
+// worker's largest share would add up to more than a level needs, beyond
+// what the memory bound counts.
 func (wb *workerBuf) reset() {
-	if len(wb.segs) == 0 {
-		wb.segs = [][]byte{nil}
-	}
-	for _, s := range wb.segs[1:] {
+	for _, s := range wb.segs {
 		freeSlice(s)
 	}
-	wb.segs = wb.segs[:1] // the first segment's storage is kept
-	wb.segs[0] = wb.segs[0][:0]
-	wb.cands = wb.cands[:0]
+	freeSlice(wb.cands)
+	wb.segs = [][]byte{nil}
+	wb.cands = nil
 }
 
 func (wb *workerBuf) free() {

@@ -508,8 +508,12 @@ func TestCacheClientStateMachine(t *testing.T) {
 			}
 			t.Run(d.name+"/"+prop, func(t *testing.T) {
 				if want {
+					// At least 100 cases, however many one check runs (20
+					// under -short): fewer vary too much to judge coverage.
 					var st kvStats
-					rapid.Check(t, kvProperty(d, prop, &st))
+					for st.cases < 100 {
+						rapid.Check(t, kvProperty(d, prop, &st))
+					}
 					// Not vacuous: the runs answered GETs, let deadlines
 					// fire and pushed thumbnails (about one of each per
 					// case, measured), counted over the cases rapid ran
