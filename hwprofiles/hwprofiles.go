@@ -13,6 +13,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/stormproof/stormproof/internal/spec"
@@ -148,8 +149,20 @@ func (p *Profile) ModelProfile() model.Profile {
 	}
 }
 
-// Builtin returns the embedded profiles, sorted by name.
+// Builtin returns the embedded profiles, sorted by name (decoded once: every
+// scenario loads them).
 func Builtin() ([]Profile, error) {
+	builtinOnce.Do(func() { builtinProfiles, builtinErr = parseBuiltin() })
+	return append([]Profile(nil), builtinProfiles...), builtinErr
+}
+
+var (
+	builtinOnce     sync.Once
+	builtinProfiles []Profile
+	builtinErr      error
+)
+
+func parseBuiltin() ([]Profile, error) {
 	entries, err := builtin.ReadDir("profiles")
 	if err != nil {
 		return nil, err

@@ -18,7 +18,11 @@ var errLine = regexp.MustCompile(`^fuzz\.yaml(:(\d+))?: `)
 // FuzzParse: any document is a scenario or one line naming fuzz.yaml (and
 // the line, when the error is on one) — never a panic.
 //
-//	go test -run '^$' -fuzz FuzzParse -fuzztime 5m ./sim
+//	go test -run '^$' -fuzz FuzzParse -fuzztime 5m -fuzzminimizetime 2s ./sim
+//
+// (-fuzzminimizetime: the default minute per new input, spent shrinking
+// kilobyte scenarios, leaves a few dozen executions a minute; with 2 s,
+// tens of thousands.)
 func FuzzParse(f *testing.F) {
 	for _, name := range Embedded() {
 		data, err := embedded.ReadFile("scenarios/" + name + ".yaml")
@@ -113,12 +117,14 @@ func runnable(s *Scenario) bool {
 // its trace header holds its options, and a small one runs to a verdict
 // whose trace reads back — never a panic.
 //
-//	go test -run '^$' -fuzz FuzzRun -fuzztime 5m ./sim
+//	go test -run '^$' -fuzz FuzzRun -fuzztime 5m -fuzzminimizetime 2s ./sim
 func FuzzRun(f *testing.F) {
 	f.Add([]byte(fuzzSmall))
 	f.Add([]byte(strings.Replace(fuzzSmall, "  accounts: 25", "  share_fraction: 0.5   # assumed\n  accounts: 25", 1)))
-	f.Add([]byte(strings.Replace(fuzzSmall, "base: wyze-2024-02", "base: web-2023-09", 1)))
-	f.Add([]byte(strings.Replace(fuzzSmall, "base: wyze-2024-02", "base: notify-2020-06", 1)))
+	f.Add([]byte(strings.Replace(fuzzSmall, "base: wyze-2024-02", "base: web-2023-09", 1) +
+		"web:\n  logins_per_hour: 100   # assumed\n  fault:\n    from: 10m   # assumed\n    to: 20m   # assumed\n"))
+	f.Add([]byte(strings.Replace(fuzzSmall, "base: wyze-2024-02", "base: notify-2020-06", 1) +
+		"notifier:\n  defect:\n    from: 10m   # assumed\n    to: 20m   # assumed\n"))
 	f.Add([]byte(fuzzSmall + "transfers:\n  count: 5   # assumed\n  from: 1m   # assumed\n  to: 20m   # assumed\n"))
 	f.Add([]byte(fuzzSmall + "users:\n  tap_prob: .nan   # assumed\n"))
 	dir := f.TempDir()

@@ -189,6 +189,9 @@ const maxBaseDepth = 8
 // own base, and so on) is decoded first, then the document's own fields
 // overwrite it. seen holds the bases already on the chain.
 func decodeChain(file string, data []byte, s *Scenario, seen []string) (*yaml.Node, error) {
+	if err := spec.CheckLines(file, data); err != nil {
+		return nil, err // before any line of the document is named
+	}
 	var probe struct {
 		Base string `yaml:"base"`
 	}

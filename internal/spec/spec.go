@@ -49,7 +49,7 @@ var unknownRe = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
 // wrong types and trailing documents are errors naming file and line.
 // It returns the document's node tree for line lookups.
 func Decode(file string, data []byte, out any) (*yaml.Node, error) {
-	if err := lineBreaks(file, data); err != nil {
+	if err := CheckLines(file, data); err != nil {
 		return nil, err
 	}
 	var root yaml.Node
@@ -75,11 +75,11 @@ func Decode(file string, data []byte, out any) (*yaml.Node, error) {
 	return &root, nil
 }
 
-// lineBreaks refuses the line breaks YAML counts and editors do not agree
+// CheckLines refuses the line breaks YAML counts and editors do not agree
 // on (a lone CR, NEL, U+2028, U+2029): with them in a document, no line
 // number in an error would point where a reader looks. Lines end with LF
 // or CR LF.
-func lineBreaks(file string, data []byte) error {
+func CheckLines(file string, data []byte) error {
 	line := 1
 	for i := 0; i < len(data); i++ {
 		switch c := data[i]; {
