@@ -30,8 +30,8 @@ import (
 
 // dialPerCall is the client under test: it implements cache.Client.
 type dialPerCall struct {
-	addr string
-	d    net.Dialer
+	addr, password string
+	d              net.Dialer
 }
 
 // do sends one RESP command on a fresh connection and reads one reply.
@@ -45,14 +45,25 @@ func (c *dialPerCall) do(ctx context.Context, args ...string) (kind byte, payloa
 		conn.SetDeadline(dl)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	command := func(args ...string) {
+		fmt.Fprintf(&b, "*%d\r\n", len(args))
+		for _, a := range args {
+			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+		}
 	}
+	if c.password != "" {
+		command("AUTH", c.password) // the server under test takes only its harness's clients
+	}
+	command(args...)
 	if _, err := io.WriteString(conn, b.String()); err != nil {
 		return 0, nil, err
 	}
 	r := bufio.NewReader(conn)
+	if c.password != "" {
+		if line, err := r.ReadString('\n'); err != nil || line != "+OK\r\n" {
+			return 0, nil, fmt.Errorf("AUTH: %q %v", line, err)
+		}
+	}
 	line, err := r.ReadString('\n')
 	if err != nil {
 		return 0, nil, err
@@ -106,7 +117,7 @@ var adapter = cache.Adapter{
 	Server: "redis",
 	About:  "one connection per request (docs/live.md example)",
 	Open: func(o cache.Options) (cache.Client, cache.Settings, error) {
-		c := &dialPerCall{addr: o.Addr, d: net.Dialer{Timeout: o.DialTimeout}}
+		c := &dialPerCall{addr: o.Addr, password: o.Password, d: net.Dialer{Timeout: o.DialTimeout}}
 		return c, cache.Settings{"pool": "none: a new connection per request",
 			"deadline": "per call, from the context", "retries": "none"}, nil
 	},
