@@ -25,6 +25,7 @@ import (
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/live"
 	"github.com/stormproof/stormproof/live/cache"
+	"github.com/stormproof/stormproof/live/server"
 	"github.com/stormproof/stormproof/sim"
 )
 
@@ -44,25 +45,17 @@ func (c *dialPerCall) do(ctx context.Context, args ...string) (kind byte, payloa
 	if dl, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
 	}
-	var b strings.Builder
-	command := func(args ...string) {
-		fmt.Fprintf(&b, "*%d\r\n", len(args))
-		for _, a := range args {
-			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-		}
-	}
-	if c.password != "" {
-		command("AUTH", c.password) // the server under test takes only its harness's clients
-	}
-	command(args...)
-	if _, err := io.WriteString(conn, b.String()); err != nil {
+	r := bufio.NewReader(conn) // the harness's server answers only clients that know its password:
+	if err := server.Authenticate(server.Redis, "", c.password, conn, r); err != nil {
 		return 0, nil, err
 	}
-	r := bufio.NewReader(conn)
-	if c.password != "" {
-		if line, err := r.ReadString('\n'); err != nil || line != "+OK\r\n" {
-			return 0, nil, fmt.Errorf("AUTH: %q %v", line, err)
-		}
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		return 0, nil, err
 	}
 	line, err := r.ReadString('\n')
 	if err != nil {
