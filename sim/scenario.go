@@ -499,9 +499,15 @@ func (s *Scenario) Design() model.Design {
 	return model.Design{Client: c, Mitigations: m}
 }
 
-// JSON is the scenario, expanded and resolved, as written into trace headers.
+// JSON is the scenario, expanded and resolved, as written into trace
+// headers. A validated scenario always encodes (its numbers are finite);
+// one that does not is nil, and Run refuses it rather than write a header
+// without its options.
 func (s *Scenario) JSON() json.RawMessage {
-	b, _ := json.Marshal(s)
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil
+	}
 	return b
 }
 
