@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 )
@@ -78,5 +79,20 @@ func TestBaseChains(t *testing.T) {
 	}
 	if s.Fleet.Cameras != 10000 || s.Scale != 100 || s.Duration <= 0 {
 		t.Errorf("chain not followed: cameras %d scale %g duration %v", s.Fleet.Cameras, s.Scale, s.Duration)
+	}
+}
+
+// A scenario that cannot be written into a trace header is not run: a run
+// whose trace header lost its options could not be replayed. (Loaders
+// refuse NaN; this one is set past them, as a library user could.)
+func TestRunRefusesAScenarioItCannotWriteDown(t *testing.T) {
+	s := load(t, DefaultScenario, Override{})
+	s.Fleet.ShareFraction = math.NaN()
+	var buf strings.Builder
+	if _, err := Run(s, RunOptions{Trace: &buf, Detail: "full"}); err == nil || !strings.Contains(err.Error(), "trace header") {
+		t.Fatalf("got %v", err)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("wrote %d bytes of trace", buf.Len())
 	}
 }
