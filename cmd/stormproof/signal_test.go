@@ -24,7 +24,7 @@ func TestRunKilledAtRandomPoints(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 20))
 	n := 9
 	if testing.Short() {
-		n = 4
+		n = 3 // one of each signal
 	}
 	sigs := []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL}
 	for i := 0; i < n; i++ {
