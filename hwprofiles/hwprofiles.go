@@ -8,10 +8,12 @@ package hwprofiles
 import (
 	"embed"
 	"fmt"
+	"math"
 	"os"
 	"path"
 	"regexp"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/stormproof/stormproof/internal/spec"
@@ -77,6 +79,10 @@ func Parse(file string, data []byte) (Profile, error) {
 
 type fieldErr struct{ field, msg string }
 
+// bitrate is what a link's or a stream's bytes per second may be: more than
+// nothing, at most a terabyte per second.
+var bitrate = spec.OpenClosed(0, 1e12)
+
 func (p *Profile) validate() *fieldErr {
 	bad := func(f, format string, a ...any) *fieldErr { return &fieldErr{f, fmt.Sprintf(format, a...)} }
 	switch {
@@ -92,20 +98,22 @@ func (p *Profile) validate() *fieldErr {
 		return bad("keepalive", "must be > 0")
 	case p.Backoff.Initial <= 0:
 		return bad("backoff.initial", "must be > 0")
-	case p.Backoff.Multiplier < 1 || p.Backoff.Multiplier > 100:
-		return bad("backoff.multiplier", "must be in [1, 100] (got %g)", p.Backoff.Multiplier)
+	case !spec.Closed(1, 100).Contains(p.Backoff.Multiplier):
+		return bad("backoff.multiplier", "%v", spec.Closed(1, 100).Check(p.Backoff.Multiplier))
 	case p.Backoff.Cap < p.Backoff.Initial:
 		return bad("backoff.cap", "must be ≥ backoff.initial")
-	case p.MotionPerHour < 0 || p.MotionPerHour > 3600:
-		return bad("motion_per_hour", "must be in [0, 3600] (got %g)", p.MotionPerHour)
+	case !spec.Closed(0, 3600).Contains(p.MotionPerHour):
+		return bad("motion_per_hour", "%v", spec.Closed(0, 3600).Check(p.MotionPerHour))
 	case p.ThumbnailBytes == 0:
 		return bad("thumbnail_bytes", "must be > 0")
-	case p.ClipSeconds <= 0 || p.ClipSeconds > 600:
-		return bad("clip_seconds", "must be in (0, 600] (got %g)", p.ClipSeconds)
-	case p.StreamBytesPerSec <= 0:
-		return bad("stream_bytes_per_sec", "must be > 0")
-	case p.UplinkBytesPerSec <= 0:
-		return bad("uplink_bytes_per_sec", "must be > 0")
+	case !spec.OpenClosed(0, 600).Contains(p.ClipSeconds):
+		return bad("clip_seconds", "%v", spec.OpenClosed(0, 600).Check(p.ClipSeconds))
+	case !bitrate.Contains(p.StreamBytesPerSec):
+		return bad("stream_bytes_per_sec", "%v", bitrate.Check(p.StreamBytesPerSec))
+	case !bitrate.Contains(p.UplinkBytesPerSec):
+		return bad("uplink_bytes_per_sec", "%v", bitrate.Check(p.UplinkBytesPerSec))
+	case p.ClipSeconds*p.StreamBytesPerSec > math.MaxUint32:
+		return bad("stream_bytes_per_sec", "a clip (clip_seconds × stream_bytes_per_sec = %g bytes) must fit in 4 GiB", p.ClipSeconds*p.StreamBytesPerSec)
 	case p.BufferEvents < 1 || p.BufferEvents > 1<<20:
 		return bad("buffer_events", "must be in [1, 1048576] (got %d)", p.BufferEvents)
 	case p.UploadTimeout < 0:
@@ -141,8 +149,20 @@ func (p *Profile) ModelProfile() model.Profile {
 	}
 }
 
-// Builtin returns the embedded profiles, sorted by name.
+// Builtin returns the embedded profiles, sorted by name (decoded once: every
+// scenario loads them).
 func Builtin() ([]Profile, error) {
+	builtinOnce.Do(func() { builtinProfiles, builtinErr = parseBuiltin() })
+	return append([]Profile(nil), builtinProfiles...), builtinErr
+}
+
+var (
+	builtinOnce     sync.Once
+	builtinProfiles []Profile
+	builtinErr      error
+)
+
+func parseBuiltin() ([]Profile, error) {
 	entries, err := builtin.ReadDir("profiles")
 	if err != nil {
 		return nil, err

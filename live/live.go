@@ -284,7 +284,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			c()
 		}
 	}()
-	copt := cache.Options{Addr: srv.Addr, PoolSize: plan.Params.PoolSize, Timeout: plan.Params.CacheTimeout,
+	copt := cache.Options{Addr: srv.Addr, User: srv.User, Password: srv.Password, PoolSize: plan.Params.PoolSize, Timeout: plan.Params.CacheTimeout,
 		DialTimeout: plan.Params.DialTimeout}
 	clients := make([]cache.Client, plan.Params.Workers)
 	var settings cache.Settings

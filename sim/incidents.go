@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"time"
 
@@ -62,8 +61,8 @@ func (s *Scenario) window(field string, w Window) error {
 
 func (s *Scenario) validateIncidents() error {
 	if w := s.Web; w != nil {
-		if w.LoginsPerHour <= 0 || w.LoginsPerHour > 1e7 || math.IsNaN(w.LoginsPerHour) {
-			return bad("web.logins_per_hour", "must be in (0, 10000000], got %g", w.LoginsPerHour)
+		if err := spec.OpenClosed(0, 1e7).Check(w.LoginsPerHour); err != nil {
+			return bad("web.logins_per_hour", "%v", err)
 		}
 		if w.CacheTTL <= 0 {
 			return bad("web.cache_ttl", "must be > 0")
@@ -82,8 +81,8 @@ func (s *Scenario) validateIncidents() error {
 	}
 	if r := s.Replica; r != nil {
 		switch {
-		case r.IntegrationFraction < 0 || r.IntegrationFraction > 1 || math.IsNaN(r.IntegrationFraction):
-			return bad("replica.integration_fraction", "must be in [0, 1], got %g", r.IntegrationFraction)
+		case !spec.Closed(0, 1).Contains(r.IntegrationFraction):
+			return bad("replica.integration_fraction", "%v", spec.Closed(0, 1).Check(r.IntegrationFraction))
 		case r.MaxProbes < 0:
 			return bad("replica.max_probes", "must be ≥ 0 (0: never gives up)")
 		case r.AlarmAfter < 1:

@@ -174,7 +174,7 @@ func TestIncidentSectionErrors(t *testing.T) {
 		{"no source", "base: notify-2020-06\nnotifier:\n  defect:\n    from: 1h\n    to: 90m   # assumed\n", "x.yaml:4: notifier.defect.from: no source"},
 		{"alarm", "base: analytics-2019-12\nreplica:\n  alarm_after: 0   # assumed\n", "x.yaml:3: replica.alarm_after: must be ≥ 1"},
 		{"unknown", "base: analytics-2019-12\nreplica:\n  colour: red   # assumed\n", "x.yaml:3: colour: unknown field"},
-		{"rate", "base: web-2023-09\nweb:\n  logins_per_hour: -3   # assumed\n", "x.yaml:3: web.logins_per_hour: must be in (0"},
+		{"rate", "base: web-2023-09\nweb:\n  logins_per_hour: -3   # assumed\n", "x.yaml:3: web.logins_per_hour: must be a finite number in (0"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Parse("x.yaml", []byte(c.doc), "")

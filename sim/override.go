@@ -228,6 +228,8 @@ func blame(err error, data []byte, sets []Set) error {
 	if idx >= 0 {
 		path := sets[idx].Path
 		switch {
+		case field == path || strings.HasPrefix(field, path+"."):
+			// the decoder named the field by its full path already
 		case field == "" || field == path[strings.LastIndex(path, ".")+1:]:
 			field = path // the value itself, or the path naming no field
 		default:

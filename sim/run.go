@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -43,6 +44,10 @@ func Header(s *Scenario, opt RunOptions, detail string) traces.Header {
 // Run simulates s. The trace, if any, is written as the run goes (full) or
 // at its end (slice).
 func Run(s *Scenario, opt RunOptions) (*Result, error) {
+	if s.JSON() == nil {
+		_, err := json.Marshal(s)
+		return nil, fmt.Errorf("scenario %s cannot be written into a trace header: %v", s.Name, err)
+	}
 	plan, err := s.Build()
 	if err != nil {
 		return nil, err

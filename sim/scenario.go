@@ -68,8 +68,10 @@ type Scenario struct {
 	// Profiles are the resolved hardware profiles of the mix (filled by
 	// Resolve; written into trace headers so a replay needs no files).
 	Profiles []hwprofiles.Profile `yaml:"-" json:"profiles,omitempty"`
-	// File is where the scenario came from.
-	File string `yaml:"-" json:"-"`
+	// File is where the scenario came from; root is its document, for the
+	// lines of its fields.
+	File string     `yaml:"-" json:"-"`
+	root *yaml.Node `yaml:"-" json:"-"`
 }
 
 // FleetSpec is the population.
@@ -167,39 +169,77 @@ func Load(nameOrFile string) (*Scenario, error) {
 
 // Parse decodes a scenario document. dir resolves relative profile files.
 func Parse(file string, data []byte, dir string) (*Scenario, error) {
-	// A base is decoded first; the document's own fields then overwrite it.
-	var probe struct {
-		Base string `yaml:"base"`
-	}
-	_ = yaml.Unmarshal(data, &probe)
 	s := &Scenario{}
-	if probe.Base != "" {
-		bdata, err := embedded.ReadFile(path.Join("scenarios", probe.Base+".yaml"))
-		if err != nil {
-			return nil, &spec.Error{File: file, Field: "base", Msg: fmt.Sprintf("unknown embedded scenario %q", probe.Base)}
-		}
-		if _, err := spec.Decode("builtin:"+probe.Base+".yaml", bdata, s); err != nil {
-			return nil, err
-		}
-		if yamlHasPath(data, "fleet.mix") {
-			s.Fleet.Mix = nil // a mix is replaced whole, not merged
-		}
-	}
-	root, err := spec.Decode(file, data, s)
+	root, err := decodeChain(file, data, s, nil)
 	if err != nil {
 		return nil, err
 	}
 	if err := spec.RequireSources(file, root, "name", "description", "base", "trace", "authorized"); err != nil {
 		return nil, err
 	}
-	s.File = file
+	s.File, s.root = file, root
 	if err := s.resolve(dir); err != nil {
 		if fe, ok := err.(*fieldErr); ok {
-			return nil, spec.Errorf(file, root, fe.field, "%s", fe.msg)
+			return nil, s.fieldError(fe.field, "%s", fe.msg)
 		}
 		return nil, err
 	}
 	return s, nil
+}
+
+// maxBaseDepth bounds a chain of bases (each names an embedded scenario).
+const maxBaseDepth = 8
+
+// decodeChain decodes a document into s over its base: the base (and its
+// own base, and so on) is decoded first, then the document's own fields
+// overwrite it. seen holds the bases already on the chain.
+func decodeChain(file string, data []byte, s *Scenario, seen []string) (*yaml.Node, error) {
+	if err := spec.CheckLines(file, data); err != nil {
+		return nil, err // before any line of the document is named
+	}
+	var probe struct {
+		Base string `yaml:"base"`
+	}
+	_ = yaml.Unmarshal(data, &probe)
+	if probe.Base != "" {
+		var root yaml.Node
+		_ = yaml.Unmarshal(data, &root)
+		errf := func(format string, a ...any) error { return spec.Errorf(file, &root, "base", format, a...) }
+		if contains(seen, probe.Base) {
+			return nil, errf("base %q is already on the chain (%s): a cycle", probe.Base, strings.Join(seen, " → "))
+		}
+		if len(seen) >= maxBaseDepth {
+			return nil, errf("more than %d bases in a chain", maxBaseDepth)
+		}
+		bdata, err := embedded.ReadFile(path.Join("scenarios", probe.Base+".yaml"))
+		if err != nil {
+			return nil, errf("unknown embedded scenario %q (%s)", probe.Base, strings.Join(Embedded(), ", "))
+		}
+		if _, err := decodeChain("builtin:"+probe.Base+".yaml", bdata, s, append(seen, probe.Base)); err != nil {
+			return nil, err
+		}
+		if yamlHasPath(data, "fleet.mix") {
+			s.Fleet.Mix = nil // a mix is replaced whole, not merged
+		}
+	}
+	return spec.Decode(file, data, s)
+}
+
+// fieldError is a bad-input error about a field, naming the scenario's file
+// and the field's line. A field the file does not set came from its base:
+// the error names the line of the base.
+func (s *Scenario) fieldError(field, format string, a ...any) error {
+	msg := fmt.Sprintf(format, a...)
+	if s.root == nil {
+		return &spec.Error{File: s.File, Field: field, Msg: msg}
+	}
+	if s.Base != "" && spec.Node(s.root, field) == nil {
+		if e, ok := spec.Errorf(s.File, s.root, "base", "%s", msg).(*spec.Error); ok {
+			e.Field, e.Msg = field, msg+" (the value of base "+s.Base+")"
+			return e
+		}
+	}
+	return spec.Errorf(s.File, s.root, field, "%s", msg)
 }
 
 func yamlHasPath(data []byte, p string) bool {
@@ -222,9 +262,18 @@ func (s *Scenario) resolve(dir string) error {
 		return err
 	}
 	var files []string
-	for _, f := range s.Fleet.ProfileFiles {
+	for i, f := range s.Fleet.ProfileFiles {
 		if dir != "" && !filepath.IsAbs(f) {
 			f = filepath.Join(dir, f)
+		}
+		// A file that cannot be read is this scenario's error, on its line;
+		// a fault inside a profile file names that file's line.
+		if st, err := os.Stat(f); err != nil || !st.Mode().IsRegular() {
+			why := "not a regular file"
+			if err != nil {
+				why = unwrapPath(err).Error()
+			}
+			return bad(fmt.Sprintf("fleet.profile_files.%d", i), "cannot read profile file %s: %s", f, why)
 		}
 		files = append(files, f)
 	}
@@ -243,6 +292,13 @@ func (s *Scenario) resolve(dir string) error {
 	return nil
 }
 
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
 func (s *Scenario) mixNames() []string {
 	names := make([]string, 0, len(s.Fleet.Mix))
 	for n := range s.Fleet.Mix {
@@ -259,15 +315,33 @@ func (s *Scenario) validate() error {
 	sum := 0.0
 	for _, n := range s.mixNames() {
 		w := s.Fleet.Mix[n]
-		if w < 0 || math.IsNaN(w) {
-			return bad("fleet.mix."+n, "share must be ≥ 0, got %g", w)
+		if err := spec.Closed(0, 1).Check(w); err != nil {
+			return bad("fleet.mix."+n, "share %v", err)
 		}
 		sum += w
 	}
 	c := &s.Cloud
+	// Every float of the scenario, against the interval it models.
+	for _, f := range []struct {
+		field string
+		v     float64
+		iv    spec.Interval
+	}{
+		{"scale", s.Scale, ScaleRange},
+		{"fleet.share_fraction", s.Fleet.ShareFraction, spec.Closed(0, 1)},
+		{"fleet.video_fraction", s.Fleet.VideoFraction, spec.Closed(0, 1)},
+		{"network.wan_loss", s.Network.WANLoss, spec.ClosedOpen(0, 1)},
+		{"cloud.client_share", c.ClientShare, spec.OpenClosed(0, 1)},
+		{"cloud.admission_rate", c.AdmissionRate, spec.Closed(0, 1e9)},
+		{"cloud.jitter_backoff.multiplier", c.JitterBackoff.Multiplier, spec.Closed(1, 100)},
+		{"users.tap_prob", s.Users.TapProb, spec.Closed(0, 1)},
+		{"users.video_prob", s.Users.VideoProb, spec.Closed(0, 1)},
+	} {
+		if err := f.iv.Check(f.v); err != nil {
+			return bad(f.field, "%v", err)
+		}
+	}
 	switch {
-	case s.Scale <= 0 || s.Scale > 10000 || math.IsNaN(s.Scale):
-		return bad("scale", "must be in (0, 10000], got %g", s.Scale)
 	case s.Duration <= 0:
 		return bad("duration", "must be > 0")
 	case s.CaptureUntil <= 0 || s.CaptureUntil > s.Duration:
@@ -278,10 +352,6 @@ func (s *Scenario) validate() error {
 		return bad("fleet.cameras", "must be ≥ 1, got %d", s.Fleet.Cameras)
 	case s.Fleet.Accounts < 1:
 		return bad("fleet.accounts", "must be ≥ 1, got %d", s.Fleet.Accounts)
-	case s.Fleet.ShareFraction < 0 || s.Fleet.ShareFraction > 1:
-		return bad("fleet.share_fraction", "must be in [0, 1], got %g", s.Fleet.ShareFraction)
-	case s.Fleet.VideoFraction < 0 || s.Fleet.VideoFraction > 1:
-		return bad("fleet.video_fraction", "must be in [0, 1], got %g", s.Fleet.VideoFraction)
 	case len(s.Fleet.Mix) == 0:
 		return bad("fleet.mix", "needs at least one profile")
 	case math.Abs(sum-1) > 1e-6:
@@ -290,8 +360,6 @@ func (s *Scenario) validate() error {
 		return bad("transfers.count", "must be ≥ 0")
 	case s.Transfers.Count > 0 && (s.Transfers.From < 0 || s.Transfers.To < s.Transfers.From || s.Transfers.To > s.Duration):
 		return bad("transfers", "need 0 ≤ from ≤ to ≤ duration")
-	case s.Network.WANLoss < 0 || s.Network.WANLoss >= 1:
-		return bad("network.wan_loss", "must be in [0, 1), got %g", s.Network.WANLoss)
 	case c.Workers < 1:
 		return bad("cloud.workers", "must be ≥ 1, got %d", c.Workers)
 	case c.PoolSize < 1 || c.PoolSize > 4096:
@@ -302,14 +370,8 @@ func (s *Scenario) validate() error {
 		return bad("cloud.cache_timeout", "must be > 0")
 	case c.DialTimeout <= 0:
 		return bad("cloud.dial_timeout", "must be > 0")
-	case c.AdmissionRate < 0:
-		return bad("cloud.admission_rate", "must be ≥ 0")
 	case c.AdmissionBurst < 0:
 		return bad("cloud.admission_burst", "must be ≥ 0")
-	case s.Users.TapProb < 0 || s.Users.TapProb > 1:
-		return bad("users.tap_prob", "must be in [0, 1], got %g", s.Users.TapProb)
-	case s.Users.VideoProb < 0 || s.Users.VideoProb > 1:
-		return bad("users.video_prob", "must be in [0, 1], got %g", s.Users.VideoProb)
 	case s.Trace != "full" && s.Trace != "slice" && s.Trace != "none":
 		return bad("trace", "must be full, slice or none, got %q", s.Trace)
 	}
@@ -340,14 +402,19 @@ func (s *Scenario) validate() error {
 			return bad(d.f, "%v", err)
 		}
 	}
+	// The cache's service time is divided by the scale (Build): it must
+	// still be a duration, and a service time longer than the run means
+	// nothing is served.
+	for _, v := range []spec.Duration{c.CacheService.Value, c.CacheService.Max, c.CacheService.Mean, c.CacheService.Median} {
+		if float64(v)/s.Scale > float64(s.Duration) {
+			return bad("scale", "at scale %g the cache's service time (%v divided by the scale) is longer than the run", s.Scale, v)
+		}
+	}
 	if _, err := model.ParseClient(c.Client); err != nil {
 		return bad("cloud.client", "%v", err)
 	}
 	if _, err := model.ParseClient(c.OldClient); err != nil {
 		return bad("cloud.old_client", "%v", err)
-	}
-	if c.ClientShare <= 0 || c.ClientShare > 1 || math.IsNaN(c.ClientShare) {
-		return bad("cloud.client_share", "must be in (0, 1], got %g", c.ClientShare)
 	}
 	mit, err := model.ParseMitigations(strings.Join(c.Mitigations, ","))
 	if err != nil {
@@ -359,14 +426,20 @@ func (s *Scenario) validate() error {
 	if _, err := model.ParseJitter(c.JitterBackoff.Jitter); err != nil {
 		return bad("cloud.jitter_backoff.jitter", "%v", err)
 	}
-	if c.JitterBackoff.Initial <= 0 || c.JitterBackoff.Cap < c.JitterBackoff.Initial || c.JitterBackoff.Multiplier < 1 {
-		return bad("cloud.jitter_backoff", "need initial > 0, cap ≥ initial, multiplier ≥ 1")
+	if c.JitterBackoff.Initial <= 0 || c.JitterBackoff.Cap < c.JitterBackoff.Initial {
+		return bad("cloud.jitter_backoff", "need initial > 0, cap ≥ initial")
 	}
 	if s.Fleet.Cameras > 50_000_000 || s.scaled(s.Fleet.Cameras) > 50_000_000 {
 		return bad("fleet.cameras", "at most 50,000,000 cameras after scaling")
 	}
 	return nil
 }
+
+// ScaleRange is what a scale factor may be: from a millionth (a fleet of
+// ten million becomes ten cameras) to ten thousand. The cache's service
+// time is divided by the scale, so a factor without a lower bound would
+// stretch it beyond what a duration holds.
+var ScaleRange = spec.Closed(1e-6, 1e4)
 
 // Override applies command-line choices: a client variant, extra
 // mitigations, a seed and a further scale factor.
@@ -406,8 +479,8 @@ func (s *Scenario) Apply(o Override) (*Scenario, error) {
 		c.Authorized = o.Rule
 	}
 	if o.Scale != 0 {
-		if o.Scale < 0 || math.IsNaN(o.Scale) || o.Scale > 10000 {
-			return nil, fmt.Errorf("--scale: must be in (0, 10000], got %g", o.Scale)
+		if err := ScaleRange.Check(o.Scale); err != nil {
+			return nil, fmt.Errorf("--scale: %v", err)
 		}
 		c.Scale *= o.Scale
 	}
@@ -447,9 +520,15 @@ func (s *Scenario) Design() model.Design {
 	return model.Design{Client: c, Mitigations: m}
 }
 
-// JSON is the scenario, expanded and resolved, as written into trace headers.
+// JSON is the scenario, expanded and resolved, as written into trace
+// headers. A validated scenario always encodes (its numbers are finite);
+// one that does not is nil, and Run refuses it rather than write a header
+// without its options.
 func (s *Scenario) JSON() json.RawMessage {
-	b, _ := json.Marshal(s)
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil
+	}
 	return b
 }
 

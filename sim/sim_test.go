@@ -61,6 +61,9 @@ func TestDefaultScenarioLeaksInAStorm(t *testing.T) {
 // Over 20 seeds: the safe clients and the cache-side fixes never deliver or
 // show an event to a stranger; verify-on-view stops views but not pushes.
 func TestDesignsOverTwentySeeds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100 runs of the default scenario; the full suite runs them")
+	}
 	designs := []struct {
 		name string
 		o    Override
@@ -184,7 +187,7 @@ func TestScenarioErrorsNameFileAndLine(t *testing.T) {
 	for _, c := range []struct{ name, doc, want string }{
 		{"unknown field", base + "fleet:\n  cameras: 10   # assumed\n  colour: red  # assumed\n", "x.yaml:4: colour: unknown field"},
 		{"negative", base + "fleet:\n  cameras: -5  # assumed\n", "x.yaml:3: fleet.cameras: must be ≥ 1"},
-		{"out of range", base + "users:\n  tap_prob: 1.5  # assumed\n", "x.yaml:3: users.tap_prob: must be in [0, 1]"},
+		{"out of range", base + "users:\n  tap_prob: 1.5  # assumed\n", "x.yaml:3: users.tap_prob: must be a finite number in [0, 1]"},
 		{"mix", base + "fleet:\n  mix:\n    cam-v3: 0.5   # assumed\n    cam-v4: 0.4   # assumed\n", "x.yaml:3: fleet.mix: shares must sum to 1"},
 		{"unknown profile", base + "fleet:\n  mix:\n    cam-v9: 1   # assumed\n", "x.yaml:4: fleet.mix.cam-v9: unknown profile"},
 		{"no source", base + "seed: 3\n", "x.yaml:2: seed: no source"},

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -123,6 +122,9 @@ func Parse(file string, data []byte) (*Sweep, error) {
 	if sw.Name == "" {
 		sw.Name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	}
+	if err := PathName(sw.Name); err != nil {
+		return nil, errf("name", "%v", err)
+	}
 	if f.Scenario == "" {
 		return nil, errf("scenario", "missing: name an embedded scenario (%s) or a scenario file", strings.Join(sim.Embedded(), ", "))
 	}
@@ -139,8 +141,8 @@ func Parse(file string, data []byte) (*Sweep, error) {
 	if sw.Base, err = sim.Load(name); err != nil {
 		return nil, errf("scenario", "%v", err)
 	}
-	if spec.Node(root, "scale") != nil && (f.Scale <= 0 || f.Scale > 100 || math.IsNaN(f.Scale)) {
-		return nil, errf("scale", "must be in (0, 100], got %g", f.Scale)
+	if err := spec.OpenClosed(0, 100).Check(f.Scale); spec.Node(root, "scale") != nil && err != nil {
+		return nil, errf("scale", "%v", err)
 	}
 	if sw.Seeds, err = seeds(file, &f.Seeds); err != nil {
 		return nil, err
@@ -196,6 +198,21 @@ func Parse(file string, data []byte) (*Sweep, error) {
 		return nil, err
 	}
 	return sw, nil
+}
+
+// PathName checks a name that becomes a directory (stormproof-sweep/NAME):
+// one path element that stays inside its parent, so a name cannot make a
+// command write outside its output directory.
+func PathName(name string) error {
+	switch {
+	case name == "" || name == "." || name == "..":
+		return fmt.Errorf("%q cannot name a directory", name)
+	case strings.ContainsAny(name, "/\\\x00"):
+		return fmt.Errorf("%q must be one path element (no / or \\), since it names the output directory", name)
+	case len(name) > 200:
+		return fmt.Errorf("longer than 200 bytes")
+	}
+	return nil
 }
 
 func seeds(file string, n *yaml.Node) ([]uint64, error) {
@@ -334,6 +351,15 @@ func (sw *Sweep) describe(labels []string) string {
 		parts[i] = sw.Axes[i].Path + "=" + l
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Line is the line of the grid's first swept path (for errors about the
+// grid as a whole).
+func (sw *Sweep) Line() int {
+	if len(sw.Axes) == 0 {
+		return 0
+	}
+	return sw.Axes[0].line
 }
 
 // Describe names a point by its axis values.

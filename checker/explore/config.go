@@ -238,10 +238,10 @@ func (c *Config) validate() (string, string) {
 		return "cloud.max_waiting", f("must be in 0..16 (0: unbounded), got %d", c.Cloud.MaxWaiting)
 	case c.Cloud.AdmissionBurst < 0 || c.Cloud.AdmissionBurst > 16:
 		return "cloud.admission_burst", f("must be in 0..16, got %d", c.Cloud.AdmissionBurst)
-	case c.Users.TapProb < 0 || c.Users.TapProb > 1:
-		return "users.tap_prob", f("must be in [0, 1], got %g", c.Users.TapProb)
-	case c.Users.VideoProb < 0 || c.Users.VideoProb > 1:
-		return "users.video_prob", f("must be in [0, 1], got %g", c.Users.VideoProb)
+	case !spec.Closed(0, 1).Contains(c.Users.TapProb):
+		return "users.tap_prob", spec.Closed(0, 1).Check(c.Users.TapProb).Error()
+	case !spec.Closed(0, 1).Contains(c.Users.VideoProb):
+		return "users.video_prob", spec.Closed(0, 1).Check(c.Users.VideoProb).Error()
 	case c.Faults.Outages < 0 || c.Faults.Outages > 3:
 		return "faults.outages", f("must be in 0..3, got %d", c.Faults.Outages)
 	case c.Faults.CacheRestarts < 0 || c.Faults.CacheRestarts > 3:

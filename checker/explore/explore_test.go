@@ -3,6 +3,7 @@ package explore
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -332,6 +333,30 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if _, err := load(t, DefaultConfig, "").Override("nope", nil); err == nil || !strings.Contains(err.Error(), "--client") {
 		t.Errorf("bad --client: %v", err)
+	}
+}
+
+// The explorer's probabilities refuse NaN and both infinities, naming the
+// file, the line and the field.
+func TestConfigFloatsAreFinite(t *testing.T) {
+	good, err := embedded.ReadFile("configs/small.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"tap_prob", "video_prob"} {
+		re := regexp.MustCompile(`(?m)^(\s*)` + field + `:\s*[^#\s]+`)
+		loc := re.FindIndex(good)
+		if loc == nil {
+			t.Fatalf("small.yaml has no %s", field)
+		}
+		line := strings.Count(string(good[:loc[0]]), "\n") + 1
+		for _, v := range []string{".nan", ".inf", "-.inf"} {
+			_, err := Parse("bad.yaml", re.ReplaceAll(good, []byte("${1}"+field+": "+v)))
+			want := fmt.Sprintf("bad.yaml:%d: users.%s: ", line, field)
+			if err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("%s: %s: got %v, want %q…", field, v, err, want)
+			}
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -40,9 +41,9 @@ type SearchOptions struct {
 	MaxStates uint64
 	// MaxDepth bounds the runs explored to this many steps (0: no bound).
 	MaxDepth int
-	// MaxMem stops the search when the estimated memory of the state store
-	// and frontier passes this many bytes (0: no bound). The estimate is
-	// computed from the counts, not measured, so it is deterministic.
+	// MaxMem stops the search before a level whose memory is estimated to
+	// pass this many bytes (0: no bound). The estimate is computed from the
+	// counts, not measured, so where a search stops is deterministic.
 	MaxMem uint64
 	// Workers is the number of goroutines expanding a level (0: GOMAXPROCS).
 	// The result does not depend on it.
@@ -188,6 +189,11 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 			}
 		}
 	}()
+	prevN := 1 // the size of the level before cur, for the growth ratio
+	// The store's capacities as the counts of distinct states would grow
+	// them: the real ones grow by the candidates a level kept, which depend
+	// on the workers, and the bound must not.
+	virt := storeCaps{fps: 1, parents: 1, curRefs: 1, slots: initialSlots}
 	for depth := 0; ; depth++ {
 		res.Depth = depth
 		n := cur.len()
@@ -196,6 +202,26 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 			return res, nil
 		}
 		nchunks := (n + chunkSize - 1) / chunkSize
+		memStop := false // the level is expanded only in part: the bound stops the search after it
+		if opt.MaxMem > 0 && !(opt.MaxDepth > 0 && depth >= opt.MaxDepth) {
+			// Only the first chunks of a level that would pass the bound are
+			// expanded: the level is predicted to grow by the ratio of the
+			// last one, its states as large as cur's.
+			perChunk := float64(n) / float64(prevN) * chunkSize
+			perByte := float64(curBytes) / float64(n)
+			fits := func(k int) bool {
+				predN := int(math.Ceil(float64(k) * perChunk))
+				return memPeak(len(fps), virt, n, predN, curBytes, uint64(float64(predN)*perByte)) <= opt.MaxMem
+			}
+			if !fits(nchunks) {
+				k := sort.Search(nchunks+1, func(k int) bool { return !fits(k) }) - 1 // the most chunks that fit
+				if k <= 0 {
+					res.Bound = BoundedMem
+					return res, nil
+				}
+				nchunks, memStop = k, true
+			}
+		}
 		for len(pool) < nchunks {
 			pool = append(pool, &chunkOut{})
 		}
@@ -292,6 +318,7 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 		for _, o := range outs {
 			nc += o.hi - o.lo
 		}
+		nfps := len(fps)
 		next.refs = growBig(next.refs, nc)
 		fps = growBig(fps, nc)
 		parents = growBig(parents, nc)
@@ -314,16 +341,29 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 					return res, nil
 				}
 			}
-			if opt.MaxMem > 0 && memEstimate(len(fps), cur.len(), next.len(), curBytes, nextBytes) > opt.MaxMem {
+			if opt.MaxMem > 0 && memPeak(nfps, virt, cur.len(), next.len(), curBytes, nextBytes) > opt.MaxMem {
 				res.Bound = BoundedMem
 				res.Depth = depth + 1
 				return res, nil
 			}
 		}
+		if memStop {
+			res.Bound = BoundedMem
+			res.Depth = depth + 1
+			return res, nil
+		}
 		if opt.Progress != nil {
 			opt.Progress(Progress{Depth: depth + 1, Distinct: res.Distinct, Generated: res.Generated, Frontier: next.len()})
 		}
 		levelStart = nextStart
+		prevN = n
+		nNew := next.len()
+		virt.fps = grown(nfps, virt.fps, nNew)
+		virt.parents = grown(nfps, virt.parents, nNew)
+		virt.curRefs, virt.nextRefs = grown(0, virt.nextRefs, nNew), virt.curRefs
+		for len(fps)*3 > virt.slots*2 {
+			virt.slots *= 2
+		}
 		cur, next = next, cur
 		curBytes, nextBytes = nextBytes, 0
 	}
@@ -333,20 +373,55 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 // bytes: fingerprint table slot (at most 2/3 full), fingerprint, parent.
 const MemPerState = 8*3/2 + 8 + 4
 
-// memEstimate estimates the memory of the state store and of the two
-// frontiers from counts that do not depend on which worker expanded which
-// chunk (capacities do): the fingerprint table n inserts grow, the
-// fingerprints and parents, the frontiers' references, and their states'
-// bytes and candidate records twice over (the workers' buffers also hold
-// the duplicates of a level, and room to grow).
-func memEstimate(n, curN, nextN int, curBytes, nextBytes uint64) uint64 {
-	slots := uint64(initialSlots)
-	for uint64(n)*3 > slots*2 {
+// memBase is the memory of the program and the Go runtime before the search
+// holds anything: peak RSS of `stormproof explore --max-states 2` (23 MB).
+const memBase = 24 << 20
+
+// bufFactor bounds the workers' buffers by what they hold: two sets (the
+// frontier's states and the next level's candidates), each grown by
+// doubling and holding a level's duplicates too. Measured on the small
+// configuration: 2.1 times the two levels' state bytes and candidate records.
+const bufFactor = 2.25
+
+// storeCaps are the capacities of the store's arrays before a level's merge.
+type storeCaps struct{ fps, parents, curRefs, nextRefs, slots int }
+
+// grown is the capacity growBig leaves to a slice of the given length and
+// capacity after extra more values.
+func grown(length, capacity, extra int) int {
+	if length+extra <= capacity {
+		return capacity
+	}
+	return 2 * (length + extra)
+}
+
+// memPeak bounds the memory a level holds at its peak when the nfps states
+// stored so far are joined by nextN new ones, from counts that do not depend
+// on which worker expanded which chunk: the fingerprint table, fingerprints,
+// parents and both frontiers' references at the capacities growBig and
+// reserve give them, the largest array that grows counted twice (it is
+// copied), and the workers' buffers.
+func memPeak(nfps int, c storeCaps, curN, nextN int, curBytes, nextBytes uint64) uint64 {
+	fpsCap := grown(nfps, c.fps, nextN)
+	parCap := grown(nfps, c.parents, nextN)
+	refCap := grown(0, c.nextRefs, nextN)
+	slots := c.slots
+	for (nfps+nextN)*3 > slots*2 {
 		slots *= 2
 	}
-	m := slots*8 + uint64(n)*12
-	m += uint64(curN+nextN) * (12 + 2*uint64(unsafe.Sizeof(cand{})))
-	return m + 2*(curBytes+nextBytes)
+	m := uint64(slots)*8 + uint64(fpsCap)*8 + uint64(parCap)*4 + uint64(c.curRefs+refCap)*uint64(unsafe.Sizeof(ref{}))
+	var copied uint64
+	if slots != c.slots {
+		copied = max(copied, uint64(c.slots)*8)
+	}
+	if fpsCap != c.fps {
+		copied = max(copied, uint64(c.fps)*8)
+	}
+	if refCap != c.nextRefs {
+		copied = max(copied, uint64(c.nextRefs)*uint64(unsafe.Sizeof(ref{})))
+	}
+	held := curBytes + nextBytes + uint64(curN+nextN)*uint64(unsafe.Sizeof(cand{}))
+	return memBase + m + copied + uint64(bufFactor*float64(held))
 }
 
 // workerBuf holds the candidates one worker kept during a level, and their
@@ -365,16 +440,17 @@ type workerBuf struct {
 
 const recentSize = 1 << 15
 
+// reset empties the buffer and gives its storage back: which worker takes
+// how many chunks varies from level to level, and storage kept at each
+// worker's largest share would add up to more than a level needs, beyond
+// what the memory bound counts.
 func (wb *workerBuf) reset() {
-	if len(wb.segs) == 0 {
-		wb.segs = [][]byte{nil}
-	}
-	for _, s := range wb.segs[1:] {
+	for _, s := range wb.segs {
 		freeSlice(s)
 	}
-	wb.segs = wb.segs[:1] // the first segment's storage is kept
-	wb.segs[0] = wb.segs[0][:0]
-	wb.cands = wb.cands[:0]
+	freeSlice(wb.cands)
+	wb.segs = [][]byte{nil}
+	wb.cands = nil
 }
 
 func (wb *workerBuf) free() {

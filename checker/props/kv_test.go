@@ -1,9 +1,7 @@
 package props
 
 import (
-	"flag"
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -463,12 +461,13 @@ func (h *kvHarness) actions() map[string]func(*rapid.T) {
 
 // kvStats counts what the runs of a property exercised, so a passing run
 // is known not to be vacuous.
-type kvStats struct{ answered, timeouts, pushes int }
+type kvStats struct{ cases, answered, timeouts, pushes int }
 
 // kvProperty checks one design: which property is judged is chosen by
 // keeping only its failures.
 func kvProperty(d kvDesign, property string, st *kvStats) func(*rapid.T) {
 	return func(t *rapid.T) {
+		st.cases++
 		h := newKV(t, d)
 		acts := h.actions()
 		check := acts[""]
@@ -497,12 +496,6 @@ func kvProperty(d kvDesign, property string, st *kvStats) func(*rapid.T) {
 	}
 }
 
-// checks is -rapid.checks.
-func checks() int {
-	n, _ := strconv.Atoi(flag.Lookup("rapid.checks").Value.String())
-	return n
-}
-
 func TestCacheClientStateMachine(t *testing.T) {
 	for _, d := range kvDesigns {
 		for _, prop := range []string{"client", "owners"} {
@@ -515,13 +508,18 @@ func TestCacheClientStateMachine(t *testing.T) {
 			}
 			t.Run(d.name+"/"+prop, func(t *testing.T) {
 				if want {
+					// At least 100 cases, however many one check runs (20
+					// under -short): fewer vary too much to judge coverage.
 					var st kvStats
-					rapid.Check(t, kvProperty(d, prop, &st))
+					for st.cases < 100 {
+						rapid.Check(t, kvProperty(d, prop, &st))
+					}
 					// Not vacuous: the runs answered GETs, let deadlines
 					// fire and pushed thumbnails (about one of each per
-					// case, measured).
-					if n := checks() / 5; st.answered < n || st.timeouts < n || st.pushes < n {
-						t.Fatalf("too little exercised: %+v in %d cases", st, checks())
+					// case, measured), counted over the cases rapid ran
+					// (fewer under -short), shrinking runs included.
+					if n := st.cases / 5; n == 0 || st.answered < n || st.timeouts < n || st.pushes < n {
+						t.Fatalf("too little exercised: %+v", st)
 					}
 					t.Logf("exercised: %+v", st)
 					return

@@ -3,8 +3,10 @@ package props
 import (
 	"bytes"
 	"crypto/sha256"
+	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -55,13 +57,14 @@ var privacy = AcrossSeeds(4, func(t rapid.TB, s *sim.Scenario) {
 	AssertHolds(t, s, model.NoForeignDelivery.String(), model.NoForeignView.String())
 })
 
-// counterexampleRoot is the known folder of this package's expected
-// counterexamples: $STORMPROOF_COUNTEREXAMPLES, or stormproof-rapid in the
-// system's temporary directory. Each test's folder is emptied first.
+// counterexampleRoot is the folder of this package's expected
+// counterexamples: $STORMPROOF_COUNTEREXAMPLES when a reader wants to keep
+// them, otherwise the test's own temporary directory (a test writes nowhere
+// else). Each test's folder is emptied first.
 func counterexampleRoot(t *testing.T) string {
 	root := os.Getenv(CounterexampleEnv)
 	if root == "" {
-		root = filepath.Join(os.TempDir(), "stormproof-rapid")
+		root = t.TempDir()
 	}
 	dir, err := filepath.Abs(filepath.Join(root, t.Name()))
 	if err != nil {
@@ -223,10 +226,28 @@ func TestCIExampleCatchesAMissingInvalidate(t *testing.T) {
 	faults.Transfer = Site{Active: 1, Fire: 1, Slots: 1}
 	o := Options{Clients: []model.ClientVariant{model.Tagged}, Mitigations: []model.Mitigation{},
 		Faults: &faults, NoRetransfer: true, Rule: model.OwnerAtCaptureOrDelivery}
-	rec := &recorder{name: "no-invalidate"}
-	expectFailure(rec, func() { CheckSafe(rec, Scenario(o)) })
+	// Rounds until caught, up to 500 cases in all whatever one check runs
+	// (20 under -short: one round of them misses it now and then).
+	var rec *recorder
+	for cases := 0; cases < 500 && (rec == nil || !rec.failed); cases += rapidChecks() {
+		rec = &recorder{name: "no-invalidate"}
+		expectFailure(rec, func() { CheckSafe(rec, Scenario(o)) })
+	}
 	if !rec.failed || !strings.Contains(rec.output(), "NoForeignDelivery VIOLATED") {
 		t.Fatalf("the design without invalidate-on-transfer was not caught:\n%s", rec.output())
 	}
 	t.Logf("caught: %s", firstLine(rec.output(), "props: design"))
+}
+
+// rapidChecks is how many cases one rapid check runs (-rapid.checks; a
+// fifth of it under -short).
+func rapidChecks() int {
+	n, err := strconv.Atoi(flag.Lookup("rapid.checks").Value.String())
+	if err != nil || n < 1 {
+		n = 100
+	}
+	if testing.Short() {
+		n = max(1, n/5)
+	}
+	return n
 }

@@ -205,12 +205,20 @@ func TestReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := bytes.SplitAfter(b, []byte("\n"))
-	lines[100] = bytes.Replace(lines[100], []byte(`"t":`), []byte(`"t":1`), 1)
+	orig := lines[100]
+	lines[100] = bytes.Replace(orig, []byte(`"t":`), []byte(` "t" : `), 1) // still a trace line, not the same bytes
 	tampered := filepath.Join(t.TempDir(), "tampered.jsonl")
 	os.WriteFile(tampered, bytes.Join(lines, nil), 0o644)
 	stdout, _, code = sp(t, "replay", tampered)
 	if code != 1 || !strings.Contains(stdout, "DIFFERENT: line 101") {
 		t.Errorf("tampered replay: exit %d\n%s", code, stdout)
+	}
+	// A file that is not a trace is bad input, named with its line.
+	lines[100] = bytes.Replace(orig, []byte(`"t":`), []byte(`"t":1`), 1) // out of time order
+	os.WriteFile(tampered, bytes.Join(lines, nil), 0o644)
+	stdout, stderr, code = sp(t, "replay", tampered)
+	if code != 2 || !strings.HasPrefix(stderr, "stormproof: "+tampered+":") || strings.Count(stderr, "\n") != 1 || stdout != "" {
+		t.Errorf("corrupted replay: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
 	// Under a fix, the first story's event is followed.
 	stdout, stderr, code = sp(t, "replay", trace, "--client", "tagged")

@@ -16,6 +16,7 @@ import (
 	"github.com/stormproof/stormproof/checker/explore"
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/membudget"
 	"github.com/stormproof/stormproof/internal/version"
 	"github.com/stormproof/stormproof/model"
 )
@@ -272,21 +273,5 @@ func parseSize(s string) (uint64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	units := []struct {
-		suffix string
-		mult   float64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}}
-	mult := 1.0
-	num := s
-	for _, u := range units {
-		if strings.HasSuffix(s, u.suffix) {
-			num, mult = strings.TrimSuffix(s, u.suffix), u.mult
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-	if err != nil || v <= 0 || v*mult > 1<<50 {
-		return 0, fmt.Errorf("want a size such as 512MiB or 4GiB, got %q", s)
-	}
-	return uint64(v * mult), nil
+	return membudget.ParseSize(s)
 }

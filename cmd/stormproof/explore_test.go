@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // explore on the default configuration finds the naive pool's shortest
@@ -78,6 +84,54 @@ func TestExploreSafeAndBounded(t *testing.T) {
 	if code != 3 || !strings.Contains(out, "bounded at depth 5") {
 		t.Errorf("depth-bounded run: exit %d\n%s", code, out)
 	}
+}
+
+// A search --max-mem stops holds its peak memory (the process's peak RSS)
+// within a tenth of the bound, and exits 3: not a complete search.
+func TestExploreMaxMemHolds(t *testing.T) {
+	const bound = 64 << 20
+	cmd := exec.Command(binary, "explore", "--client", "tagged", "--max-mem", "64MiB", "--out", "res")
+	cmd.Dir = t.TempDir()
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The process's own high-water mark, read while it runs: its rusage
+	// would also count the test process, whose memory a child shares until
+	// it executes the binary.
+	var peak uint64
+	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+poll:
+	for {
+		if b, rerr := os.ReadFile(status); rerr == nil {
+			for _, l := range strings.Split(string(b), "\n") {
+				if f := strings.Fields(l); len(f) == 3 && f[0] == "VmHWM:" {
+					kb, _ := strconv.ParseUint(f[1], 10, 64)
+					peak = max(peak, kb<<10)
+				}
+			}
+		}
+		select {
+		case err = <-done:
+			break poll
+		case <-time.After(time.Millisecond):
+		}
+	}
+	var xe *exec.ExitError
+	if !errors.As(err, &xe) || xe.ExitCode() != 3 || !strings.Contains(out.String(), "(max-mem)") {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if peak == 0 {
+		t.Skip("no /proc/PID/status VmHWM on this system")
+	}
+	if peak > bound*11/10 {
+		t.Errorf("peak RSS %d bytes, more than a tenth above --max-mem %d", peak, bound)
+	}
+	t.Logf("peak RSS %d bytes under --max-mem %d (%.0f %%)", peak, bound, 100*float64(peak)/bound)
 }
 
 func TestExploreBadInput(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/membudget"
 	"github.com/stormproof/stormproof/internal/version"
 	"github.com/stormproof/stormproof/live"
 	"github.com/stormproof/stormproof/live/cache"
@@ -38,12 +39,16 @@ func cmdLive(args []string) error {
 	dur := fs.Duration("duration", 60*time.Second, "wall time the scenario is compressed into")
 	out := fs.String("out", "stormproof-live", "directory for trace.jsonl and the renders of a violation")
 	seed := fs.String("seed", "", "random seed (default: the scenario's)")
-	scale := fs.Float64("scale", 0, "multiply the fleet and its capacities by `F`")
+	scale := new(float64)
+	fs.Var((*scaleValue)(scale), "scale", "multiply the fleet and its capacities by `F`")
 	drops := fs.String("drops", "", "drop schedule FROM-TO[@P],... in wall time from the start, or none (default: the scenario's cache outages and a storm of short outages when the gateway comes back)")
 	noEBPF := fs.Bool("no-ebpf", false, "no eBPF fault injection or witness (no root needed; nothing breaks the network)")
 	lanes := fs.Int("lanes", 0, "uploads each worker handles at once (default: twice the scenario's pool size)")
 	var mitigate cli.StringList
 	fs.Var(&mitigate, "mitigate", "service mitigations: key-in-value, bypass-cache-ownership")
+	maxMem := membudget.NewValue()
+	fs.Var(maxMem, "max-mem", "refuse a scenario estimated to need more than `SIZE` (default: "+
+		strconv.Itoa(int(membudget.Share*100))+" % of the machine's memory)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -64,7 +69,7 @@ func cmdLive(args []string) error {
 	if *lanes < 0 {
 		return cli.Badf("--lanes: must be ≥ 0")
 	}
-	sf := scenarioFlags{seed: *seed, scale: *scale}
+	sf := scenarioFlags{seed: *seed, scale: *scale, maxMem: maxMem}
 	s, err := sf.load(*scen)
 	if err != nil {
 		return err

@@ -29,7 +29,8 @@ func usage() {
 	for _, c := range commands {
 		fmt.Fprintf(os.Stderr, "  %-10s %s\n", c.name, c.synopsis)
 	}
-	fmt.Fprintf(os.Stderr, "\nexit status: 0 every promise holds, 1 one is violated, 2 bad input, 3 incomplete (docs/judge.md)\n")
+	fmt.Fprintf(os.Stderr, "\nexit status: 0 every promise holds, 1 one is violated, 2 bad input, 3 incomplete (a trace cut short,\n"+
+		"a bounded search), 130 and 143 interrupted by SIGINT and SIGTERM (outputs of an interrupted run are not written)\n")
 }
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -58,6 +59,11 @@ func run(args []string) int {
 				return cli.ExitIncomplete
 			case errors.Is(err, flag.ErrHelp):
 				return cli.ExitOK
+			}
+			var in *cli.Interrupted
+			if errors.As(err, &in) {
+				fmt.Fprintf(os.Stderr, "stormproof: %v\n", err)
+				return in.Status
 			}
 			return cli.Fail(err)
 		}

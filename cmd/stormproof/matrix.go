@@ -10,6 +10,7 @@ import (
 
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/membudget"
 	"github.com/stormproof/stormproof/sim"
 )
 
@@ -23,11 +24,15 @@ func cmdMatrix(args []string) error {
 	fs := flag.NewFlagSet("matrix", flag.ContinueOnError)
 	seeds := fs.Int("seeds", 3, "seeds per cell: each scenario's seed and the N-1 after it")
 	jobs := fs.Int("jobs", 2, "runs at once (each run is single-threaded; the table does not depend on it)")
-	scale := fs.Float64("scale", 0, "multiply the fleet and its capacities by `F`")
+	scale := new(float64)
+	fs.Var((*scaleValue)(scale), "scale", "multiply the fleet and its capacities by `F`")
 	out := fs.String("out", "", "also write the table to `FILE`")
 	all := fs.Bool("all", false, "the incident library: every incident × every design (what leaked in each)")
 	ruleName := ruleFlag(fs)
 	exitZero := fs.Bool("exit-zero", false, "exit 0 even when a run violated a promise (an exploratory table)")
+	maxMem := membudget.NewValue()
+	fs.Var(maxMem, "max-mem", "refuse runs at once estimated to need more than `SIZE` (default: "+
+		strconv.Itoa(int(membudget.Share*100))+" % of the machine's memory)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -63,6 +68,14 @@ func cmdMatrix(args []string) error {
 		s, err := sim.Load(n)
 		if err != nil {
 			return cli.Bad(err)
+		}
+		scaled, err := s.Apply(sim.Override{Scale: *scale})
+		if err != nil {
+			return cli.Bad(err)
+		}
+		// The largest runs may all run at once.
+		if err := scaled.CheckMemory(maxMem.Bytes / uint64(*jobs)); err != nil {
+			return cli.Badf("%v (with --jobs %d)", err, *jobs)
 		}
 		scenarios = append(scenarios, s)
 	}

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/membudget"
 	"github.com/stormproof/stormproof/internal/version"
 	"github.com/stormproof/stormproof/model"
 	"github.com/stormproof/stormproof/sim"
@@ -23,13 +25,16 @@ func init() {
 	register(command{"replay", "re-run a simulator trace: check it is byte-identical, or retell its story under a fix", cmdReplay})
 }
 
-const replaySynopsis = "stormproof replay TRACE [--client V] [--mitigate a,b]"
+const replaySynopsis = "stormproof replay TRACE [--client V] [--mitigate a,b] [--max-mem SIZE]"
 
 func cmdReplay(args []string) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	client := fs.String("client", "", "re-run with this cache client: naive-pool, discard-on-timeout or tagged")
 	var mitigate cli.StringList
 	fs.Var(&mitigate, "mitigate", "re-run with these mitigations switched on (comma-separated, repeatable)")
+	maxMem := membudget.NewValue()
+	fs.Var(maxMem, "max-mem", "refuse a re-run estimated to need more than `SIZE` (default: "+
+		strconv.Itoa(int(membudget.Share*100))+" % of the machine's memory)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -52,10 +57,13 @@ func cmdReplay(args []string) error {
 	if err != nil {
 		return cli.Badf("%s:1: %v", path, err)
 	}
+	if err := s.CheckMemory(maxMem.Bytes); err != nil {
+		return cli.Badf("%s:1: %v", path, err)
+	}
 	if *client == "" && len(mitigate) == 0 {
 		return replayIdentical(path, h, s)
 	}
-	return replayOverride(path, h, s, sim.Override{Client: *client, Mitigations: mitigate})
+	return replayOverride(path, h, s, sim.Override{Client: *client, Mitigations: mitigate}, maxMem.Bytes)
 }
 
 func readHeader(path string) (*traces.Header, error) {
@@ -93,6 +101,12 @@ func replayIdentical(path string, h *traces.Header, s *sim.Scenario) error {
 			cmp.diff = fmt.Sprintf("line %d: the file goes on after the re-run ends", cmp.line+1)
 		}
 	}
+	if cmp.diff != "" {
+		// A file that is not a trace is bad input, not a different run.
+		if err := readWhole(path); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("replayed        %s (scenario %s, seed %d, design %s)\n", path, h.Scenario, h.Seed, h.Design)
 	if cmp.diff != "" {
 		fmt.Printf("verdict         DIFFERENT: %s\n", cmp.diff)
@@ -103,6 +117,29 @@ func replayIdentical(path string, h *traces.Header, s *sim.Scenario) error {
 }
 
 var errDiffer = errors.New("the re-run differs from the trace")
+
+// readWhole reads every line of a trace file, returning its first fault as
+// bad input naming the file and line.
+func readWhole(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return badTrace(err)
+	}
+	defer f.Close()
+	tr, err := traces.NewReader(bufio.NewReaderSize(f, 1<<20), path)
+	if err != nil {
+		return badTrace(err)
+	}
+	var ev traces.Event
+	for {
+		switch err := tr.Next(&ev); {
+		case err == io.EOF:
+			return nil
+		case err != nil:
+			return badTrace(err)
+		}
+	}
+}
 
 // lineCompare is an io.Writer that compares what is written with want and
 // remembers the first line that differs.
@@ -165,7 +202,7 @@ func clip(b []byte, at int) string {
 
 // replayOverride re-runs the scenario with a fix and retells what became of
 // the original's first violation.
-func replayOverride(path string, h *traces.Header, s *sim.Scenario, o sim.Override) error {
+func replayOverride(path string, h *traces.Header, s *sim.Scenario, o sim.Override, maxMem uint64) error {
 	orig, err := checkTrace(path, checker.Options{NoLinearizability: true})
 	if err != nil {
 		return err
@@ -173,6 +210,9 @@ func replayOverride(path string, h *traces.Header, s *sim.Scenario, o sim.Overri
 	ns, err := s.Apply(o)
 	if err != nil {
 		return cli.Bad(err)
+	}
+	if err := ns.CheckMemory(maxMem); err != nil {
+		return cli.Badf("%s:1: %v", path, err)
 	}
 	var follow []model.EventRef
 	var story *traces.Story

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/membudget"
 	"github.com/stormproof/stormproof/internal/version"
 	"github.com/stormproof/stormproof/sim"
 )
@@ -25,7 +27,7 @@ func init() {
 	register(command{"scenarios", "list the embedded scenarios", cmdScenarios})
 }
 
-const runSynopsis = "stormproof run [SCENARIO|FILE] [--seed N] [--scale F] [--client V] [--mitigate a,b] [--out DIR] [--trace full|slice|none] [--rule capture|capture-or-delivery] [--cpuprofile F] [--memprofile F]"
+const runSynopsis = "stormproof run [SCENARIO|FILE] [--seed N] [--scale F] [--max-mem SIZE] [--client V] [--mitigate a,b] [--out DIR] [--trace full|slice|none] [--rule capture|capture-or-delivery] [--cpuprofile F] [--memprofile F]"
 
 // scenarioFlags are the flags that choose and alter a scenario.
 type scenarioFlags struct {
@@ -34,14 +36,43 @@ type scenarioFlags struct {
 	client   string
 	mitigate cli.StringList
 	rule     string
+	maxMem   *membudget.Value // nil: no budget is checked
 }
 
 func (f *scenarioFlags) register(fs *flag.FlagSet) {
+	f.maxMem = membudget.NewValue()
+	fs.Var(f.maxMem, "max-mem", "refuse a run estimated to need more than `SIZE` (default: "+
+		strconv.Itoa(int(membudget.Share*100))+" % of the machine's memory)")
 	fs.StringVar(&f.seed, "seed", "", "random seed (default: the scenario's)")
-	fs.Float64Var(&f.scale, "scale", 0, "multiply the fleet and its capacities by `F`")
+	fs.Var((*scaleValue)(&f.scale), "scale", "multiply the fleet and its capacities by `F`")
 	fs.StringVar(&f.client, "client", "", "cache client: naive-pool, discard-on-timeout or tagged")
 	fs.Var(&f.mitigate, "mitigate", "comma-separated mitigations to switch on (repeatable)")
 	fs.StringVar(&f.rule, "rule", "", "authorization rule the run is judged by: capture (the owner when the event was captured) or capture-or-delivery (default: the scenario's, else capture)")
+}
+
+// scaleValue is a --scale flag: a factor in sim.ScaleRange. Unset it is 0,
+// which leaves the scenario's scale as it is; set, 0 is refused like any
+// other value outside the range.
+type scaleValue float64
+
+func (v *scaleValue) String() string {
+	if v == nil || *v == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(float64(*v), 'g', -1, 64)
+}
+
+// Set implements flag.Value.
+func (v *scaleValue) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("want a number")
+	}
+	if err := sim.ScaleRange.Check(f); err != nil {
+		return err
+	}
+	*v = scaleValue(f)
+	return nil
 }
 
 // load reads a scenario and applies the flags.
@@ -61,6 +92,11 @@ func (f *scenarioFlags) load(name string) (*sim.Scenario, error) {
 	s, err = s.Apply(o)
 	if err != nil {
 		return nil, cli.Bad(err)
+	}
+	if f.maxMem != nil {
+		if err := s.CheckMemory(f.maxMem.Bytes); err != nil {
+			return nil, cli.Bad(err)
+		}
 	}
 	return s, nil
 }
@@ -117,6 +153,13 @@ func cmdRun(args []string) error {
 	if err := atomicfile.CheckDir(*out); err != nil {
 		return cli.Badf("--out %s: cannot write there: %v", *out, unwrap(err))
 	}
+	// Temporary files of runs that were killed are removed; those of a run
+	// still writing here are not.
+	if _, err := atomicfile.CleanStale(*out); err != nil {
+		return err
+	}
+	sigs := cli.NotifySignals()
+	defer sigs.Stop()
 	tracePath := filepath.Join(*out, "trace.jsonl")
 	tf, err := atomicfile.Create(tracePath)
 	if err != nil {
@@ -130,9 +173,9 @@ func cmdRun(args []string) error {
 		}
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		// A soft limit: the full-size fleet holds ≈4.5 GB live, and the
-		// default GC pacing would let the heap double. Small runs never reach it.
-		debug.SetMemoryLimit(6 << 30)
+		// The budget is also the collector's soft limit: the default GC
+		// pacing would let the heap double what the run holds live.
+		debug.SetMemoryLimit(int64(sf.maxMem.Bytes))
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -154,7 +197,29 @@ func cmdRun(args []string) error {
 		defer memf.Abort()
 	}
 	start := time.Now()
-	res, err := sim.Run(s, opt)
+	// The run goes on in its own goroutine so that a signal can end the
+	// command at once: the deferred aborts remove the temporary files.
+	type result struct {
+		res *sim.Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := sim.Run(s, opt)
+		done <- result{res, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-sigs.Done():
+		if opt.Progress != nil {
+			fmt.Fprint(os.Stderr, "\r\033[K")
+		}
+		return sigs.Interruption()
+	}
+	// From here on a signal waits: publishing takes milliseconds, and an
+	// interrupted publication is what it must never be.
+	res, err := r.res, r.err
 	if opt.Progress != nil {
 		fmt.Fprint(os.Stderr, "\r\033[K")
 	}
@@ -171,20 +236,7 @@ func cmdRun(args []string) error {
 		}
 	}
 	sum := &res.Summary
-	files := []struct {
-		name string
-		v    any
-	}{{"summary.json", sum}, {"series.json", &res.Series}}
-	for _, f := range files {
-		b, err := json.MarshalIndent(f.v, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := atomicfile.WriteFile(filepath.Join(*out, f.name), append(b, '\n')); err != nil {
-			return err
-		}
-	}
-	if err := tf.Commit(); err != nil {
+	if err := publish(*out, tf, sum, &res.Series); err != nil {
 		return err
 	}
 	sum.Print(os.Stdout)
@@ -196,6 +248,44 @@ func cmdRun(args []string) error {
 		fmt.Printf("explain         stormproof check %s --out %s\n", tracePath, filepath.Join(*out, "check"))
 	}
 	return cli.Exit(dec.Exit)
+}
+
+// runFiles are a run's outputs in the order they are published: the
+// summary last, so a directory with a summary.json holds a whole run.
+var runFiles = []string{"trace.jsonl", "series.json", "summary.json"}
+
+// publish puts a finished run's outputs in place together: every file is
+// written in full to a temporary file first, the previous run's files are
+// removed, and the new ones renamed in. A process killed part way leaves
+// some of this run's files, never a mix of two runs'.
+func publish(out string, trace *atomicfile.File, sum *sim.Summary, series *sim.Series) error {
+	tmp := map[string]*atomicfile.File{"trace.jsonl": trace}
+	for name, v := range map[string]any{"summary.json": sum, "series.json": series} {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		f, err := atomicfile.Create(filepath.Join(out, name))
+		if err != nil {
+			return err
+		}
+		defer f.Abort()
+		if _, err := f.Write(append(b, '\n')); err != nil {
+			return err
+		}
+		tmp[name] = f
+	}
+	for _, name := range runFiles {
+		if err := os.Remove(filepath.Join(out, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	for _, name := range runFiles {
+		if err := tmp[name].Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func cmdScenarios(args []string) error {

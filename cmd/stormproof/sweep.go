@@ -7,17 +7,16 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/membudget"
 	"github.com/stormproof/stormproof/internal/version"
 	"github.com/stormproof/stormproof/sim"
 	"github.com/stormproof/stormproof/sweep"
@@ -38,6 +37,9 @@ func cmdSweep(args []string) error {
 	cell := fs.Int("cell", -1, "run cell `N` alone with a trace, into a run directory (default stormproof-sweep/NAME/cell-N) for report and check")
 	detail := fs.String("trace", "slice", "--cell: trace detail, slice or full")
 	exitZero := fs.Bool("exit-zero", false, "exit 0 even when a cell violated a promise (an exploratory study)")
+	maxMem := membudget.NewValue()
+	fs.Var(maxMem, "max-mem", "refuse a sweep whose cells running at once are estimated to need more than `SIZE` (default: "+
+		strconv.Itoa(int(membudget.Share*100))+" % of the machine's memory)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -62,6 +64,16 @@ func cmdSweep(args []string) error {
 	if err != nil {
 		return cli.Bad(err)
 	}
+	nj := *jobs
+	if nj == 0 {
+		nj = runtime.GOMAXPROCS(0)
+	}
+	if *cell >= 0 {
+		nj = 1
+	}
+	if err := sweepMemory(sw, nj, maxMem.Bytes); err != nil {
+		return err
+	}
 	if *cell >= 0 {
 		if *shard != "" || *limit != 0 {
 			return cli.Badf("--cell runs one cell: no --shard or --limit with it")
@@ -76,11 +88,12 @@ func cmdSweep(args []string) error {
 		return cli.Badf("--out %s: cannot write there: %v", dir, unwrap(err))
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := cli.NotifySignals()
+	defer sigs.Stop()
+	ctx := sigs.Context
 	go func() {
 		<-ctx.Done()
-		stop() // a second interrupt ends the process at once
+		sigs.Stop() // a second signal ends the process at once
 	}()
 	opt := sweep.Options{Jobs: *jobs, Shard: si, Shards: sn, Limit: *limit}
 	start := time.Now()
@@ -99,10 +112,6 @@ func cmdSweep(args []string) error {
 		}
 		return err
 	}
-	nj := *jobs
-	if nj == 0 {
-		nj = runtime.GOMAXPROCS(0)
-	}
 	fmt.Printf("sweep           %s: scenario %s, %d points × %d seeds = %d cells\n", sw.Name, sw.Scenario, len(sw.Points), len(sw.Seeds), sw.NumCells())
 	if sn > 1 {
 		fmt.Printf("shard           %d/%d: %d cells\n", si, sn, res.Mine)
@@ -113,7 +122,12 @@ func cmdSweep(args []string) error {
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("interrupted: %d of %d cells finished and kept; run the same command again to continue", res.Finished, sw.NumCells())
+			in, ok := sigs.Interruption().(*cli.Interrupted)
+			if !ok {
+				in = &cli.Interrupted{Signal: "a signal", Status: cli.ExitSIGINT}
+			}
+			in.Kept = fmt.Sprintf("%d of %d cells finished and kept; run the same command again to continue", res.Finished, sw.NumCells())
+			return in
 		}
 		return err
 	}
@@ -149,6 +163,26 @@ func cmdSweep(args []string) error {
 
 // sweepCell runs one cell with a trace and writes what `stormproof run`
 // writes, so report, check and render work on it.
+// sweepMemory refuses a sweep whose largest cell, times the cells run at
+// once, is estimated to need more than limit, naming the point.
+func sweepMemory(sw *sweep.Sweep, jobs int, limit uint64) error {
+	jobs = min(jobs, sw.NumCells())
+	worst, at := 0.0, -1
+	for i, p := range sw.Points {
+		if b := p.Scenario.Memory().Bytes; b > worst {
+			worst, at = b, i
+		}
+	}
+	if at < 0 || worst*float64(jobs) <= float64(limit) {
+		return nil
+	}
+	if err := sw.Points[at].Scenario.CheckMemory(limit); err != nil {
+		return cli.Badf("%s:%d: grid: at %s: %v", sw.File, sw.Line(), sw.Describe(at), err)
+	}
+	return cli.Badf("%s:%d: grid: at %s: %d cells at once need an estimated %s, more than --max-mem %s: use fewer --jobs",
+		sw.File, sw.Line(), sw.Describe(at), jobs, membudget.Format(worst*float64(jobs)), membudget.Format(float64(limit)))
+}
+
 func sweepCell(sw *sweep.Sweep, file string, i int, detail, dir string) error {
 	if i >= sw.NumCells() {
 		return cli.Badf("--cell: the sweep has cells 0..%d, got %d", sw.NumCells()-1, i)

@@ -227,7 +227,7 @@ func TestSweepInterrupted(t *testing.T) {
 	if xe, ok := err.(*exec.ExitError); ok {
 		code = xe.ExitCode()
 	}
-	if code != 2 || !strings.Contains(stderr.String(), "interrupted:") || strings.Count(stderr.String(), "\n") != 1 {
+	if code != 130 || !strings.Contains(stderr.String(), "interrupted by SIGINT:") || strings.Count(stderr.String(), "\n") != 1 {
 		t.Fatalf("exit %d, stderr %q\n%s", code, stderr.String(), stdout.String())
 	}
 	first, _, left := ran(t, stdout.String())

@@ -6,6 +6,8 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // File is a file being written; Commit publishes it, Abort discards it.
@@ -15,13 +17,56 @@ type File struct {
 	done bool
 }
 
-// Create starts writing path.
+// Create starts writing path. The temporary file's name carries the
+// process id (".NAME.tmpPID-RANDOM"), so CleanStale can tell the files of a
+// process that was killed from those of one still writing.
 func Create(path string) (*File, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+tmpMark+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return nil, err
 	}
 	return &File{File: f, path: path}, nil
+}
+
+const tmpMark = ".tmp"
+
+// CleanStale removes from dir the temporary files that processes no longer
+// running left behind (killed before they could commit or abort), and
+// returns their names. Files of running processes are left alone.
+func CleanStale(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, e := range entries {
+		pid, ok := tempOwner(e.Name())
+		if !ok || e.IsDir() || running(pid) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
+			removed = append(removed, e.Name())
+		}
+	}
+	return removed, nil
+}
+
+// tempOwner is the process id in a temporary file's name.
+func tempOwner(name string) (int, bool) {
+	if !strings.HasPrefix(name, ".") {
+		return 0, false
+	}
+	i := strings.LastIndex(name, tmpMark)
+	if i < 0 {
+		return 0, false
+	}
+	rest := name[i+len(tmpMark):]
+	j := strings.IndexByte(rest, '-')
+	if j <= 0 {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(rest[:j])
+	return pid, err == nil && pid > 0
 }
 
 // Commit closes the file and renames it into place.
@@ -74,7 +119,7 @@ func CheckDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".probe*")
+	f, err := os.CreateTemp(dir, ".probe"+tmpMark+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return err
 	}

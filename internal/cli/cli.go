@@ -14,12 +14,16 @@ import (
 
 // Exit statuses (checker.Policy): 0 every promise held, 1 one is violated,
 // 2 bad input, 3 incomplete (nothing violated, but the evidence is not
-// whole: a cut-short trace, a bounded search).
+// whole: a cut-short trace, a bounded search), 130 and 143 interrupted by
+// SIGINT and SIGTERM (128 + the signal's number, as shells report a
+// process a signal ended).
 const (
 	ExitOK         = 0
 	ExitViolation  = 1
 	ExitBadInput   = 2
 	ExitIncomplete = 3
+	ExitSIGINT     = 130
+	ExitSIGTERM    = 143
 )
 
 // BadInput marks an error as the user's input being wrong (exit 2).
@@ -38,7 +42,8 @@ func Badf(format string, a ...any) error { return &BadInput{fmt.Errorf(format, a
 var Violated = errors.New("violated")
 
 // Incomplete is returned by a command whose evidence is incomplete and
-// shows no violation (exit 3).
+// shows no violation (exit 3): a trace cut short, a search a bound stopped
+// before it explored every state. "No violation" is not "holds".
 var Incomplete = errors.New("incomplete")
 
 // Exit returns the error that makes a command exit with status code (0:
@@ -65,7 +70,8 @@ func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, Badf("%s: %v", fs.Name(), err)
+			// flags are written --name in every message of stormproof
+			return nil, Badf("%s: %s", fs.Name(), strings.Replace(err.Error(), " flag -", " flag --", 1))
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {

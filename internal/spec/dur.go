@@ -3,7 +3,6 @@ package spec
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +20,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasSuffix(s, "d") && !strings.HasSuffix(s, "nd") {
 		days, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64)
-		if err != nil || days < 0 || days > 1e5 {
+		if err != nil || !Closed(0, 1e5).Contains(days) {
 			return 0, fmt.Errorf("bad duration %q", s)
 		}
 		return time.Duration(days * float64(24*time.Hour)), nil
@@ -99,38 +98,52 @@ func (d *Dist) UnmarshalYAML(n *yaml.Node) error {
 		return err
 	}
 	*d = Dist(f)
-	if err := d.check(); err != nil {
-		return fmt.Errorf("line %d: %v", n.Line, err)
+	if key, err := d.check(); err != nil {
+		// The line of the parameter at fault, so the error names it.
+		line := n.Line
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				line = n.Content[i].Line
+			}
+		}
+		return fmt.Errorf("line %d: %v", line, err)
 	}
 	return nil
 }
 
-func (d Dist) check() error {
+// check validates the parameters; on an error it also names the key at fault.
+func (d Dist) check() (string, error) {
 	switch d.Dist {
 	case "const", "":
 		if d.Value < 0 {
-			return fmt.Errorf("const duration must be ≥ 0")
+			return "value", fmt.Errorf("const duration must be ≥ 0")
 		}
 	case "uniform":
 		if d.Min < 0 || d.Max < d.Min {
-			return fmt.Errorf("uniform needs 0 ≤ min ≤ max, got min %v max %v", d.Min, d.Max)
+			return "max", fmt.Errorf("uniform needs 0 ≤ min ≤ max, got min %v max %v", d.Min, d.Max)
 		}
 	case "exp":
 		if d.Mean <= 0 {
-			return fmt.Errorf("exp needs mean > 0")
+			return "mean", fmt.Errorf("exp needs mean > 0")
 		}
 	case "lognormal":
-		if d.Median <= 0 || d.Sigma <= 0 || d.Sigma > 5 || math.IsNaN(d.Sigma) {
-			return fmt.Errorf("lognormal needs median > 0 and 0 < sigma ≤ 5")
+		if d.Median <= 0 {
+			return "median", fmt.Errorf("lognormal needs median > 0")
+		}
+		if err := OpenClosed(0, 5).Check(d.Sigma); err != nil {
+			return "sigma", fmt.Errorf("lognormal sigma %v", err)
 		}
 	default:
-		return fmt.Errorf("unknown dist %q (want const, uniform, exp or lognormal)", d.Dist)
+		return "dist", fmt.Errorf("unknown dist %q (want const, uniform, exp or lognormal)", d.Dist)
 	}
-	return nil
+	return "", nil
 }
 
 // Check validates the distribution's parameters.
-func (d Dist) Check() error { return d.check() }
+func (d Dist) Check() error {
+	_, err := d.check()
+	return err
+}
 
 // Model converts to the model's Dur.
 func (d Dist) Model() model.Dur {

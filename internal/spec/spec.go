@@ -49,6 +49,9 @@ var unknownRe = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
 // wrong types and trailing documents are errors naming file and line.
 // It returns the document's node tree for line lookups.
 func Decode(file string, data []byte, out any) (*yaml.Node, error) {
+	if err := CheckLines(file, data); err != nil {
+		return nil, err
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, yamlErr(file, err)
@@ -59,7 +62,11 @@ func Decode(file string, data []byte, out any) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(out); err != nil {
-		return nil, yamlErr(file, err)
+		e := yamlErr(file, err)
+		if e.Field == "" && e.Line > 0 {
+			e.Field = fieldAt(&root, e.Line)
+		}
+		return nil, e
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -68,7 +75,67 @@ func Decode(file string, data []byte, out any) (*yaml.Node, error) {
 	return &root, nil
 }
 
-func yamlErr(file string, err error) error {
+// CheckLines refuses the line breaks YAML counts and editors do not agree
+// on (a lone CR, NEL, U+2028, U+2029): with them in a document, no line
+// number in an error would point where a reader looks. Lines end with LF
+// or CR LF.
+func CheckLines(file string, data []byte) error {
+	line := 1
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '\n':
+			line++
+		case c == '\r' && (i+1 == len(data) || data[i+1] != '\n'):
+			return &Error{File: file, Line: line, Msg: "a carriage return (CR) without a line feed: end lines with LF or CR LF"}
+		case c == 0xc2 && i+1 < len(data) && data[i+1] == 0x85:
+			return &Error{File: file, Line: line, Msg: "a next-line character (U+0085): end lines with LF or CR LF"}
+		case c == 0xe2 && i+2 < len(data) && data[i+1] == 0x80 && (data[i+2] == 0xa8 || data[i+2] == 0xa9):
+			return &Error{File: file, Line: line, Msg: fmt.Sprintf("a line or paragraph separator (U+%04X): end lines with LF or CR LF", 0x2000|int(data[i+2]-0x80))}
+		}
+	}
+	return nil
+}
+
+// fieldAt is the dotted path of the deepest field written on line, or "".
+func fieldAt(root *yaml.Node, line int) string {
+	best, depth := "", -1
+	var walk func(n *yaml.Node, path string, d int)
+	walk = func(n *yaml.Node, path string, d int) {
+		join := func(k string) string {
+			if path == "" {
+				return k
+			}
+			return path + "." + k
+		}
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path, d)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := join(k.Value)
+				if (k.Line == line || (v.Kind == yaml.ScalarNode && v.Line == line)) && d > depth {
+					best, depth = p, d
+				}
+				walk(v, p, d+1)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := join(strconv.Itoa(i))
+				if c.Kind == yaml.ScalarNode && c.Line == line && d > depth {
+					best, depth = p, d
+				}
+				walk(c, p, d+1)
+			}
+		}
+	}
+	walk(root, "", 0)
+	return best
+}
+
+func yamlErr(file string, err error) *Error {
 	var te *yaml.TypeError
 	msg := err.Error()
 	if errors.As(err, &te) && len(te.Errors) > 0 {

@@ -1,16 +1,20 @@
 package cache
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/rueidis"
 
 	"github.com/stormproof/stormproof/live/naive"
+	"github.com/stormproof/stormproof/live/server"
 )
 
 func init() {
@@ -27,6 +31,7 @@ type goRedis struct{ c *redis.Client }
 func openGoRedis(o Options) (Client, Settings, error) {
 	opt := &redis.Options{
 		Addr:     o.Addr,
+		Password: o.Password,
 		PoolSize: o.PoolSize,
 		// go-redis retries a read timeout 3 times by default: a timed-out
 		// SET could then apply twice. Retries off, every timeout is
@@ -76,6 +81,7 @@ type rueidisClient struct{ c rueidis.Client }
 func openRueidis(o Options) (Client, Settings, error) {
 	opt := rueidis.ClientOption{
 		InitAddress: []string{o.Addr},
+		Password:    o.Password,
 		// Retries of read-only commands on network errors are off: each
 		// call is judged as it happened.
 		DisableRetry: true,
@@ -119,6 +125,26 @@ type gomemcacheClient struct{ c *memcache.Client }
 
 func openGomemcache(o Options) (Client, Settings, error) {
 	c := memcache.New(o.Addr)
+	if o.Password != "" {
+		// Each new connection authenticates first (memcached's ASCII
+		// authentication); gomemcache then uses it as it would any other.
+		c.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			if dl, ok := ctx.Deadline(); ok {
+				nc.SetDeadline(dl)
+			}
+			err = server.Authenticate(server.Memcached, o.User, o.Password, nc, bufio.NewReaderSize(nc, 64))
+			nc.SetDeadline(time.Time{})
+			if err != nil {
+				nc.Close()
+				return nil, err
+			}
+			return nc, nil
+		}
+	}
 	// gomemcache has no context: its socket deadline is the request deadline.
 	c.Timeout = o.Timeout
 	c.MaxIdleConns = o.PoolSize
@@ -159,7 +185,13 @@ func (g *gomemcacheClient) Close() error { return g.c.Close() }
 type naiveClient struct{ p *naive.Pool }
 
 func openNaive(o Options) (Client, Settings, error) {
-	p := naive.New(o.Addr, naive.Config{PoolSize: o.PoolSize, DialTimeout: o.DialTimeout, OnClose: o.OnClose})
+	cfg := naive.Config{PoolSize: o.PoolSize, DialTimeout: o.DialTimeout, OnClose: o.OnClose}
+	if o.Password != "" {
+		cfg.Auth = func(w io.Writer, r *bufio.Reader) error {
+			return server.Authenticate(server.Redis, o.User, o.Password, w, r)
+		}
+	}
+	p := naive.New(o.Addr, cfg)
 	s := Settings{"PoolSize": o.PoolSize, "DialTimeout": o.DialTimeout.String(),
 		"deadline":   "per call, from the context",
 		"on-timeout": "connection returned to the pool without draining the late reply (THE BUG)"}

@@ -43,6 +43,8 @@ type Options struct {
 	// OnClose, for clients that can say, reports a connection closed by the
 	// client and why (written to the trace as cache-close).
 	OnClose func(conn int, gen uint32, why error)
+	// User and Password authenticate every connection (server.Server's).
+	User, Password string
 }
 
 // Settings are the client settings that change semantics (retries,

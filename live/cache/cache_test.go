@@ -33,7 +33,7 @@ func TestAdaptersRoundTrip(t *testing.T) {
 	for _, a := range All() {
 		t.Run(a.Name, func(t *testing.T) {
 			s := startServer(t, a.Server)
-			c, settings, err := a.Open(Options{Addr: s.Addr, PoolSize: 2, Timeout: time.Second, DialTimeout: time.Second})
+			c, settings, err := a.Open(Options{Addr: s.Addr, User: s.User, Password: s.Password, PoolSize: 2, Timeout: time.Second, DialTimeout: time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +82,7 @@ func TestLookup(t *testing.T) {
 func TestWireIsFilledByTheNaiveClient(t *testing.T) {
 	s := startServer(t, "redis")
 	a, _ := Lookup("naive", "redis")
-	c, _, err := a.Open(Options{Addr: s.Addr, PoolSize: 1, Timeout: time.Second, DialTimeout: time.Second})
+	c, _, err := a.Open(Options{Addr: s.Addr, User: s.User, Password: s.Password, PoolSize: 1, Timeout: time.Second, DialTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

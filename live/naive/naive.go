@@ -31,6 +31,8 @@ type Config struct {
 	PoolSize int
 	// DialTimeout bounds a dial (also bounded by the request's deadline).
 	DialTimeout time.Duration
+	// Auth, if set, authenticates a new connection before its first request.
+	Auth func(w io.Writer, r *bufio.Reader) error
 	// OnClose, if set, is told when the pool closes a connection and why.
 	OnClose func(conn int, gen uint32, why error)
 }
@@ -224,7 +226,19 @@ func (p *Pool) dial(ctx context.Context, c *conn) error {
 	if err != nil {
 		return err
 	}
-	c.nc, c.r, c.tok, c.pending = nc, bufio.NewReader(nc), 0, nil
+	r := bufio.NewReader(nc)
+	if p.cfg.Auth != nil {
+		if dl, ok := ctx.Deadline(); ok {
+			nc.SetDeadline(dl)
+		}
+		err := p.cfg.Auth(nc, r)
+		nc.SetDeadline(time.Time{})
+		if err != nil {
+			nc.Close()
+			return err
+		}
+	}
+	c.nc, c.r, c.tok, c.pending = nc, r, 0, nil
 	return nil
 }
 

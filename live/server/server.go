@@ -1,18 +1,30 @@
 // Package server starts the real cache servers stormproof live tests
 // against: redis-server and memcached from PATH, each on a loopback port it
 // picks, always stopped again (and killed with the harness if it dies).
+//
+// A server under test is the harness's alone: it answers only clients that
+// know a password drawn for this run (redis requirepass; memcached's ASCII
+// authentication), its configuration and working files are in a private
+// directory (mode 0700) removed when it stops, and started by root it runs
+// as the unprivileged user nobody. Another local user can neither read nor
+// change the cache during a run, so cannot change its verdict.
 package server
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,6 +81,10 @@ type Server struct {
 	Port int
 	// Version is what the program says of itself ("redis-server v=7.0.15").
 	Version string
+	// User and Password authenticate a client (redis: the password only).
+	User, Password string
+	// Dir is the server's private working directory (removed by Stop).
+	Dir string
 
 	cmd  *exec.Cmd
 	log  *tailBuffer
@@ -114,32 +130,97 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func args(k Kind, port int) []string {
+// unprivileged is the account a server started by root runs as.
+const unprivileged = "nobody"
+
+// configure writes the server's configuration into its private directory
+// (the password never appears on a command line, where ps shows it to
+// every user) and returns the program's arguments.
+func (s *Server) configure(port int) ([]string, error) {
 	p := strconv.Itoa(port)
-	if k == Memcached {
-		a := []string{"-l", "127.0.0.1", "-p", p, "-U", "0", "-t", "2", "-c", "4096", "-m", "64"}
-		if os.Geteuid() == 0 {
-			// memcached refuses to run as root without naming the user.
-			name := "root"
-			if u, err := user.Current(); err == nil {
-				name = u.Username
-			}
-			a = append(a, "-u", name)
+	if s.Kind == Memcached {
+		auth := filepath.Join(s.Dir, "auth")
+		if err := os.WriteFile(auth, []byte(s.User+":"+s.Password+"\n"), 0o600); err != nil {
+			return nil, err
 		}
-		return a
+		a := []string{"-l", "127.0.0.1", "-p", p, "-U", "0", "-t", "2", "-c", "4096", "-m", "64", "-Y", auth}
+		if _, _, ok := dropTo(); !ok && os.Geteuid() == 0 {
+			// No unprivileged account: memcached refuses root unless named.
+			a = append(a, "-u", "root")
+		}
+		return a, nil
 	}
 	// No persistence: each run starts from an empty cache and leaves no files.
-	return []string{"--bind", "127.0.0.1", "--port", p, "--save", "", "--appendonly", "no",
-		"--protected-mode", "no", "--daemonize", "no", "--loglevel", "warning", "--dir", os.TempDir()}
+	conf := fmt.Sprintf("bind 127.0.0.1\nport %s\nrequirepass %s\nsave \"\"\nappendonly no\nprotected-mode yes\n"+
+		"daemonize no\nloglevel warning\ndir %s\n", p, s.Password, s.Dir)
+	path := filepath.Join(s.Dir, "redis.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		return nil, err
+	}
+	return []string{path}, nil
 }
 
-func start(ctx context.Context, k Kind, bin string, port int) (*Server, error) {
-	s := &Server{Kind: k, Port: port, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		log: &tailBuffer{max: 4096}, done: make(chan struct{})}
+// dropTo is the uid and gid of the unprivileged account, when this process
+// is root and the account exists.
+func dropTo() (uid, gid int, ok bool) {
+	if os.Geteuid() != 0 {
+		return 0, 0, false
+	}
+	u, err := user.Lookup(unprivileged)
+	if err != nil {
+		return 0, 0, false
+	}
+	uid, err1 := strconv.Atoi(u.Uid)
+	gid, err2 := strconv.Atoi(u.Gid)
+	return uid, gid, err1 == nil && err2 == nil
+}
+
+func secret() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+func start(ctx context.Context, k Kind, bin string, port int) (s *Server, err error) {
+	s = &Server{Kind: k, Port: port, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		log: &tailBuffer{max: 4096}, done: make(chan struct{}), User: "stormproof"}
+	if s.Password, err = secret(); err != nil {
+		return nil, err
+	}
+	if s.Dir, err = os.MkdirTemp("", "stormproof-"+string(k)+"-*"); err != nil { // mode 0700
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(s.Dir)
+		}
+	}()
 	s.Version = version(bin, k)
-	s.cmd = exec.Command(bin, args(k, port)...)
+	a, err := s.configure(port)
+	if err != nil {
+		return nil, err
+	}
+	s.cmd = exec.Command(bin, a...)
+	s.cmd.Dir = s.Dir
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if uid, gid, ok := dropTo(); ok {
+		// The private directory becomes the unprivileged account's: still
+		// closed to every other user.
+		if err := filepath.WalkDir(s.Dir, func(p string, _ fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Lchown(p, uid, gid)
+		}); err != nil {
+			return nil, err
+		}
+		// Started as the account (not dropping to it itself, which would
+		// clear Pdeathsig): the server still dies with the harness.
+		s.cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	}
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %v", k.Binary(), err)
 	}
@@ -175,6 +256,10 @@ func (s *Server) ping() error {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(500 * time.Millisecond))
+	r := bufio.NewReader(c)
+	if err := s.Authenticate(c, r); err != nil {
+		return err
+	}
 	q, want := "PING\r\n", "+PONG"
 	if s.Kind == Memcached {
 		q, want = "version\r\n", "VERSION"
@@ -182,12 +267,40 @@ func (s *Server) ping() error {
 	if _, err := c.Write([]byte(q)); err != nil {
 		return err
 	}
-	line, err := bufio.NewReader(c).ReadString('\n')
+	line, err := r.ReadString('\n')
 	if err != nil {
 		return err
 	}
 	if !strings.HasPrefix(line, want) {
 		return fmt.Errorf("unexpected answer %q", line)
+	}
+	return nil
+}
+
+// Authenticate proves the client knows the password on a new connection:
+// redis AUTH, or memcached's ASCII authentication (a set whose data is
+// "user password").
+func (s *Server) Authenticate(w io.Writer, r *bufio.Reader) error {
+	return Authenticate(s.Kind, s.User, s.Password, w, r)
+}
+
+// Authenticate is Server.Authenticate for a client that knows the kind and
+// the credentials.
+func Authenticate(k Kind, user, password string, w io.Writer, r *bufio.Reader) error {
+	q, want := "AUTH "+password+"\r\n", "+OK"
+	if k == Memcached {
+		data := user + " " + password
+		q, want = fmt.Sprintf("set auth 0 0 %d\r\n%s\r\n", len(data), data), "STORED"
+	}
+	if _, err := io.WriteString(w, q); err != nil {
+		return err
+	}
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(line, want) {
+		return fmt.Errorf("authentication refused: %q", strings.TrimSpace(line))
 	}
 	return nil
 }
@@ -206,6 +319,7 @@ func (s *Server) Stop() error {
 			s.cmd.Process.Kill()
 			<-s.done
 		}
+		os.RemoveAll(s.Dir)
 	})
 	return nil
 }

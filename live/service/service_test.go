@@ -94,7 +94,7 @@ func TestServiceOnRealRedis(t *testing.T) {
 	}
 	defer srv.Stop()
 	a, _ := cache.Lookup("go-redis", "redis")
-	c, _, err := a.Open(cache.Options{Addr: srv.Addr, PoolSize: 2, Timeout: time.Second, DialTimeout: time.Second})
+	c, _, err := a.Open(cache.Options{Addr: srv.Addr, User: srv.User, Password: srv.Password, PoolSize: 2, Timeout: time.Second, DialTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,13 +25,14 @@ import (
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/live"
 	"github.com/stormproof/stormproof/live/cache"
+	"github.com/stormproof/stormproof/live/server"
 	"github.com/stormproof/stormproof/sim"
 )
 
 // dialPerCall is the client under test: it implements cache.Client.
 type dialPerCall struct {
-	addr string
-	d    net.Dialer
+	addr, password string
+	d              net.Dialer
 }
 
 // do sends one RESP command on a fresh connection and reads one reply.
@@ -44,6 +45,10 @@ func (c *dialPerCall) do(ctx context.Context, args ...string) (kind byte, payloa
 	if dl, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
 	}
+	r := bufio.NewReader(conn) // the harness's server answers only clients that know its password:
+	if err := server.Authenticate(server.Redis, "", c.password, conn, r); err != nil {
+		return 0, nil, err
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%d\r\n", len(args))
 	for _, a := range args {
@@ -52,7 +57,6 @@ func (c *dialPerCall) do(ctx context.Context, args ...string) (kind byte, payloa
 	if _, err := io.WriteString(conn, b.String()); err != nil {
 		return 0, nil, err
 	}
-	r := bufio.NewReader(conn)
 	line, err := r.ReadString('\n')
 	if err != nil {
 		return 0, nil, err
@@ -106,7 +110,7 @@ var adapter = cache.Adapter{
 	Server: "redis",
 	About:  "one connection per request (docs/live.md example)",
 	Open: func(o cache.Options) (cache.Client, cache.Settings, error) {
-		c := &dialPerCall{addr: o.Addr, d: net.Dialer{Timeout: o.DialTimeout}}
+		c := &dialPerCall{addr: o.Addr, password: o.Password, d: net.Dialer{Timeout: o.DialTimeout}}
 		return c, cache.Settings{"pool": "none: a new connection per request",
 			"deadline": "per call, from the context", "retries": "none"}, nil
 	},

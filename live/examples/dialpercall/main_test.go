@@ -33,7 +33,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Stop()
-	c, _, err := adapter.Open(cache.Options{Addr: s.Addr, Timeout: time.Second, DialTimeout: time.Second})
+	c, _, err := adapter.Open(cache.Options{Addr: s.Addr, User: s.User, Password: s.Password, Timeout: time.Second, DialTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
