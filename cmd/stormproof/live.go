@@ -29,7 +29,7 @@ func init() {
 	register(command{"live", "replay a scenario's storm against a real cache server and client library, and judge it", cmdLive})
 }
 
-const liveSynopsis = "stormproof live --server redis|memcached --client NAME [--scenario S] [--duration D] [--out DIR] [--seed N] [--scale F] [--drops SPEC|none] [--mitigate key-in-value] [--no-ebpf]"
+const liveSynopsis = "stormproof live --server redis|memcached --client NAME [--scenario S] [--duration D] [--out DIR] [--seed N] [--scale F] [--drops SPEC|none] [--mitigate key-in-value] [--lanes N] [--max-mem SIZE] [--no-ebpf]"
 
 func cmdLive(args []string) error {
 	fs := flag.NewFlagSet("live", flag.ContinueOnError)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 
@@ -23,24 +24,30 @@ var commands []command
 
 func register(c command) { commands = append(commands, c) }
 
-func usage() {
-	fmt.Fprintf(os.Stderr, "%s\n\nusage: stormproof COMMAND [ARGS]\n\ncommands:\n", version.Version)
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "%s\n\nusage: stormproof COMMAND [ARGS]\n\ncommands:\n", version.Version)
 	sort.Slice(commands, func(i, j int) bool { return commands[i].name < commands[j].name })
 	for _, c := range commands {
-		fmt.Fprintf(os.Stderr, "  %-10s %s\n", c.name, c.synopsis)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.synopsis)
 	}
-	fmt.Fprintf(os.Stderr, "\nexit status: 0 every promise holds, 1 one is violated, 2 bad input, 3 incomplete (a trace cut short,\n"+
+	fmt.Fprintf(w, "  %-10s %s\n", "help", "stormproof help COMMAND: the command's usage and flags")
+	fmt.Fprintf(w, "  %-10s %s\n", "version", "print the version")
+	fmt.Fprintf(w, "\nexit status: 0 every promise holds, 1 one is violated, 2 bad input, 3 incomplete (a trace cut short,\n"+
 		"a bounded search), 130 and 143 interrupted by SIGINT and SIGTERM (outputs of an interrupted run are not written)\n")
 }
 
 func main() { os.Exit(run(os.Args[1:])) }
 
 func run(args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage()
-		if len(args) == 0 {
-			return cli.ExitBadInput
-		}
+	switch {
+	case len(args) == 0:
+		usage(os.Stderr)
+		return cli.ExitBadInput
+	case args[0] == "help" && len(args) > 1:
+		// stormproof help CMD is CMD --help: its usage on stdout, exit 0.
+		args = []string{args[1], "--help"}
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
+		usage(os.Stdout)
 		return cli.ExitOK
 	}
 	if args[0] == "version" || args[0] == "--version" {
@@ -68,6 +75,18 @@ func run(args []string) int {
 			return cli.Fail(err)
 		}
 	}
-	fmt.Fprintf(os.Stderr, "stormproof: unknown command %q (run stormproof help)\n", args[0])
+	fmt.Fprintf(os.Stderr, "stormproof: unknown command %q%s (run stormproof help)\n", args[0], suggestCommand(args[0]))
 	return cli.ExitBadInput
+}
+
+// suggestCommand names the command closest to name, if one is near.
+func suggestCommand(name string) string {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	for _, c := range commands {
+		fs.Bool(c.name, false, "")
+	}
+	if near := cli.Nearest(fs, name); near != "" {
+		return fmt.Sprintf(": did you mean %s?", near)
+	}
+	return ""
 }

@@ -18,7 +18,7 @@ func init() {
 	register(command{"matrix", "table of designs × outcomes (one scenario) or × incidents (--all), mean over seeds", cmdMatrix})
 }
 
-const matrixSynopsis = "stormproof matrix [SCENARIO|FILE ...] [--all] [--seeds N] [--jobs N] [--scale F] [--rule capture|capture-or-delivery] [--out FILE] [--exit-zero]"
+const matrixSynopsis = "stormproof matrix [SCENARIO|FILE ...] [--all] [--seeds N] [--jobs N] [--scale F] [--rule capture|capture-or-delivery] [--max-mem SIZE] [--out FILE] [--exit-zero]"
 
 func cmdMatrix(args []string) error {
 	fs := flag.NewFlagSet("matrix", flag.ContinueOnError)

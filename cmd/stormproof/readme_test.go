@@ -259,8 +259,8 @@ func TestDocumentedCommandsExist(t *testing.T) {
 					if hasV {
 						val = v
 					}
-					if !strings.Contains(help[sub], "  -"+name+" ") && !strings.Contains(help[sub], "  -"+name+"\n") {
-						t.Errorf("%s: stormproof %s: %s defines no flag -%s", path, strings.Join(words, " "), sub, name)
+					if !strings.Contains(help[sub], "  --"+name+" ") && !strings.Contains(help[sub], "  --"+name+"\n") {
+						t.Errorf("%s: stormproof %s: %s defines no flag --%s", path, strings.Join(words, " "), sub, name)
 					}
 					if synopsis || placeholder.MatchString(val) {
 						continue

@@ -289,6 +289,17 @@ func publish(out string, trace *atomicfile.File, sum *sim.Summary, series *sim.S
 }
 
 func cmdScenarios(args []string) error {
+	fs := flag.NewFlagSet("scenarios", flag.ContinueOnError)
+	pos, err := cli.Parse(fs, args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			cli.Usage(os.Stdout, fs, "stormproof scenarios")
+		}
+		return err
+	}
+	if len(pos) > 0 {
+		return cli.Badf("scenarios: takes no arguments (got %q)", pos[0])
+	}
 	for _, n := range sim.Embedded() {
 		s, err := sim.Load(n)
 		if err != nil {

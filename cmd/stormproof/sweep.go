@@ -26,7 +26,7 @@ func init() {
 	register(command{"sweep", "run a grid of scenario variants × seeds: tables, confidence intervals, heatmap", cmdSweep})
 }
 
-const sweepSynopsis = "stormproof sweep SWEEP.yaml [--jobs N] [--shard i/N] [--out DIR] [--limit N] | SWEEP.yaml --cell N [--trace slice|full] [--out DIR]"
+const sweepSynopsis = "stormproof sweep SWEEP.yaml [--jobs N] [--shard i/N] [--out DIR] [--limit N] [--max-mem SIZE] [--exit-zero] | SWEEP.yaml --cell N [--trace slice|full] [--out DIR]"
 
 func cmdSweep(args []string) error {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)

@@ -71,7 +71,15 @@ func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 				return nil, err
 			}
 			// flags are written --name in every message of stormproof
-			return nil, Badf("%s: %s", fs.Name(), strings.Replace(err.Error(), " flag -", " flag --", 1))
+			msg := strings.Replace(err.Error(), " flag -", " flag --", 1)
+			if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+				name = strings.TrimLeft(name, "-")
+				msg = "unknown flag --" + name
+				if near := Nearest(fs, strings.TrimLeft(name, "-")); near != "" {
+					msg += fmt.Sprintf(" (did you mean --%s?)", near)
+				}
+			}
+			return nil, Badf("%s: %s (stormproof help %s)", fs.Name(), msg, fs.Name())
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -86,10 +94,62 @@ func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // Usage prints a flag set's usage to w.
+// Flags are shown as --name, the way every stormproof message and document
+// writes them (the flag package prints -name).
 func Usage(w io.Writer, fs *flag.FlagSet, synopsis string) {
 	fmt.Fprintf(w, "usage: %s\n", synopsis)
-	fs.SetOutput(w)
-	fs.PrintDefaults()
+	header := "\nflags:\n"
+	fs.VisitAll(func(f *flag.Flag) {
+		fmt.Fprint(w, header)
+		header = ""
+		kind, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if kind != "" {
+			line += " " + kind
+		}
+		fmt.Fprintf(w, "%s\n    \t%s", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
+}
+
+// Nearest is the defined flag closest to name (at most two edits away, or
+// one when name is short), or "".
+func Nearest(fs *flag.FlagSet, name string) string {
+	best, bestD := "", 3
+	if len(name) <= 3 {
+		bestD = 2
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if d := editDistance(name, f.Name); d < bestD {
+			best, bestD = f.Name, d
+		}
+	})
+	return best
+}
+
+// editDistance is the Levenshtein distance of two short strings (flag names;
+// no library of the module's dependencies offers it).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // Fail prints err as one line and returns its exit status.
