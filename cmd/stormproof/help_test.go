@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -45,5 +47,27 @@ func TestHelpConventions(t *testing.T) {
 	}
 	if _, stderr, code := sp(t, "chek"); code != 2 || !strings.Contains(stderr, "did you mean check?") {
 		t.Errorf("unknown command: exit %d, %q", code, stderr)
+	}
+}
+
+// run --trace none writes no trace (a previous run's goes with its other
+// outputs) and suggests no command that would need one.
+func TestRunTraceNoneWritesNoTrace(t *testing.T) {
+	dir := t.TempDir()
+	runTrace(t, dir)
+	stdout, stderr, code := sp(t, "run", "--scale", "0.1", "--trace", "none", "--out", dir)
+	if code != 1 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "trace.jsonl")); !os.IsNotExist(err) {
+		t.Errorf("a trace.jsonl is left beside a run that wrote none: %v", err)
+	}
+	if strings.Contains(stdout, "trace.jsonl") {
+		t.Errorf("the output names a trace that was not written:\n%s", stdout)
+	}
+	for _, f := range []string{"summary.json", "series.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
 	}
 }

@@ -160,13 +160,21 @@ func cmdRun(args []string) error {
 	}
 	sigs := cli.NotifySignals()
 	defer sigs.Stop()
+	// --trace none (or a scenario whose trace is none) writes no trace file,
+	// and a previous run's is removed with its other outputs.
+	noTrace := *detail == "none" || (*detail == "" && s.Trace == "none")
 	tracePath := filepath.Join(*out, "trace.jsonl")
-	tf, err := atomicfile.Create(tracePath)
-	if err != nil {
-		return cli.Badf("--out %s: %v", *out, unwrap(err))
+	var tf *atomicfile.File
+	if !noTrace {
+		if tf, err = atomicfile.Create(tracePath); err != nil {
+			return cli.Badf("--out %s: %v", *out, unwrap(err))
+		}
+		defer tf.Abort()
 	}
-	defer tf.Abort()
-	opt := sim.RunOptions{Detail: *detail, Trace: tf, Tool: version.Version, Reproduce: reproduce(name, s, &sf)}
+	opt := sim.RunOptions{Detail: *detail, Tool: version.Version, Reproduce: reproduce(name, s, &sf)}
+	if tf != nil {
+		opt.Trace = tf
+	}
 	if cli.IsTerminal(os.Stderr) {
 		opt.Progress = func(now, end time.Duration) {
 			fmt.Fprintf(os.Stderr, "\rsimulating %s: %5.1f%% (%v of %v)   ", s.Name, 100*now.Seconds()/end.Seconds(), now.Truncate(time.Second), end)
@@ -240,12 +248,19 @@ func cmdRun(args []string) error {
 		return err
 	}
 	sum.Print(os.Stdout)
-	fmt.Printf("wrote           %s, %s, %s (%.1f s)\n", tracePath, filepath.Join(*out, "summary.json"),
-		filepath.Join(*out, "series.json"), time.Since(start).Seconds())
+	written := []string{filepath.Join(*out, "summary.json"), filepath.Join(*out, "series.json")}
+	if tf != nil {
+		written = append([]string{tracePath}, written...)
+	}
+	fmt.Printf("wrote           %s (%.1f s)\n", strings.Join(written, ", "), time.Since(start).Seconds())
 	dec := decideRun(sum)
 	if dec.Outcome == checker.Violated {
 		fmt.Printf("reproduce       %s\n", sum.Reproduce)
-		fmt.Printf("explain         stormproof check %s --out %s\n", tracePath, filepath.Join(*out, "check"))
+		if tf != nil {
+			fmt.Printf("explain         stormproof check %s --out %s\n", tracePath, filepath.Join(*out, "check"))
+		} else {
+			fmt.Printf("explain         the run wrote no trace: run it again with --trace slice, then stormproof check\n")
+		}
 	}
 	return cli.Exit(dec.Exit)
 }
@@ -259,7 +274,10 @@ var runFiles = []string{"trace.jsonl", "series.json", "summary.json"}
 // removed, and the new ones renamed in. A process killed part way leaves
 // some of this run's files, never a mix of two runs'.
 func publish(out string, trace *atomicfile.File, sum *sim.Summary, series *sim.Series) error {
-	tmp := map[string]*atomicfile.File{"trace.jsonl": trace}
+	tmp := map[string]*atomicfile.File{}
+	if trace != nil {
+		tmp["trace.jsonl"] = trace
+	}
 	for name, v := range map[string]any{"summary.json": sum, "series.json": series} {
 		b, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
@@ -281,8 +299,10 @@ func publish(out string, trace *atomicfile.File, sum *sim.Summary, series *sim.S
 		}
 	}
 	for _, name := range runFiles {
-		if err := tmp[name].Commit(); err != nil {
-			return err
+		if f := tmp[name]; f != nil {
+			if err := f.Commit(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -39,7 +39,7 @@ func TestRunBadInput(t *testing.T) {
 		{"bad client", "", []string{"run", "--client", "fast"}, "--client: unknown cache client"},
 		{"bad mitigation", "", []string{"run", "--mitigate", "prayer"}, "--mitigate: unknown mitigation"},
 		{"bad scale", "", []string{"run", "--scale", "-2"}, "--scale"},
-		{"unknown flag", "", []string{"run", "--colour"}, "flag provided but not defined"},
+		{"unknown flag", "", []string{"run", "--colour"}, "unknown flag --colour"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
