@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,10 +96,18 @@ func TestLiveNaiveEndToEnd(t *testing.T) {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	for _, want := range []string{"NoForeignDelivery      VIOLATED", "CacheLinearizable      VIOLATED",
-		"witness         agrees", "verdict                VIOLATED", "timed out", "late reply"} {
+		"witness         agrees", "verdict                VIOLATED"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
+	}
+	// The mechanism is shown: the story's "why" names the timeout and the
+	// late reply, or, when the run's timing left the first violation's story
+	// without a misread the judge can infer (a live client writes no ghost
+	// fields), the harness's count of hits that read another device's value.
+	story := strings.Contains(stdout, "timed out") && strings.Contains(stdout, "late reply")
+	if !story && !regexp.MustCompile(`; [1-9]\d* hits read another device's value`).MatchString(stdout) {
+		t.Errorf("stdout shows no misread reply:\n%s", stdout)
 	}
 	for _, f := range []string{"trace.jsonl", "check/timeline.txt", "check/slice.mmd", "check/porcupine.html"} {
 		if _, err := os.Stat(filepath.Join(dir, "out", f)); err != nil {
