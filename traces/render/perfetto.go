@@ -230,6 +230,13 @@ func (p *perf) span(pid, tid int, from, to model.Time, name, cat string) {
 	if p.skip {
 		return
 	}
+	p.spanHead(pid, tid, from, to, cat)
+	p.str(name)
+	p.raw(`}`)
+}
+
+// spanHead writes a complete event's fields up to its name's value.
+func (p *perf) spanHead(pid, tid int, from, to model.Time, cat string) {
 	p.sep()
 	p.raw(`{"ph":"X","pid":`)
 	p.raw(strconv.Itoa(pid))
@@ -242,8 +249,6 @@ func (p *perf) span(pid, tid int, from, to model.Time, name, cat string) {
 	p.raw(`,"cat":"`)
 	p.raw(cat)
 	p.raw(`","name":`)
-	p.str(name)
-	p.raw(`}`)
 }
 
 func (p *perf) counter(t model.Time, name string, v int) {
@@ -432,16 +437,7 @@ func (p *perf) story(s *traces.Story) {
 
 // storySpan is step n's slice, with its reason and trace line as args.
 func (p *perf) storySpan(pid, tid int, from, to model.Time, n int, st *traces.Step) {
-	p.sep()
-	p.raw(`{"ph":"X","pid":`)
-	p.raw(strconv.Itoa(pid))
-	p.raw(`,"tid":`)
-	p.raw(strconv.Itoa(tid))
-	p.raw(`,"ts":`)
-	p.ts(from)
-	p.raw(`,"dur":`)
-	p.ts(to - from)
-	p.raw(`,"cat":"story","name":`)
+	p.spanHead(pid, tid, from, to, "story")
 	name := strconv.Itoa(n) + ". " + st.What
 	if st.Violation {
 		name = "VIOLATION " + name
