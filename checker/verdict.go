@@ -13,6 +13,9 @@ const (
 	ExitViolated   = 1 // a promise was violated (or, when strict, a diagnosis)
 	ExitBadInput   = 2 // the input is malformed (decided before any verdict)
 	ExitIncomplete = 3 // nothing violated, but the evidence is incomplete
+	// ExitNotExercised: every promise held, but the run never met the fault
+	// it was meant to test (a live run in which no cache call timed out).
+	ExitNotExercised = 4
 )
 
 // Outcome is a verdict's headline.
@@ -22,6 +25,8 @@ const (
 	Held       Outcome = "held"
 	Violated   Outcome = "violated"
 	Incomplete Outcome = "incomplete"
+	// NotExercised: held, vacuously — the fault never bit.
+	NotExercised Outcome = "not exercised"
 )
 
 // Policy is the one verdict policy. The promises are the invariants a
@@ -110,6 +115,16 @@ func VerdictsOf(counts [model.NumInvariants]uint64, silentJudged bool) []Verdict
 	return vs
 }
 
+// Unexercised turns a held decision into not exercised (exit 4), with why
+// saying which fault never bit. A violation stays a violation and an
+// incomplete run stays incomplete: each says more than the vacuity.
+func (d Decision) Unexercised(why string) Decision {
+	if d.Outcome == Held {
+		d.Outcome, d.Exit, d.Why = NotExercised, ExitNotExercised, why
+	}
+	return d
+}
+
 // Line is the decision as one line for a person ("verdict  ...").
 func (d Decision) Line() string {
 	switch d.Outcome {
@@ -121,6 +136,8 @@ func (d Decision) Line() string {
 		return s
 	case Incomplete:
 		return "INCOMPLETE: every judged invariant holds so far, but " + d.Why
+	case NotExercised:
+		return "NOT EXERCISED: every promise holds, but vacuously: " + d.Why
 	}
 	s := "every promise holds"
 	if len(d.Diagnoses) > 0 {

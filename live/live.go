@@ -80,7 +80,11 @@ type Result struct {
 	Drops         faults.Schedule
 	// Packets to the server port seen and dropped by the eBPF filter.
 	PacketsSeen, PacketsDropped uint64
-	Witness                     WitnessCheck
+	// ConnsClosed are the client connections the server saw opened and
+	// closed during the run, by the server's own counts (-1: it did not
+	// say).
+	ConnsClosed int64
+	Witness     WitnessCheck
 	// Monitor counts the model's invariants over the in-process record
 	// (the judge's full verdict comes from checking the trace).
 	Violations [model.NumInvariants]uint64
@@ -239,7 +243,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		return nil, badf("scenario %s: %v", s.Name, err)
 	}
 	logf("workload: simulating %s (seed %d) for the camera side", s.Name, s.Seed)
-	wl, err := BuildWorkload(s)
+	wl, err := buildWorkload(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -274,9 +278,10 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		defer drop.Close()
 	}
 
+	before, connErr := srv.Connections()
 	origin := time.Now()
-	mono := faults.Monotonic() // the same instant on bpf_ktime_get_ns's clock
 	rec := service.NewRecorder(origin)
+	mono := rec.Mono() // the same instant on bpf_ktime_get_ns's clock
 	reg := service.NewRegistry(wl.Initial, rec)
 	var recClose []func() error
 	defer func() {
@@ -332,7 +337,12 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	rec.Record(model.Obs{Kind: model.ObsEnd, Actor: model.EngineAddr, Flag: replayErr == nil})
 
 	res = &Result{ServerVersion: srv.Version, Duration: o.Duration, Compression: comp, Drops: drops,
-		Stats: svc.Stats(), Wall: time.Since(origin)}
+		Stats: svc.Stats(), Wall: time.Since(origin), ConnsClosed: -1}
+	if after, err := srv.Connections(); err == nil && connErr == nil {
+		// Connections the clients opened during the run and no longer
+		// hold (the counting connections open and close alike).
+		res.ConnsClosed = (after.Accepted - before.Accepted) - (after.Open - before.Open) - 1
+	}
 	res.Workload.Captures, res.Workload.Uploads = wl.Captures, wl.Uploads
 	if drop != nil {
 		res.PacketsSeen, res.PacketsDropped = drop.Stats()
@@ -495,6 +505,50 @@ func cmpTime(a, b model.Time) int {
 		return 1
 	}
 	return 0
+}
+
+// buildWorkload is BuildWorkload that a cancelled ctx abandons: the
+// simulation of a large scenario takes seconds, and a signal must not wait
+// for it.
+func buildWorkload(ctx context.Context, s *sim.Scenario) (*Workload, error) {
+	type built struct {
+		wl  *Workload
+		err error
+	}
+	done := make(chan built, 1)
+	go func() {
+		wl, err := BuildWorkload(s)
+		done <- built{wl, err}
+	}()
+	select {
+	case b := <-done:
+		return b.wl, b.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Exercised reports whether the run met the fault it was meant to test: a
+// cache call timed out while its reply was still due (the late reply a
+// pooled client must not hand to the next request). A run in which no call
+// timed out proves nothing about late replies, whatever its verdict; why
+// says what happened instead.
+func (r *Result) Exercised() (ok bool, why string) {
+	st := &r.Stats
+	if st.Timeouts > 0 {
+		return true, ""
+	}
+	switch {
+	case len(r.Drops) == 0:
+		why = "no cache call timed out: the run had no drop schedule"
+	case r.PacketsSeen > 0 && r.PacketsDropped == 0:
+		why = "no cache call timed out: no packet fell in a drop window"
+	case st.Late > 0:
+		why = fmt.Sprintf("no cache call timed out: %d replies were read after their deadline by the calls that sent them (the client waited past the deadline instead of timing out)", st.Late)
+	default:
+		why = "no cache call timed out"
+	}
+	return false, why
 }
 
 // Describe is one line naming the run, for logs.

@@ -125,8 +125,9 @@ func TestLiveNaiveEndToEnd(t *testing.T) {
 	}
 }
 
-// A signal in the middle of a run stops it: exit 2 with one line, the
-// server gone, the drop program detached, no trace written.
+// A signal in the middle of a run stops it: 130 for SIGINT, 143 for
+// SIGTERM, one line, the server gone, the drop program detached, no trace
+// written.
 func TestLiveSignalCleansUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a live run takes seconds: skipped with -short")
@@ -137,7 +138,7 @@ func TestLiveSignalCleansUp(t *testing.T) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redis-server not on PATH (apt-get install -y redis-server); CI installs it")
 	}
-	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		dir := t.TempDir()
 		cmd := exec.Command(binary, "live", "--server", "redis", "--client", "go-redis",
 			"--scenario", liveScenario(t), "--duration", "30s", "--out", "out")
@@ -179,8 +180,8 @@ func TestLiveSignalCleansUp(t *testing.T) {
 		}
 		err = cmd.Wait()
 		var xe *exec.ExitError
-		if !errors.As(err, &xe) || xe.ExitCode() != 2 {
-			t.Fatalf("%v: %v, want exit 2", sig, err)
+		if want := 128 + int(sig); !errors.As(err, &xe) || xe.ExitCode() != want {
+			t.Fatalf("%v: %v, want exit %d", sig, err, want)
 		}
 		if last := rest[len(rest)-1]; !strings.Contains(last, "interrupted") {
 			t.Errorf("%v: last line %q should say the run was interrupted", sig, last)

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -56,23 +55,7 @@ func run(args []string) int {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			err := c.run(args[1:])
-			switch {
-			case err == nil:
-				return cli.ExitOK
-			case errors.Is(err, cli.Violated):
-				return cli.ExitViolation
-			case errors.Is(err, cli.Incomplete):
-				return cli.ExitIncomplete
-			case errors.Is(err, flag.ErrHelp):
-				return cli.ExitOK
-			}
-			var in *cli.Interrupted
-			if errors.As(err, &in) {
-				fmt.Fprintf(os.Stderr, "stormproof: %v\n", err)
-				return in.Status
-			}
-			return cli.Fail(err)
+			return cli.Status(c.run(args[1:]))
 		}
 	}
 	fmt.Fprintf(os.Stderr, "stormproof: unknown command %q%s (run stormproof help)\n", args[0], suggestCommand(args[0]))

@@ -14,16 +14,18 @@ import (
 
 // Exit statuses (checker.Policy): 0 every promise held, 1 one is violated,
 // 2 bad input, 3 incomplete (nothing violated, but the evidence is not
-// whole: a cut-short trace, a bounded search), 130 and 143 interrupted by
-// SIGINT and SIGTERM (128 + the signal's number, as shells report a
-// process a signal ended).
+// whole: a cut-short trace, a bounded search), 4 not exercised (nothing
+// violated, but the fault the run was meant to test never bit), 130 and 143
+// interrupted by SIGINT and SIGTERM (128 + the signal's number, as shells
+// report a process a signal ended).
 const (
-	ExitOK         = 0
-	ExitViolation  = 1
-	ExitBadInput   = 2
-	ExitIncomplete = 3
-	ExitSIGINT     = 130
-	ExitSIGTERM    = 143
+	ExitOK           = 0
+	ExitViolation    = 1
+	ExitBadInput     = 2
+	ExitIncomplete   = 3
+	ExitNotExercised = 4
+	ExitSIGINT       = 130
+	ExitSIGTERM      = 143
 )
 
 // BadInput marks an error as the user's input being wrong (exit 2).
@@ -46,6 +48,11 @@ var Violated = errors.New("violated")
 // before it explored every state. "No violation" is not "holds".
 var Incomplete = errors.New("incomplete")
 
+// NotExercised is returned by a command whose run held every promise but
+// never met the fault it was meant to test (exit 4): "held" would be
+// vacuous.
+var NotExercised = errors.New("not exercised")
+
 // Exit returns the error that makes a command exit with status code (0:
 // nil).
 func Exit(code int) error {
@@ -56,8 +63,31 @@ func Exit(code int) error {
 		return Violated
 	case ExitIncomplete:
 		return Incomplete
+	case ExitNotExercised:
+		return NotExercised
 	}
 	return Badf("bad input")
+}
+
+// Status is the exit status of a command that returned err; an error that
+// is not a verdict is printed as one line on standard error first.
+func Status(err error) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case errors.Is(err, Violated):
+		return ExitViolation
+	case errors.Is(err, Incomplete):
+		return ExitIncomplete
+	case errors.Is(err, NotExercised):
+		return ExitNotExercised
+	}
+	var in *Interrupted
+	if errors.As(err, &in) {
+		fmt.Fprintf(os.Stderr, "stormproof: %v\n", err)
+		return in.Status
+	}
+	return Fail(err)
 }
 
 // Parse parses args into fs, allowing flags and positional arguments in any

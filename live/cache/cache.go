@@ -1,16 +1,20 @@
 // Package cache is the small interface stormproof live drives a cache
-// client through, and the adapters for the client libraries it tests:
-// go-redis v9, rueidis and gomemcache, plus the deliberately naive pooled
-// RESP client of package live/naive (a reference for the failure).
+// client through, and the adapter of the deliberately naive pooled RESP
+// client of package live/naive (a reference for the failure). The adapters
+// for client libraries live in modules of their own under live/adapters
+// (go-redis v9, rueidis, gomemcache), so a program imports only the
+// libraries it tests.
 //
-// To test your own client, implement Client and register an Adapter (see
-// docs/live.md, "Test your own cache client").
+// To test your own client, implement Client, describe it with an Adapter
+// and pass it to live.Main (see docs/live.md, "Test your own cache
+// client").
 package cache
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -78,6 +82,24 @@ func Register(a Adapter) {
 		panic("cache: adapter " + a.Name + " registered twice")
 	}
 	adapters[a.Name] = a
+}
+
+// Add registers a; adding the same adapter again does nothing, and another
+// adapter under a registered name is an error.
+func Add(a Adapter) error {
+	mu.Lock()
+	defer mu.Unlock()
+	if a.Name == "" || a.Open == nil {
+		return fmt.Errorf("cache: an adapter needs a Name and an Open function")
+	}
+	if old, dup := adapters[a.Name]; dup {
+		if old.Server == a.Server && reflect.ValueOf(old.Open).Pointer() == reflect.ValueOf(a.Open).Pointer() {
+			return nil
+		}
+		return fmt.Errorf("cache: two adapters are named %q", a.Name)
+	}
+	adapters[a.Name] = a
+	return nil
 }
 
 // Names lists the registered adapters, sorted.

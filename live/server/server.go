@@ -385,3 +385,66 @@ func ErrMissing(err error) bool {
 	var m *MissingError
 	return errors.As(err, &m)
 }
+
+// Conns are the server's own counts of client connections: accepted since
+// it started, and open now.
+type Conns struct{ Accepted, Open int64 }
+
+// Connections asks the server for its connection counts on a connection of
+// its own (which counts in both).
+func (s *Server) Connections() (Conns, error) {
+	c, err := net.DialTimeout("tcp4", s.Addr, time.Second)
+	if err != nil {
+		return Conns{}, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	r := bufio.NewReader(c)
+	if err := s.Authenticate(c, r); err != nil {
+		return Conns{}, err
+	}
+	q, accepted, open, end := "INFO\r\n", "total_connections_received:", "connected_clients:", ""
+	if s.Kind == Memcached {
+		q, accepted, open, end = "stats\r\n", "STAT total_connections ", "STAT curr_connections ", "END"
+	}
+	if _, err := io.WriteString(c, q); err != nil {
+		return Conns{}, err
+	}
+	var n Conns
+	var seen int
+	if s.Kind == Redis {
+		// A bulk string: $<len>, then the lines of INFO.
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return Conns{}, err
+		}
+		size, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "$")))
+		if err != nil {
+			return Conns{}, fmt.Errorf("INFO: unexpected answer %q", line)
+		}
+		body := make([]byte, size+2)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return Conns{}, err
+		}
+		r = bufio.NewReader(strings.NewReader(string(body)))
+	}
+	for {
+		line, err := r.ReadString('\n')
+		line = strings.TrimRight(line, "\r\n")
+		if v, ok := strings.CutPrefix(line, accepted); ok {
+			n.Accepted, _ = strconv.ParseInt(v, 10, 64)
+			seen++
+		}
+		if v, ok := strings.CutPrefix(line, open); ok {
+			n.Open, _ = strconv.ParseInt(v, 10, 64)
+			seen++
+		}
+		if err != nil || (end != "" && line == end) {
+			break
+		}
+	}
+	if seen != 2 {
+		return Conns{}, fmt.Errorf("%s: no connection counts in the server's statistics", s.Kind)
+	}
+	return n, nil
+}

@@ -63,6 +63,9 @@ type Stats struct {
 	NotSent uint64
 	// Misreads are hits whose value names another device.
 	Misreads, RegistryReads, Stored, Duplicates, Deliveries uint64
+	// Late are calls that returned a reply after their deadline: the client
+	// waited past it instead of timing out.
+	Late uint64
 }
 
 // Service is the running service.
@@ -81,7 +84,7 @@ type Service struct {
 
 	stats struct {
 		uploads, calls, hits, misses, timeouts, errors, notSent atomic.Uint64
-		misreads, regReads, stored, dups, deliveries            atomic.Uint64
+		misreads, regReads, stored, dups, deliveries, late      atomic.Uint64
 	}
 }
 
@@ -129,7 +132,7 @@ func (s *Service) Stats() Stats {
 	return Stats{Uploads: st.uploads.Load(), CacheCalls: st.calls.Load(), Hits: st.hits.Load(), Misses: st.misses.Load(),
 		Timeouts: st.timeouts.Load(), Errors: st.errors.Load(), NotSent: st.notSent.Load(),
 		Misreads: st.misreads.Load(), RegistryReads: st.regReads.Load(), Stored: st.stored.Load(),
-		Duplicates: st.dups.Load(), Deliveries: st.deliveries.Load()}
+		Duplicates: st.dups.Load(), Deliveries: st.deliveries.Load(), Late: st.late.Load()}
 }
 
 // lane is one upload handler of worker w.
@@ -279,6 +282,9 @@ func (s *Service) call(ln *lane, op model.CacheOp, d model.DeviceID, v model.Cac
 		err = ln.client.Set(ctx, key, EncodeValue(v))
 	}
 	tRet := s.rec.Now()
+	if dl, _ := ctx.Deadline(); err == nil && time.Now().After(dl) {
+		s.stats.late.Add(1)
+	}
 	cancel()
 
 	res := result{known: wire.Known}

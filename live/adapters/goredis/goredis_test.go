@@ -1,0 +1,15 @@
+package goredis_test
+
+import (
+	"testing"
+
+	"github.com/stormproof/stormproof/live/adapters/goredis"
+	"github.com/stormproof/stormproof/live/livetest"
+)
+
+func TestRoundTrip(t *testing.T) { livetest.RoundTrip(t, goredis.Adapter, true) }
+
+// Under the test scenario's storm and the default drop schedule the
+// library delivers only to owners, calls time out (the run is exercised),
+// and the witness agrees.
+func TestHoldsUnderTheStorm(t *testing.T) { livetest.Holds(t, goredis.Adapter) }
