@@ -46,6 +46,22 @@ type misread struct {
 	culprit *reqRec // the earlier request whose reply was read (may be nil)
 	victim  reqRec  // the request that read it (call and ret)
 	hasCall bool
+	// elsewhere: the client does not say which connection carried a call
+	// (a library: conn is the calling lane), so the culprit is the
+	// worker's latest timed-out GET of the device the value names.
+	elsewhere bool
+}
+
+// retID names a cache-ret by the request that read it.
+type retID struct {
+	w, gen, tok uint32
+	conn        uint16
+}
+
+// hitRec is a hit waiting for its lookup, with its misread if any.
+type hitRec struct {
+	ret lineRef
+	mis *misread
 }
 
 type capRec struct {
@@ -79,8 +95,10 @@ type explainer struct {
 	untimed bool
 
 	conns    map[connID]*connRec
-	lastRet  map[uint32]lineRef  // per worker: the last cache-ret
-	lastMis  map[uint32]*misread // per worker: the misread of that ret, if any
+	// hits are the cache hits not yet taken by their lookup, by the
+	// request that read them (conn, gen, token): a worker's lanes
+	// interleave, so a lookup's own hit need not be the worker's last line.
+	hits map[retID]hitRec
 	lastCall map[reqID]lineRef   // calls of requests still open (for the victim's own call)
 	caps     map[uint64]*capRec
 	prov     map[uint64]*provenance
@@ -105,8 +123,8 @@ type explainer struct {
 const maxProv = 1 << 16 // suspicious lookups remembered at once
 
 func newExplainer(mon *model.Monitor, want int, follow []model.EventRef) *explainer {
-	ex := &explainer{mon: mon, want: want, conns: map[connID]*connRec{}, lastRet: map[uint32]lineRef{},
-		lastMis: map[uint32]*misread{}, lastCall: map[reqID]lineRef{}, caps: map[uint64]*capRec{},
+	ex := &explainer{mon: mon, want: want, conns: map[connID]*connRec{}, hits: map[retID]hitRec{},
+		lastCall: map[reqID]lineRef{}, caps: map[uint64]*capRec{},
 		prov: map[uint64]*provenance{}, lastSet: map[model.DeviceID]lineRef{}, lastOwn: map[model.DeviceID]lineRef{},
 		regRet: map[[2]uint32]lineRef{}, built: map[[2]uint64]*storyB{}}
 	if len(follow) > 0 {
@@ -213,8 +231,6 @@ func isViolationStep(b *storyB, line int) bool {
 func (ex *explainer) cacheRet(ref lineRef) {
 	o := &ref.o
 	w := o.Actor.Index
-	ex.lastRet[w] = ref
-	delete(ex.lastMis, w)
 	if o.Conn == model.NoConn {
 		return
 	}
@@ -245,6 +261,19 @@ func (ex *explainer) cacheRet(ref lineRef) {
 		if o.Outcome != model.OutTimeout && o.Outcome != model.OutError {
 			delete(cr.reqs, o.Token) // answered to its own caller: nothing more to tell
 		}
+		var m *misread
+		if o.ReplyOf == 0 && o.Outcome == model.OutHit && o.Val.Device != o.Key {
+			// The value names another device, and this connection holds no
+			// request for it: the client does not say which connection
+			// carried the call. The reply read is the late one of a GET of
+			// that device on another of the worker's connections.
+			m = &misread{victim: ownCopy, hasCall: own != nil, elsewhere: true}
+			if c := ex.timedOutGet(w, o.Val.Device, ref.t); c != nil {
+				cc := *c
+				m.culprit = &cc
+			}
+		}
+		ex.hit(ref, m)
 		return
 	}
 	m := &misread{victim: ownCopy, hasCall: own != nil}
@@ -261,7 +290,37 @@ func (ex *explainer) cacheRet(ref lineRef) {
 			}
 		}
 	}
-	ex.lastMis[w] = m
+	ex.hit(ref, m)
+}
+
+// hit keeps a cache hit (and its misread) for the lookup that uses it.
+func (ex *explainer) hit(ref lineRef, m *misread) {
+	o := &ref.o
+	if o.Outcome != model.OutHit {
+		return
+	}
+	if len(ex.hits) >= maxProv {
+		clear(ex.hits) // hits whose lookup never came (a cut-short run)
+	}
+	ex.hits[retID{w: o.Actor.Index, gen: o.Gen, tok: o.Token, conn: o.Conn}] = hitRec{ret: ref, mis: m}
+}
+
+// timedOutGet is worker w's latest GET of device d that timed out before t
+// and whose reply no one is known to have read.
+func (ex *explainer) timedOutGet(w uint32, d model.DeviceID, t model.Time) *reqRec {
+	var best *reqRec
+	for id, cr := range ex.conns {
+		if id.w != w {
+			continue
+		}
+		for _, r := range cr.reqs {
+			if r.call.o.Op == model.OpGet && r.call.o.Key == d && r.hasRet && r.ret.o.Outcome == model.OutTimeout &&
+				r.ret.t <= t && (best == nil || r.ret.t > best.ret.t) {
+				best = r
+			}
+		}
+	}
+	return best
 }
 
 // suspicious reports whether a lookup names an account that may not see the
@@ -277,16 +336,25 @@ func (ex *explainer) suspicious(o *model.Obs) bool {
 
 func (ex *explainer) lookup(ref lineRef) {
 	o := &ref.o
+	w := o.Actor.Index
+	var h hitRec
+	var hasHit bool
+	if o.Outcome == model.OutCache {
+		id := retID{w: w, gen: o.Gen, tok: o.Token, conn: o.Conn}
+		if h, hasHit = ex.hits[id]; hasHit {
+			delete(ex.hits, id)
+		}
+	}
 	if ex.want == 0 || !ex.suspicious(o) {
 		return
 	}
 	p := &provenance{lookup: ref}
-	w := o.Actor.Index
 	switch o.Outcome {
 	case model.OutCache:
-		if r, ok := ex.lastRet[w]; ok && r.o.Conn == o.Conn && r.o.Token == o.Token {
+		if hasHit {
+			r := h.ret
 			p.ret = &r
-			if m := ex.lastMis[w]; m != nil {
+			if m := h.mis; m != nil {
 				p.mis = m
 				if m.hasCall {
 					c := m.victim.call
@@ -459,7 +527,19 @@ func cmpLine(a, b int) int {
 func (ex *explainer) provSteps(p *provenance, v *model.Violation, s *traces.Story, add func(traces.Step)) {
 	w := p.lookup.o.Actor.String()
 	lk := &p.lookup.o
-	if p.mis != nil && p.mis.culprit != nil {
+	if p.mis != nil && p.mis.elsewhere && p.ret != nil {
+		r := &p.ret.o
+		if c := p.mis.culprit; c != nil {
+			co := &c.call.o
+			add(describe(c.call, fmt.Sprintf("an earlier lookup asks the cache for device %d", co.Key)))
+			add(describe(c.ret, fmt.Sprintf("no reply within the client's deadline%s: the call gives up, and its reply is still on its way", ex.span(c.ret.t-c.call.t))))
+			s.Headline = fmt.Sprintf("On %s, request tok %d (GET %d) timed out; request tok %d (GET %d) then read a reply holding device %d's value, the late reply of a GET of %d, so event %d/%d went to account(s) %v instead of %v.",
+				w, co.Token, co.Key, lk.Token, lk.Device, r.Val.Device, r.Val.Device, v.Device, v.Seq, lk.Owners, v.Authorized)
+		} else {
+			s.Headline = fmt.Sprintf("On %s, request tok %d (GET %d) read a reply holding device %d's value, another request's reply, so event %d/%d went to account(s) %v instead of %v.",
+				w, lk.Token, lk.Device, r.Val.Device, v.Device, v.Seq, lk.Owners, v.Authorized)
+		}
+	} else if p.mis != nil && p.mis.culprit != nil {
 		c := p.mis.culprit
 		co := &c.call.o
 		root := c
@@ -502,7 +582,11 @@ func (ex *explainer) provSteps(p *provenance, v *model.Violation, s *traces.Stor
 		}
 	}
 	if p.call != nil {
-		add(describe(*p.call, fmt.Sprintf("the lookup of event %d/%d takes connection %d, the one with the unread reply", lk.Device, lk.Seq, p.call.o.Conn)))
+		why := fmt.Sprintf("the lookup of event %d/%d takes connection %d, the one with the unread reply", lk.Device, lk.Seq, p.call.o.Conn)
+		if p.mis.elsewhere {
+			why = fmt.Sprintf("the lookup of event %d/%d asks the cache for device %d", lk.Device, lk.Seq, lk.Device)
+		}
+		add(describe(*p.call, why))
 	}
 	if p.ret != nil {
 		r := &p.ret.o
@@ -512,6 +596,9 @@ func (ex *explainer) provSteps(p *provenance, v *model.Violation, s *traces.Stor
 			because = fmt.Sprintf("the read returns the first reply waiting on the connection: tok %d's (device %d), not tok %d's", r.ReplyOf, r.ReplyKey, r.Token)
 			if r.ReplyOf == 0 {
 				because = fmt.Sprintf("the read returns the first reply waiting on the connection, whose value names device %d", r.Val.Device)
+			}
+			if p.mis.elsewhere {
+				because = fmt.Sprintf("the reply names device %d, not device %d asked for: the client read another request's reply", r.Val.Device, r.Key)
 			}
 		case p.transfer != nil:
 			because = fmt.Sprintf("the cached owners are from before the ownership change (value version %d)", r.Val.Version)

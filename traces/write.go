@@ -188,11 +188,15 @@ func AppendEvent(b []byte, t model.Time, o *model.Obs) []byte {
 		num("ver", uint64(o.Version))
 		if o.Outcome == model.OutCache {
 			val(o.Val)
-			if o.ReplyOf != 0 {
+			if o.Token != 0 || o.ReplyOf != 0 {
+				// The request whose hit the lookup used; of/ofkey only when
+				// the client knows whose reply that hit was.
 				conn()
 				num("tok", uint64(o.Token))
-				num("of", uint64(o.ReplyOf))
-				num("ofkey", uint64(o.ReplyKey))
+				if o.ReplyOf != 0 {
+					num("of", uint64(o.ReplyOf))
+					num("ofkey", uint64(o.ReplyKey))
+				}
 			}
 		}
 		reason()

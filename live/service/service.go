@@ -172,8 +172,13 @@ func (s *Service) handle(ln *lane, u Upload) {
 				lk.Reason, lk.Version = model.ReasonKeyMismatch, 0
 				s.rec.Record(lk)
 			} else {
+				// The lookup names the request whose hit it used (for a
+				// library: the lane and the lane's count), so the judge can
+				// tie it to that cache-ret whatever the other lanes did
+				// between the two lines.
+				lk.Conn, lk.Gen, lk.Token = res.conn, res.gen, res.tok
 				if res.known && res.of != 0 {
-					lk.Conn, lk.Gen, lk.Token, lk.ReplyOf, lk.ReplyKey = res.conn, res.gen, res.tok, res.of, res.ofKey
+					lk.ReplyOf, lk.ReplyKey = res.of, res.ofKey
 				}
 				s.rec.Record(lk)
 				owners, fromCache = res.val.Owners, true
