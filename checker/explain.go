@@ -94,12 +94,12 @@ type explainer struct {
 	// stories name no durations.
 	untimed bool
 
-	conns    map[connID]*connRec
+	conns map[connID]*connRec
 	// hits are the cache hits not yet taken by their lookup, by the
 	// request that read them (conn, gen, token): a worker's lanes
 	// interleave, so a lookup's own hit need not be the worker's last line.
-	hits map[retID]hitRec
-	lastCall map[reqID]lineRef   // calls of requests still open (for the victim's own call)
+	hits     map[retID]hitRec
+	lastCall map[reqID]lineRef // calls of requests still open (for the victim's own call)
 	caps     map[uint64]*capRec
 	prov     map[uint64]*provenance
 	provFIFO []uint64
