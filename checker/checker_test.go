@@ -405,3 +405,39 @@ func TestOnViolationDuringObserve(t *testing.T) {
 		t.Fatal("NoSilentLoss held: the event never reached its owner, so the test does not show the end's violations stay unheard")
 	}
 }
+
+// A client that does not say which connection carried a call (a library:
+// conn is the calling lane, no of/ofkey) read another device's value. The
+// story ties the lookup to its own hit although another lane's hit and
+// lookup come between, shows that hit as the because step, and names the
+// worker's timed-out GET of the device the value belongs to.
+func TestMisreadStoryWithoutWire(t *testing.T) {
+	rep, err := CheckFile("testdata/misread-library.jsonl", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Stories) != 1 {
+		t.Fatalf("%d stories, want 1", len(rep.Stories))
+	}
+	s := rep.Stories[0]
+	for _, w := range []string{"tok 1 (GET 1) timed out", "(GET 0) then read a reply holding device 1's value", "event 0/0"} {
+		if !strings.Contains(s.Headline, w) {
+			t.Errorf("headline %q does not name %q", s.Headline, w)
+		}
+	}
+	var hit *traces.Step
+	var kinds []string
+	for i, st := range s.Steps {
+		kinds = append(kinds, st.Kind)
+		if st.Line == 16 {
+			hit = &s.Steps[i]
+		}
+	}
+	if hit == nil || !strings.Contains(hit.Because, "not device 0 asked for") {
+		t.Fatalf("the misread hit (line 16) is not a because step: %+v\nsteps %v", hit, kinds)
+	}
+	want := "capture cache-call upload cache-ret cache-call cache-ret lookup deliver"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Errorf("steps %q\nwant  %q", got, want)
+	}
+}
