@@ -333,7 +333,19 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	} else {
 		logf("drain: waiting for the service to finish what it was given")
 	}
-	svc.Drain()
+	// A signal while the service drains skips what is still queued; the
+	// calls in flight end within their deadline.
+	drained := make(chan struct{})
+	go func() { svc.Drain(); close(drained) }()
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		svc.Abort()
+		<-drained
+	}
+	if replayErr == nil {
+		replayErr = ctx.Err()
+	}
 	rec.Record(model.Obs{Kind: model.ObsEnd, Actor: model.EngineAddr, Flag: replayErr == nil})
 
 	res = &Result{ServerVersion: srv.Version, Duration: o.Duration, Compression: comp, Drops: drops,
@@ -383,6 +395,9 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		Devices: wl.Devices, Accounts: wl.Accounts, Detail: "full", Options: opts, Tool: o.Tool, Reproduce: o.Reproduce}
 	mon := model.NewMonitor(wl.Devices)
 	for i := range events {
+		if i%(1<<16) == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if _, err := mon.Observe(events[i].T, &events[i].Obs); err != nil {
 			return nil, fmt.Errorf("live record: %v", err)
 		}
@@ -396,6 +411,9 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 			return nil, err
 		}
 		for i := range events {
+			if i%(1<<16) == 0 && ctx.Err() != nil {
+				return nil, ctx.Err() // a signal: the trace is abandoned
+			}
 			if err := tw.Write(events[i].T, &events[i].Obs); err != nil {
 				return nil, err
 			}

@@ -271,3 +271,43 @@ func TestWitnessCatchesADeliveryTheRecordLacks(t *testing.T) {
 }
 
 func sdur(d time.Duration) spec.Duration { return spec.Duration(d) }
+
+// A witness line never comes before the lookup line of its event: the
+// uprobe fires in push, after the lookup was recorded, and the record and
+// the probe share one clock.
+func TestWitnessLinesFollowTheirLookup(t *testing.T) {
+	needLive(t, "redis")
+	_, _, path := run(t, Options{Server: "redis", Client: "naive", Drops: faults.Schedule{}, Duration: 3 * time.Second})
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	type ev struct{ dev, seq uint32 }
+	looked := map[ev]bool{}
+	witnesses := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for line := 1; sc.Scan(); line++ {
+		var r struct {
+			K   string `json:"k"`
+			Dev uint32 `json:"dev"`
+			Seq uint32 `json:"seq"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		switch r.K {
+		case "lookup":
+			looked[ev{r.Dev, r.Seq}] = true
+		case "witness":
+			witnesses++
+			if !looked[ev{r.Dev, r.Seq}] {
+				t.Fatalf("line %d: the witness of event %d/%d comes before the event's lookup", line, r.Dev, r.Seq)
+			}
+		}
+	}
+	if witnesses == 0 {
+		t.Fatal("no witness lines")
+	}
+}
