@@ -249,6 +249,9 @@ func reproduce(name string, o *Options, scen string, scale float64, drops string
 	if len(mit) > 0 {
 		parts = append(parts, "--mitigate", strings.Join(mit, ","))
 	}
+	if o.Lanes > 0 {
+		parts = append(parts, "--lanes", strconv.Itoa(o.Lanes))
+	}
 	if o.NoEBPF {
 		parts = append(parts, "--no-ebpf")
 	}
