@@ -7,15 +7,17 @@
 //     with the library's defaults — no read timeout, so a call waits for its
 //     reply however late it is. No call times out, and the run is reported
 //     as not exercised (exit 4): it says nothing about late replies.
+//
 //   - redigo-readtimeout: the same pool dialled with
 //     redis.DialReadTimeout(the request deadline). Calls time out; redigo
 //     marks the connection broken and the pool discards it (exit 0).
+//
 //   - redigo-broken: a deliberately broken pool, a reference for the
 //     failure and NOT for use: after a timeout it wraps the same socket in a
 //     new redis.Conn and puts it back without reading the late reply, which
 //     the next request then reads (exit 1).
 //
-//	go build . && sudo ./redigo-live --server redis --client redigo-readtimeout
+//     go build . && sudo ./redigo-live --server redis --client redigo-readtimeout
 package main
 
 import (
@@ -208,4 +210,3 @@ func (b *broken) Close() error {
 	}
 	return nil
 }
-
