@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,6 +108,11 @@ func summarize(s *Scenario, p *Plan, eng *Engine, m *metrics, mon *model.Monitor
 		ForeignThumbnails: m.foreignPush, ForeignTaps: m.foreignTaps, ForeignEnlarged: m.foreignEnlarged,
 		ForeignVideos: m.foreignVideos, Taps: m.taps, ViewsServed: m.views, ViewsRefused: m.viewRefused,
 		Cohorts: m.cohorts(), Quiet: quiet, Notes: p.Notes, Invariants: map[string]InvVerdict{}, Reproduce: opt.Reproduce,
+	}
+	if sum.CacheCalls > 0 && sum.CacheTimeouts == 0 {
+		// A design that held here never met a late reply: its verdict says
+		// nothing about the fault the cache clients differ in.
+		sum.Notes = append(slices.Clip(sum.Notes), "no cache call timed out: the storm left no reply late, so this run does not exercise the late-reply fault")
 	}
 	if p.Params.ClientWorkers > 0 {
 		sum.ClientWorkers, sum.OldClient = p.Params.ClientWorkers, p.Params.OldClient.String()
