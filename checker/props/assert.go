@@ -101,6 +101,7 @@ func AssertHolds(t rapid.TB, s *sim.Scenario, checks ...string) {
 	if err != nil {
 		t.Fatalf("props: %v", err)
 	}
+	count(t, out)
 	if msg := out.Failures(checks...); msg != "" {
 		t.Fatalf("props: %s", msg)
 	}

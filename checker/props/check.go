@@ -17,6 +17,10 @@ import (
 //
 // The budget: rapid's -rapid.checks cases (default 100) per round; one
 // round, or with STORMPROOF_SOAK rounds until the soak time is spent.
+//
+// At the end it logs how many of the runs had a cache call time out, and
+// says so when none did: a property that held only in worlds without a late
+// reply says nothing about the fault the cache clients differ in.
 func CheckSafe(t rapid.TB, gen *rapid.Generator[*sim.Scenario]) {
 	t.Helper()
 	Check(t, gen, AssertSafe)
@@ -28,6 +32,39 @@ func CheckSafe(t rapid.TB, gen *rapid.Generator[*sim.Scenario]) {
 type checkT struct {
 	*rapid.T
 	judged *sim.Scenario
+	ex     *exercise
+}
+
+// exercise counts the runs a property judged, and those in which a cache
+// call timed out: only those meet the late-reply fault, so a property that
+// held on none of them held vacuously for it.
+type exercise struct{ runs, timedOut int }
+
+// tallier is a TB that counts runs for Check (checkT, and catchTB around
+// one).
+type tallier interface{ tally() *exercise }
+
+func (c *checkT) tally() *exercise { return c.ex }
+
+// count adds a judged run to t's tally, if t keeps one.
+func count(t rapid.TB, out *Outcome) {
+	tl, ok := t.(tallier)
+	if !ok || tl.tally() == nil || out.Result == nil {
+		return
+	}
+	e := tl.tally()
+	e.runs++
+	if out.Result.Summary.CacheTimeouts > 0 {
+		e.timedOut++
+	}
+}
+
+// Line says how many runs exercised the late-reply fault.
+func (e *exercise) Line() string {
+	if e.runs > 0 && e.timedOut == 0 {
+		return fmt.Sprintf("props: in none of %d runs did a cache call time out: the property held without meeting the late-reply fault", e.runs)
+	}
+	return fmt.Sprintf("props: %d of %d runs had cache calls time out (the others did not meet the late-reply fault)", e.timedOut, e.runs)
 }
 
 // Check is CheckSafe with any property of a scenario (e.g. a call of
@@ -53,10 +90,12 @@ func Check(t rapid.TB, gen *rapid.Generator[*sim.Scenario], prop func(rapid.TB, 
 		t.Logf("props: the smallest failing scenario, its trace, timeline and Mermaid diagram are in %s (%s, %s, %s, %s)",
 			dir, ScenarioFile, TraceFile, TimelineFile, MermaidFile)
 	}()
+	ex := &exercise{}
+	defer func() { t.Logf("%s", ex.Line()) }()
 	start := time.Now()
 	for {
 		rapid.Check(t, func(rt *rapid.T) {
-			ct := &checkT{T: rt}
+			ct := &checkT{T: rt, ex: ex}
 			ct.judged = gen.Draw(rt, "scenario")
 			ok := false
 			defer func() {
@@ -110,6 +149,13 @@ func (c *catchTB) Fatal(a ...any)                 { c.msg = fmt.Sprint(a...); pa
 func (c *catchTB) FailNow()                       { c.msg = "failed"; panic(caught{}) }
 func (c *catchTB) Fail()                          { c.FailNow() }
 func (c *catchTB) Failed() bool                   { return false }
+
+func (c *catchTB) tally() *exercise {
+	if tl, ok := c.TB.(tallier); ok {
+		return tl.tally()
+	}
+	return nil
+}
 
 func catch(t rapid.TB, f func(rapid.TB)) (msg string, failed bool) {
 	c := &catchTB{TB: t}
