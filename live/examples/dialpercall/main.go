@@ -1,13 +1,14 @@
 // Command dialpercall is the complete example of docs/live.md, "Test your
-// own cache client": it puts a cache client of its own behind stormproof's
-// adapter interface, replays the reconnect storm against a real
-// redis-server under the eBPF outage schedule, and judges the history.
+// own cache client": a cache client of its own behind stormproof's adapter
+// interface, run by live.Main — the reconnect storm against a real
+// redis-server under the eBPF outage schedule, judged, with every flag of
+// stormproof live.
 //
 // The client here opens a new connection for every request and closes it
 // afterwards: slow, but a late reply can never reach another request. Put
 // your own client in its place.
 //
-//	go build ./live/examples/dialpercall && sudo ./dialpercall
+//	go build ./live/examples/dialpercall && sudo ./dialpercall --server redis --client dial-per-call
 package main
 
 import (
@@ -17,16 +18,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/live"
 	"github.com/stormproof/stormproof/live/cache"
 	"github.com/stormproof/stormproof/live/server"
-	"github.com/stormproof/stormproof/sim"
 )
 
 // dialPerCall is the client under test: it implements cache.Client.
@@ -116,37 +113,6 @@ var adapter = cache.Adapter{
 	},
 }
 
-func main() {
-	cache.Register(adapter)
-	scenario, err := sim.Load("wyze-2024-02")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	f, err := os.Create("trace.jsonl")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	res, err := live.Run(context.Background(), live.Options{
-		Server: "redis", Client: adapter.Name, Scenario: scenario, Duration: 60 * time.Second, Trace: f,
-		Log: func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) },
-	})
-	if err == nil {
-		err = f.Close()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	report, err := checker.CheckFile("trace.jsonl", checker.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	report.Print(os.Stdout)
-	fmt.Printf("witness: saw %d deliveries, the record holds %d\n", res.Witness.Seen, res.Witness.Recorded)
-	if !report.Held() || !res.Witness.Agree() {
-		os.Exit(1)
-	}
-}
+// main is stormproof live with this client beside the naive reference:
+// every flag, the report, the renders of a violation and the exit status.
+func main() { live.Main(adapter) }
