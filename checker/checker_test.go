@@ -441,3 +441,21 @@ func TestMisreadStoryWithoutWire(t *testing.T) {
 		t.Errorf("steps %q\nwant  %q", got, want)
 	}
 }
+
+// Not exercised replaces only "held": a violation or an incomplete trace
+// says more than the vacuity.
+func TestUnexercised(t *testing.T) {
+	held := Decide(nil, true, "", Policy{})
+	if d := held.Unexercised("no cache call timed out"); d.Outcome != NotExercised || d.Exit != ExitNotExercised ||
+		!strings.Contains(d.Line(), "NOT EXERCISED") || !strings.Contains(d.Line(), "no cache call timed out") {
+		t.Errorf("held, unexercised: %+v %q", d, d.Line())
+	}
+	violated := Decide([]Verdict{{Name: "NoForeignDelivery", Judged: true, Count: 1}}, true, "", Policy{})
+	if d := violated.Unexercised("x"); d.Outcome != Violated || d.Exit != ExitViolated {
+		t.Errorf("violated, unexercised: %+v", d)
+	}
+	incomplete := Decide(nil, false, "cut short", Policy{})
+	if d := incomplete.Unexercised("x"); d.Outcome != Incomplete || d.Exit != ExitIncomplete || d.Why != "cut short" {
+		t.Errorf("incomplete, unexercised: %+v", d)
+	}
+}

@@ -1,3 +1,7 @@
+// The stormproof command is a module of its own, so that the library
+// (github.com/stormproof/stormproof) requires none of the client libraries
+// its live adapters link. While developing, the repository's go.work joins
+// the modules; a release names their tagged versions here.
 module github.com/stormproof/stormproof/cmd/stormproof
 
 go 1.26.8
