@@ -346,7 +346,13 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	if replayErr == nil {
 		replayErr = ctx.Err()
 	}
-	rec.Record(model.Obs{Kind: model.ObsEnd, Actor: model.EngineAddr, Flag: replayErr == nil})
+	if replayErr != nil {
+		// Interrupted: nothing of the run is kept, so nothing more is
+		// computed; the deferred calls stop the server and detach the
+		// programs.
+		return nil, replayErr
+	}
+	rec.Record(model.Obs{Kind: model.ObsEnd, Actor: model.EngineAddr, Flag: true})
 
 	res = &Result{ServerVersion: srv.Version, Duration: o.Duration, Compression: comp, Drops: drops,
 		Stats: svc.Stats(), Wall: time.Since(origin), ConnsClosed: -1}
@@ -369,10 +375,6 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		res.Witness = crossCheck(events, seen, lost)
 		events = mergeWitness(events, seen, mono)
 	}
-	if replayErr != nil {
-		return nil, replayErr
-	}
-
 	design := adapter.Name
 	if o.Mitigations != 0 {
 		design += "+" + o.Mitigations.String()

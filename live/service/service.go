@@ -81,6 +81,8 @@ type Service struct {
 	mu      sync.Mutex
 	stored  map[uint64]bool
 	aborted atomic.Bool
+	abort   chan struct{} // closed by Abort: ends the registry's sleeps
+	once    sync.Once
 
 	stats struct {
 		uploads, calls, hits, misses, timeouts, errors, notSent atomic.Uint64
@@ -90,7 +92,8 @@ type Service struct {
 
 // New makes a service with one client per worker.
 func New(cfg Config, clients []cache.Client, reg *Registry, rec *Recorder) *Service {
-	s := &Service{cfg: cfg, clients: clients, reg: reg, rec: rec, base: context.Background(), stored: map[uint64]bool{}}
+	s := &Service{cfg: cfg, clients: clients, reg: reg, rec: rec, base: context.Background(), stored: map[uint64]bool{},
+		abort: make(chan struct{})}
 	for range cfg.Workers {
 		s.queues = append(s.queues, make(chan Upload, max(cfg.QueueCap, 1)))
 	}
@@ -124,7 +127,10 @@ func (s *Service) Drain() {
 
 // Abort makes the lanes skip the uploads still queued (the run was
 // interrupted); Drain then returns as soon as the calls in flight end.
-func (s *Service) Abort() { s.aborted.Store(true) }
+func (s *Service) Abort() {
+	s.aborted.Store(true)
+	s.once.Do(func() { close(s.abort) })
+}
 
 // Stats returns the counts so far.
 func (s *Service) Stats() Stats {
@@ -205,7 +211,12 @@ func (s *Service) registryRead(ln *lane, d model.DeviceID) (model.Owners, uint32
 	s.stats.regReads.Add(1)
 	s.rec.Record(model.Obs{Kind: model.ObsRegCall, Actor: ln.actor, Slot: uint32(ln.l), Key: d})
 	if lat := sample(ln.rng, s.cfg.RegistryLatency); lat > 0 {
-		time.Sleep(lat)
+		t := time.NewTimer(lat)
+		select {
+		case <-t.C:
+		case <-s.abort:
+			t.Stop()
+		}
 	}
 	o, v := s.reg.Read(d)
 	s.rec.Record(model.Obs{Kind: model.ObsRegRet, Actor: ln.actor, Slot: uint32(ln.l), Key: d, Owners: o, Version: v})
