@@ -242,6 +242,7 @@ func New(h traces.Header, file string, opt Options) (*Checker, error) {
 	}
 	c.ex = newExplainer(c.mon, opt.explain(), opt.Follow)
 	c.ex.untimed = h.Engine == "explore"
+	c.ex.lanes = h.Engine == "live"
 	return c, nil
 }
 

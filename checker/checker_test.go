@@ -459,3 +459,44 @@ func TestUnexercised(t *testing.T) {
 		t.Errorf("incomplete, unexercised: %+v", d)
 	}
 }
+
+// Without connection names, a read that took another device's value is
+// blamed on that device's latest GET that did not read its own reply —
+// here one that had itself read another's (a pool one reply behind).
+func TestMisreadStoryWithoutWireChain(t *testing.T) {
+	rep, err := CheckFile("testdata/misread-library-chain.jsonl", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Stories) != 1 {
+		t.Fatalf("%d stories, want 1", len(rep.Stories))
+	}
+	h := rep.Stories[0].Headline
+	for _, w := range []string{"request tok 6 (GET 2) did not read its own reply", "request tok 9 (GET 0) then read a reply holding device 2's value"} {
+		if !strings.Contains(h, w) {
+			t.Errorf("headline %q does not name %q", h, w)
+		}
+	}
+}
+
+// In a live trace conn is the calling lane when the client names no
+// connection: a misread on the lane of the timed-out call is not told as
+// a pooled connection's.
+func TestMisreadStoryWithoutWireSameLane(t *testing.T) {
+	data, err := os.ReadFile("testdata/misread-library.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := strings.ReplaceAll(string(data), `"conn":5,"gen":0,"tok":1`, `"conn":2,"gen":0,"tok":2`)
+	rep, err := Check(strings.NewReader(same), "same-lane", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Stories) != 1 {
+		t.Fatalf("%d stories, want 1", len(rep.Stories))
+	}
+	h := rep.Stories[0].Headline
+	if !strings.Contains(h, "request tok 1 (GET 1) timed out; request tok 2 (GET 0) then read") || strings.Contains(h, "connection") {
+		t.Errorf("headline %q", h)
+	}
+}

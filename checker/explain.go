@@ -93,6 +93,10 @@ type explainer struct {
 	// untimed: the trace is the explorer's (t is a step number), so the
 	// stories name no durations.
 	untimed bool
+	// lanes: the trace is a live run's, where a client that names no
+	// connection has its calls numbered by the calling lane: conn is then
+	// no connection, and a reply read on it may be any connection's.
+	lanes bool
 
 	conns map[connID]*connRec
 	// hits are the cache hits not yet taken by their lookup, by the
@@ -248,7 +252,7 @@ func (ex *explainer) cacheRet(ref lineRef) {
 	switch {
 	case o.ReplyOf != 0 && o.ReplyOf != o.Token:
 		culpritTok = o.ReplyOf
-	case o.ReplyOf == 0 && o.Outcome == model.OutHit && o.Val.Device != o.Key:
+	case o.ReplyOf == 0 && o.Outcome == model.OutHit && o.Val.Device != o.Key && !ex.lanes:
 		best := uint32(0)
 		for tok, r := range cr.reqs {
 			if tok != o.Token && r.hasRet && r.call.o.Key == o.Val.Device && (best == 0 || tok < best) {
@@ -258,19 +262,19 @@ func (ex *explainer) cacheRet(ref lineRef) {
 		culpritTok = best
 	}
 	if culpritTok == 0 {
-		if o.Outcome != model.OutTimeout && o.Outcome != model.OutError {
+		foreign := o.ReplyOf == 0 && o.Outcome == model.OutHit && o.Val.Device != o.Key
+		if o.Outcome != model.OutTimeout && o.Outcome != model.OutError && !foreign {
 			delete(cr.reqs, o.Token) // answered to its own caller: nothing more to tell
 		}
 		var m *misread
-		if o.ReplyOf == 0 && o.Outcome == model.OutHit && o.Val.Device != o.Key {
+		if foreign {
 			// The value names another device, and this connection holds no
 			// request for it: the client does not say which connection
-			// carried the call. The reply read is the late one of a GET of
-			// that device on another of the worker's connections.
+			// carried the call. The reply read is that of a GET of that
+			// device on another of the worker's connections.
 			m = &misread{victim: ownCopy, hasCall: own != nil, elsewhere: true}
-			if c := ex.timedOutGet(w, o.Val.Device, ref.t); c != nil {
-				cc := *c
-				m.culprit = &cc
+			if c := ex.unansweredGet(w, o.Val.Device, ref.t); c != nil {
+				m.culprit = c
 			}
 		}
 		ex.hit(ref, m)
@@ -305,22 +309,39 @@ func (ex *explainer) hit(ref lineRef, m *misread) {
 	ex.hits[retID{w: o.Actor.Index, gen: o.Gen, tok: o.Token, conn: o.Conn}] = hitRec{ret: ref, mis: m}
 }
 
-// timedOutGet is worker w's latest GET of device d that timed out before t
-// and whose reply no one is known to have read.
-func (ex *explainer) timedOutGet(w uint32, d model.DeviceID, t model.Time) *reqRec {
+// unansweredGet is worker w's latest GET of device d, returned before t,
+// that did not read its own reply (it timed out, failed, or read another
+// device's value), so its reply was left for a later read; no earlier read
+// has been blamed on it. It is taken: one reply is read once.
+func (ex *explainer) unansweredGet(w uint32, d model.DeviceID, t model.Time) *reqRec {
 	var best *reqRec
+	var bestCR *connRec
+	var bestTok uint32
 	for id, cr := range ex.conns {
 		if id.w != w {
 			continue
 		}
-		for _, r := range cr.reqs {
-			if r.call.o.Op == model.OpGet && r.call.o.Key == d && r.hasRet && r.ret.o.Outcome == model.OutTimeout &&
-				r.ret.t <= t && (best == nil || r.ret.t > best.ret.t) {
-				best = r
+		for tok, r := range cr.reqs {
+			if r.call.o.Op != model.OpGet || r.call.o.Key != d || !r.hasRet || r.ret.t > t {
+				continue
+			}
+			switch ro := &r.ret.o; {
+			case ro.Outcome == model.OutTimeout, ro.Outcome == model.OutError,
+				ro.Outcome == model.OutHit && ro.Val.Device != d:
+			default:
+				continue
+			}
+			if best == nil || r.ret.t > best.ret.t {
+				best, bestCR, bestTok = r, cr, tok
 			}
 		}
 	}
-	return best
+	if best == nil {
+		return nil
+	}
+	c := *best
+	delete(bestCR.reqs, bestTok)
+	return &c
 }
 
 // suspicious reports whether a lookup names an account that may not see the
@@ -532,9 +553,15 @@ func (ex *explainer) provSteps(p *provenance, v *model.Violation, s *traces.Stor
 		if c := p.mis.culprit; c != nil {
 			co := &c.call.o
 			add(describe(c.call, fmt.Sprintf("an earlier lookup asks the cache for device %d", co.Key)))
-			add(describe(c.ret, fmt.Sprintf("no reply within the client's deadline%s: the call gives up, and its reply is still on its way", ex.span(c.ret.t-c.call.t))))
-			s.Headline = fmt.Sprintf("On %s, request tok %d (GET %d) timed out; request tok %d (GET %d) then read a reply holding device %d's value, the late reply of a GET of %d, so event %d/%d went to account(s) %v instead of %v.",
-				w, co.Token, co.Key, lk.Token, lk.Device, r.Val.Device, r.Val.Device, v.Device, v.Seq, lk.Owners, v.Authorized)
+			if c.ret.o.Outcome == model.OutTimeout {
+				add(describe(c.ret, fmt.Sprintf("no reply within the client's deadline%s: the call gives up, and its reply is still on its way", ex.span(c.ret.t-c.call.t))))
+				s.Headline = fmt.Sprintf("On %s, request tok %d (GET %d) timed out; request tok %d (GET %d) then read a reply holding device %d's value, the late reply of a GET of %d, so event %d/%d went to account(s) %v instead of %v.",
+					w, co.Token, co.Key, lk.Token, lk.Device, r.Val.Device, r.Val.Device, v.Device, v.Seq, lk.Owners, v.Authorized)
+			} else {
+				add(describe(c.ret, "this call did not read its own reply: that reply is still to come, for whichever request reads next"))
+				s.Headline = fmt.Sprintf("On %s, request tok %d (GET %d) did not read its own reply; request tok %d (GET %d) then read a reply holding device %d's value, the reply of a GET of %d, so event %d/%d went to account(s) %v instead of %v.",
+					w, co.Token, co.Key, lk.Token, lk.Device, r.Val.Device, r.Val.Device, v.Device, v.Seq, lk.Owners, v.Authorized)
+			}
 		} else {
 			s.Headline = fmt.Sprintf("On %s, request tok %d (GET %d) read a reply holding device %d's value, another request's reply, so event %d/%d went to account(s) %v instead of %v.",
 				w, lk.Token, lk.Device, r.Val.Device, v.Device, v.Seq, lk.Owners, v.Authorized)
