@@ -51,11 +51,9 @@ func facts(s *sim.Scenario) world {
 		}
 	}
 	w.strict = w.transfers && s.Rule() == model.OwnerAtCapture
-	c, _ := model.ParseClient(s.Cloud.Client)
-	w.clients = append(w.clients, c)
+	w.clients = append(w.clients, s.Cloud.Client)
 	if s.Cloud.ClientShare < 1 {
-		old, _ := model.ParseClient(s.Cloud.OldClient)
-		w.clients = append(w.clients, old)
+		w.clients = append(w.clients, s.Cloud.OldClient)
 	}
 	return w
 }

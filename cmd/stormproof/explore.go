@@ -29,9 +29,10 @@ const exploreSynopsis = "stormproof explore [CONFIG|FILE] [--client V] [--mitiga
 
 func cmdExplore(args []string) error {
 	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
-	client := fs.String("client", "", "cache client: naive-pool, discard-on-timeout or tagged (default: the configuration's)")
-	var mitigate cli.StringList
-	fs.Var(&mitigate, "mitigate", "comma-separated mitigations to switch on (repeatable)")
+	var client clientFlag
+	fs.Var(&client, "client", "cache client `V`: naive-pool, discard-on-timeout or tagged (default: the configuration's)")
+	var mitigate mitigateFlag
+	fs.Var(&mitigate, "mitigate", "mitigations `a,b` to switch on (comma-separated, repeatable)")
 	maxStates := fs.Uint64("max-states", 0, "stop after `N` distinct states (0: no bound)")
 	maxDepth := fs.Int("max-depth", 0, "do not explore beyond depth `D` (0: no bound)")
 	maxMem := fs.String("max-mem", "6GiB", "stop when the state store and frontier would pass `SIZE` (estimated from the counts)")
@@ -84,7 +85,7 @@ func cmdExplore(args []string) error {
 	if err != nil {
 		return cli.Bad(err)
 	}
-	if cfg, err = cfg.Override(*client, mitigate); err != nil {
+	if cfg, err = cfg.Override(client.v, mitigate.set()); err != nil {
 		return cli.Bad(err)
 	}
 	if err := atomicfile.CheckDir(*out); err != nil {
@@ -105,7 +106,7 @@ func cmdExplore(args []string) error {
 		return err
 	}
 	elapsed := time.Since(start)
-	repro := exploreReproduce(name, *client, mitigate, *maxStates, *maxDepth, *maxMem, *noSym)
+	repro := exploreReproduce(name, client, mitigate, *maxStates, *maxDepth, *maxMem, *noSym)
 	if len(ignore) > 0 {
 		repro += " --ignore " + strings.Join(ignore, ",")
 	}
@@ -245,13 +246,13 @@ func printExplore(w io.Writer, res *explore.Result, elapsed time.Duration) {
 	}
 }
 
-func exploreReproduce(name, client string, mit []string, maxStates uint64, maxDepth int, maxMem string, noSym bool) string {
+func exploreReproduce(name string, client clientFlag, mit mitigateFlag, maxStates uint64, maxDepth int, maxMem string, noSym bool) string {
 	parts := []string{"stormproof explore", name}
-	if client != "" {
-		parts = append(parts, "--client", client)
+	if client.v != nil {
+		parts = append(parts, "--client", client.String())
 	}
-	if len(mit) > 0 {
-		parts = append(parts, "--mitigate", strings.Join(mit, ","))
+	if mit != 0 {
+		parts = append(parts, "--mitigate", mit.String())
 	}
 	if maxStates > 0 {
 		parts = append(parts, "--max-states", strconv.FormatUint(maxStates, 10))

@@ -74,8 +74,8 @@ func cmdLive(args []string) error {
 	if err != nil {
 		return err
 	}
-	mit, err := model.ParseMitigations(strings.Join(mitigate, ","))
-	if err != nil {
+	var mit model.Mitigations
+	if err := mit.UnmarshalText([]byte(strings.Join(mitigate, ","))); err != nil {
 		return cli.Badf("--mitigate: %v", err)
 	}
 	opt := live.Options{Server: *srv, Client: *client, Scenario: s, Duration: *dur, NoEBPF: *noEBPF,

@@ -29,9 +29,10 @@ const replaySynopsis = "stormproof replay TRACE [--client V] [--mitigate a,b] [-
 
 func cmdReplay(args []string) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	client := fs.String("client", "", "re-run with this cache client: naive-pool, discard-on-timeout or tagged")
-	var mitigate cli.StringList
-	fs.Var(&mitigate, "mitigate", "re-run with these mitigations switched on (comma-separated, repeatable)")
+	var client clientFlag
+	fs.Var(&client, "client", "re-run with cache client `V`: naive-pool, discard-on-timeout or tagged")
+	var mitigate mitigateFlag
+	fs.Var(&mitigate, "mitigate", "re-run with mitigations `a,b` switched on (comma-separated, repeatable)")
 	maxMem := membudget.NewValue()
 	fs.Var(maxMem, "max-mem", "refuse a re-run estimated to need more than `SIZE` (default: "+
 		strconv.Itoa(int(membudget.Share*100))+" % of the machine's memory)")
@@ -60,10 +61,10 @@ func cmdReplay(args []string) error {
 	if err := s.CheckMemory(maxMem.Bytes); err != nil {
 		return cli.Badf("%s:1: %v", path, err)
 	}
-	if *client == "" && len(mitigate) == 0 {
+	if client.v == nil && mitigate == 0 {
 		return replayIdentical(path, h, s)
 	}
-	return replayOverride(path, h, s, sim.Override{Client: *client, Mitigations: mitigate}, maxMem.Bytes)
+	return replayOverride(path, h, s, sim.Override{Client: client.v, Mitigations: mitigate.set()}, maxMem.Bytes)
 }
 
 func readHeader(path string) (*traces.Header, error) {

@@ -33,8 +33,8 @@ const runSynopsis = "stormproof run [SCENARIO|FILE] [--seed N] [--scale F] [--ma
 type scenarioFlags struct {
 	seed     string
 	scale    float64
-	client   string
-	mitigate cli.StringList
+	client   clientFlag
+	mitigate mitigateFlag
 	rule     string
 	maxMem   *membudget.Value // nil: no budget is checked
 }
@@ -45,8 +45,8 @@ func (f *scenarioFlags) register(fs *flag.FlagSet) {
 		strconv.Itoa(int(membudget.Share*100))+" % of the machine's memory)")
 	fs.StringVar(&f.seed, "seed", "", "random seed (default: the scenario's)")
 	fs.Var((*scaleValue)(&f.scale), "scale", "multiply the fleet and its capacities by `F`")
-	fs.StringVar(&f.client, "client", "", "cache client: naive-pool, discard-on-timeout or tagged")
-	fs.Var(&f.mitigate, "mitigate", "comma-separated mitigations to switch on (repeatable)")
+	fs.Var(&f.client, "client", "cache client `V`: naive-pool, discard-on-timeout or tagged")
+	fs.Var(&f.mitigate, "mitigate", "mitigations `a,b` to switch on (comma-separated, repeatable)")
 	fs.StringVar(&f.rule, "rule", "", "authorization rule the run is judged by: capture (the owner when the event was captured) or capture-or-delivery (default: the scenario's, else capture)")
 }
 
@@ -81,7 +81,7 @@ func (f *scenarioFlags) load(name string) (*sim.Scenario, error) {
 	if err != nil {
 		return nil, cli.Bad(err)
 	}
-	o := sim.Override{Client: f.client, Mitigations: f.mitigate, Scale: f.scale, Rule: f.rule}
+	o := sim.Override{Client: f.client.v, Mitigations: f.mitigate.set(), Scale: f.scale, Rule: f.rule}
 	if f.seed != "" {
 		n, err := strconv.ParseUint(f.seed, 10, 64)
 		if err != nil {
@@ -107,11 +107,11 @@ func reproduce(name string, s *sim.Scenario, f *scenarioFlags) string {
 	if f.scale != 0 {
 		parts = append(parts, "--scale", strconv.FormatFloat(f.scale, 'g', -1, 64))
 	}
-	if f.client != "" {
-		parts = append(parts, "--client", f.client)
+	if f.client.v != nil {
+		parts = append(parts, "--client", f.client.String())
 	}
-	if len(f.mitigate) > 0 {
-		parts = append(parts, "--mitigate", strings.Join(f.mitigate, ","))
+	if f.mitigate != 0 {
+		parts = append(parts, "--mitigate", f.mitigate.String())
 	}
 	if f.rule != "" {
 		parts = append(parts, "--rule", f.rule)
