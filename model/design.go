@@ -8,9 +8,11 @@ import (
 	"time"
 )
 
-// ClientVariant is the cache client's behaviour on a timeout.
+// ClientVariant names a cache client's behaviour (ClientBehaviour): one
+// of the three built in, or one a user registered (RegisterClient).
 type ClientVariant uint8
 
+// The built-in variants.
 const (
 	// NaivePool: on timeout the caller gets an error and the connection goes
 	// back to the pool with the reply still coming. The next request on that
@@ -22,40 +24,47 @@ const (
 	// Tagged: each request carries a token the reply must echo (memcached
 	// meta "O" opaque); a mismatch closes the connection and counts as a miss.
 	Tagged
-	numClients
 )
 
-var clientNames = [...]string{"naive-pool", "discard-on-timeout", "tagged"}
-
 func (c ClientVariant) String() string {
-	if int(c) < len(clientNames) {
-		return clientNames[c]
+	if b, ok := c.lookup(); ok {
+		return b.Name
 	}
 	return fmt.Sprintf("client(%d)", uint8(c))
 }
 
-// Clients lists every variant.
-func Clients() []ClientVariant { return []ClientVariant{NaivePool, DiscardOnTimeout, Tagged} }
+// Clients lists every variant, the built-in ones first.
+func Clients() []ClientVariant {
+	out := make([]ClientVariant, len(*clients.Load()))
+	for i := range out {
+		out[i] = ClientVariant(i)
+	}
+	return out
+}
 
 // MarshalText writes the variant's name.
 func (c ClientVariant) MarshalText() ([]byte, error) {
-	if c >= numClients {
+	b, ok := c.lookup()
+	if !ok {
 		return nil, fmt.Errorf("no cache client %d", uint8(c))
 	}
-	return []byte(clientNames[c]), nil
+	return []byte(b.Name), nil
 }
 
 // UnmarshalText reads a variant's name. It is the one place a client name is
 // parsed: scenario and explorer files, trace headers and flags all decode
 // through it.
 func (c *ClientVariant) UnmarshalText(b []byte) error {
-	for i, n := range clientNames {
-		if n == string(b) {
+	all := *clients.Load()
+	names := make([]string, len(all))
+	for i, cb := range all {
+		if cb.Name == string(b) {
 			*c = ClientVariant(i)
 			return nil
 		}
+		names[i] = cb.Name
 	}
-	return &NameError{Kind: "cache client", Name: string(b), Known: clientNames[:]}
+	return &NameError{Kind: "cache client", Name: string(b), Known: names}
 }
 
 // NameError is a name that is not one of a kind's names.
@@ -106,25 +115,19 @@ const (
 	ExposureAlarm
 	// DataMinimisation: the analytics copy never holds integration tokens.
 	DataMinimisation
-	numMitigations
+	numBuiltinMitigations
 )
 
-var mitigationNames = [...]string{
-	"bypass-cache-ownership", "verify-on-view", "key-in-value", "stamped-media",
-	"events-tab-off-at", "jittered-backoff", "gateway-admission", "invalidate-on-transfer",
-	"config-guard", "exposure-alarm", "data-minimisation",
-}
-
 func (m Mitigation) String() string {
-	if int(m) < len(mitigationNames) {
-		return mitigationNames[m]
+	if r, ok := m.lookup(); ok {
+		return r.Name
 	}
 	return fmt.Sprintf("mitigation(%d)", uint8(m))
 }
 
-// AllMitigations lists every mitigation.
+// AllMitigations lists every mitigation, the built-in ones first.
 func AllMitigations() []Mitigation {
-	out := make([]Mitigation, numMitigations)
+	out := make([]Mitigation, len(*mitigations.Load()))
 	for i := range out {
 		out[i] = Mitigation(i)
 	}
@@ -143,7 +146,7 @@ func (s Mitigations) With(m Mitigation) Mitigations { return s | 1<<m }
 // List returns the switches that are on, in declaration order.
 func (s Mitigations) List() []Mitigation {
 	var out []Mitigation
-	for m := Mitigation(0); m < numMitigations; m++ {
+	for m := Mitigation(0); int(m) < len(*mitigations.Load()); m++ {
 		if s.Has(m) {
 			out = append(out, m)
 		}
@@ -161,10 +164,11 @@ func (s Mitigations) String() string {
 
 // MarshalText writes the mitigation's name.
 func (m Mitigation) MarshalText() ([]byte, error) {
-	if m >= numMitigations {
+	r, ok := m.lookup()
+	if !ok {
 		return nil, fmt.Errorf("no mitigation %d", uint8(m))
 	}
-	return []byte(mitigationNames[m]), nil
+	return []byte(r.Name), nil
 }
 
 // UnmarshalText reads one mitigation's name ("events-tab-off" is
@@ -172,15 +176,17 @@ func (m Mitigation) MarshalText() ([]byte, error) {
 func (m *Mitigation) UnmarshalText(b []byte) error {
 	name := strings.TrimSpace(string(b))
 	if name == "events-tab-off" {
-		name = mitigationNames[EventsTabOff]
+		name = EventsTabOff.String()
 	}
-	for i, n := range mitigationNames {
-		if n == name {
+	all := *mitigations.Load()
+	known := make([]string, len(all))
+	for i, r := range all {
+		if r.Name == name {
 			*m = Mitigation(i)
 			return nil
 		}
+		known[i] = r.Name
 	}
-	known := append([]string(nil), mitigationNames[:]...)
 	sort.Strings(known)
 	return &NameError{Kind: "mitigation", Name: name, Known: known}
 }
@@ -283,10 +289,10 @@ func (c Cloud) Design() Design { return Design{Client: c.Client, Mitigations: c.
 // Check returns the field at fault (under "cloud.") and why, or "".
 func (c Cloud) Check(lim CloudLimits) (field, msg string) {
 	switch {
-	case c.Client >= numClients:
+	case !c.Client.known():
 		return "cloud.client", fmt.Sprintf("no cache client %d", uint8(c.Client))
-	case c.Mitigations>>numMitigations != 0:
-		return "cloud.mitigations", fmt.Sprintf("no mitigation in %#x", uint16(c.Mitigations>>numMitigations))
+	case c.Mitigations>>len(*mitigations.Load()) != 0:
+		return "cloud.mitigations", fmt.Sprintf("no mitigation in %#x", uint16(c.Mitigations>>len(*mitigations.Load())))
 	case outside(c.Workers, 1, lim.Workers):
 		return "cloud.workers", rangeMsg(c.Workers, 1, lim.Workers, "")
 	case outside(c.PoolSize, 1, lim.PoolSize):
@@ -524,9 +530,9 @@ type Fleet struct {
 // Validate reports the first inconsistency of p, naming the field.
 func (p *Params) Validate() error {
 	switch {
-	case p.Client >= numClients:
+	case !p.Client.known():
 		return fmt.Errorf("client: unknown variant %d", p.Client)
-	case p.OldClient >= numClients:
+	case !p.OldClient.known():
 		return fmt.Errorf("old client: unknown variant %d", p.OldClient)
 	case p.ClientWorkers < 0 || p.ClientWorkers > p.Workers:
 		return fmt.Errorf("client_workers: must be in 0..%d, got %d", p.Workers, p.ClientWorkers)

@@ -251,11 +251,11 @@ func (sl *slicer) observe(t model.Time, o *model.Obs, vs []model.Violation) {
 		if o.Kind == model.ObsCacheServe {
 			w = o.Peer.Index
 		}
-		if sl.plan.Params.ClientOf(int(w)) != model.NaivePool {
-			// Only a naive pool hands a reply to the wrong request (tagged
-			// compares tokens, discard-on-timeout closes the connection), so
-			// only its connections' lines can explain a misread: at 10M
-			// cameras the other workers' rings would hold ≈500 MB.
+		if b := sl.plan.Params.ClientOf(int(w)).Behaviour(); b.CloseOnTimeout || b.Mismatch != model.ReadAnyway {
+			// Only a client that keeps a timed-out connection and reads any
+			// reply can hand a reply to the wrong request, so only its
+			// connections' lines can explain a misread: at 10M cameras the
+			// other workers' rings would hold ≈500 MB.
 			break
 		}
 		k := ringKey(w, o.Conn)
