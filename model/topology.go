@@ -58,3 +58,54 @@ func (w *World) Reachable(to Addr) bool {
 func (w *World) Offline(cam Addr) bool {
 	return w.Gateway.Down && w.Cameras[cam.Index].State != CamConnected
 }
+
+// ChannelGroup is a family of the network's one-way channels, one from
+// each actor of kind From to each actor of kind To, with Lanes channels
+// each (a worker's cache connections; 1 otherwise). An engine that keeps
+// one FIFO per channel (the explorer) numbers them group by group, sender
+// by sender, receiver by receiver, lane by lane.
+type ChannelGroup struct {
+	From, To Kind
+	Lanes    int
+}
+
+// Channels are the groups of the world of p, in the order engines number
+// them: the 2024 world's first, so a world without the other incidents'
+// actors is numbered as the 2024 world alone.
+func Channels(p *Params) []ChannelGroup {
+	g := []ChannelGroup{
+		{KindCamera, KindGateway, 1}, {KindGateway, KindCamera, 1},
+		{KindGateway, KindWorker, 1}, {KindWorker, KindGateway, 1},
+		{KindWorker, KindCache, p.PoolSize}, {KindCache, KindWorker, p.PoolSize},
+		{KindRegistry, KindCache, 1},
+		{KindWorker, KindRegistry, 1}, {KindRegistry, KindWorker, 1},
+		{KindWorker, KindStore, 1}, {KindStore, KindWorker, 1},
+		{KindWorker, KindApp, 1}, {KindApp, KindStore, 1},
+		{KindStore, KindRegistry, 1}, {KindRegistry, KindStore, 1},
+	}
+	if p.Web.On {
+		g = append(g, ChannelGroup{KindWeb, KindRegistry, 1}, ChannelGroup{KindRegistry, KindWeb, 1})
+	}
+	if p.Notifier {
+		g = append(g, ChannelGroup{KindWorker, KindNotifier, 1}, ChannelGroup{KindNotifier, KindApp, 1})
+	}
+	if p.Replica.On {
+		g = append(g, ChannelGroup{KindReader, KindReplica, 1}, ChannelGroup{KindReplica, KindReader, 1})
+	}
+	return g
+}
+
+// TimerKinds are the kinds whose actors have timers (NumTimers), in the
+// order engines number them.
+var TimerKinds = [...]Kind{KindCamera, KindGateway, KindCache, KindWorker, KindWeb, KindReader}
+
+// Renamed says how a renaming of interchangeable actors moves an actor of
+// kind k: cameras move with their devices (KindCamera), apps with their
+// accounts (KindApp); every other actor stays (KindNone).
+func Renamed(k Kind) Kind {
+	switch k {
+	case KindCamera, KindApp:
+		return k
+	}
+	return KindNone
+}
