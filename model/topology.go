@@ -109,3 +109,119 @@ func Renamed(k Kind) Kind {
 	}
 	return KindNone
 }
+
+// Timeout is a kind of timeout whose answer may still be on its way when it
+// fires: the ones the bug class turns on, which an untimed engine (the
+// explorer) fires early only within a budget.
+type Timeout uint8
+
+const (
+	TimeoutNone    Timeout = iota // may always fire: no answer can still come
+	TimeoutCache                  // a cache request's deadline (the naive client's race)
+	TimeoutDial                   // a cache dial's timeout
+	TimeoutConnect                // a camera's connect timeout
+	TimeoutUpload                 // a camera's upload acknowledgement timeout
+)
+
+// InFlight is what an engine holds on the channel from → to on a lane
+// (model.Channels), oldest first.
+type InFlight func(from, to Addr, lane uint16) []Msg
+
+// Premature says whether firing actor a's timer id now would be premature
+// — its answer is still in flight or being served — and which kind of
+// timeout it is (TimeoutNone when it may always fire). Which message
+// answers which timer is the model's to say: a connect is answered by an
+// accept or reject of its generation, an upload by its acknowledgement (or
+// is still on its way through the gateway and a worker), a cache request
+// or dial by anything on its connection's generation.
+func (w *World) Premature(a Addr, id uint16, ch InFlight) Timeout {
+	switch a.Kind {
+	case KindCamera:
+		cam := &w.Cameras[a.Index]
+		switch id {
+		case TConn:
+			if cam.State == CamConnecting && w.connectPending(a, cam.Gen, ch) {
+				return TimeoutConnect
+			}
+		case TUpload:
+			if cam.Inflight && w.uploadPending(a, cam.InflightSeq, ch) {
+				return TimeoutUpload
+			}
+		}
+	case KindWorker:
+		conn := &w.Workers[a.Index].Conns[id]
+		if conn.State != ConnIdle && w.connPending(a, id, conn.Gen, ch) {
+			if conn.State == ConnDialing {
+				return TimeoutDial
+			}
+			return TimeoutCache
+		}
+	}
+	return TimeoutNone
+}
+
+func (w *World) connectPending(cam Addr, gen uint32, ch InFlight) bool {
+	for _, m := range ch(cam, GatewayAddr, 0) {
+		if m.Type == MsgConnect && m.Gen == gen {
+			return true
+		}
+	}
+	for _, m := range ch(GatewayAddr, cam, 0) {
+		if (m.Type == MsgAccept || m.Type == MsgReject) && m.Gen == gen {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *World) uploadPending(cam Addr, seq uint32, ch InFlight) bool {
+	is := func(ev EventRef) bool { return ev.Device == DeviceID(cam.Index) && ev.Seq == seq }
+	for _, m := range ch(cam, GatewayAddr, 0) {
+		if m.Type == MsgUpload && is(m.Ev) {
+			return true
+		}
+	}
+	for _, m := range ch(GatewayAddr, cam, 0) {
+		if m.Type == MsgAck && is(m.Ev) {
+			return true
+		}
+	}
+	for i := range w.Workers {
+		wa := WorkerAddr(i)
+		for _, m := range ch(GatewayAddr, wa, 0) {
+			if is(m.Ev) {
+				return true
+			}
+		}
+		for _, m := range ch(wa, GatewayAddr, 0) {
+			if is(m.Ev) {
+				return true
+			}
+		}
+		for _, s := range w.Workers[i].Slots {
+			if s.Used && is(s.Ev) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (w *World) connPending(wa Addr, c uint16, gen uint32, ch InFlight) bool {
+	for _, m := range ch(wa, CacheAddr, c) {
+		if m.Gen == gen {
+			return true
+		}
+	}
+	for _, m := range ch(CacheAddr, wa, c) {
+		if m.Gen == gen {
+			return true
+		}
+	}
+	for _, q := range w.Cache.Queue {
+		if q.From == wa && q.Conn == c && q.Gen == gen {
+			return true
+		}
+	}
+	return false
+}
