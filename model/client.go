@@ -47,10 +47,58 @@ const (
 )
 
 var (
-	clients   atomic.Pointer[[]ClientBehaviour] // copied on write: read without a lock
-	clientsMu sync.Mutex                        // serialises writers
-	nameRe    = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	clients = &registry[ClientBehaviour]{kind: "cache client", max: 1 << 8,
+		name: func(b ClientBehaviour) string { return b.Name }}
+	nameRe = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 )
+
+// registry is a list of named values that grows by registration and is read
+// without a lock: a write copies the list and publishes the copy.
+type registry[T any] struct {
+	items atomic.Pointer[[]T]
+	mu    sync.Mutex // serialises writers
+	kind  string
+	max   int
+	name  func(T) string
+	taken func(name string) bool // another spelling a name may not take
+}
+
+// all is the list as it is now; callers do not modify it.
+func (r *registry[T]) all() []T { return *r.items.Load() }
+
+// get is item i, if there is one.
+func (r *registry[T]) get(i int) (T, bool) {
+	all := r.all()
+	if i < len(all) {
+		return all[i], true
+	}
+	var zero T
+	return zero, false
+}
+
+// add appends v and returns its index.
+func (r *registry[T]) add(v T) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.all()
+	n := r.name(v)
+	switch {
+	case !nameRe.MatchString(n):
+		return 0, fmt.Errorf("%s name %q: want lower-case words joined by dashes", r.kind, n)
+	case len(old) >= r.max:
+		return 0, fmt.Errorf("%s %s: at most %d can be known", r.kind, n, r.max)
+	case r.taken != nil && r.taken(n):
+		return 0, fmt.Errorf("%s %q is already registered", r.kind, n)
+	}
+	for _, o := range old {
+		if r.name(o) == n {
+			return 0, fmt.Errorf("%s %q is already registered", r.kind, n)
+		}
+	}
+	next := append(append(make([]T, 0, len(old)+1), old...), v)
+	r.items.Store(&next)
+	return len(old), nil
+}
 
 func init() {
 	builtin := []ClientBehaviour{
@@ -61,32 +109,18 @@ func init() {
 		Tagged: {Name: "tagged", About: "memcached meta protocol opaque token: a mismatch closes the connection",
 			Mismatch: CloseOnMismatch, OwnReply: true},
 	}
-	clients.Store(&builtin)
+	clients.items.Store(&builtin)
 }
 
 // RegisterClient adds a behaviour and returns its variant. Register before
 // any scenario or configuration naming it is read (an init function is the
 // place). A name already taken, or not written as names are, is refused.
 func RegisterClient(b ClientBehaviour) (ClientVariant, error) {
-	clientsMu.Lock()
-	defer clientsMu.Unlock()
-	old := *clients.Load()
-	switch {
-	case !nameRe.MatchString(b.Name):
-		return 0, fmt.Errorf("client name %q: want lower-case words joined by dashes", b.Name)
-	case b.Mismatch > SkipMismatch:
-		return 0, fmt.Errorf("client %s: unknown mismatch action %d", b.Name, b.Mismatch)
-	case len(old) >= 1<<8:
-		return 0, fmt.Errorf("client %s: at most 256 cache clients", b.Name)
+	if b.Mismatch > SkipMismatch {
+		return 0, fmt.Errorf("cache client %s: unknown mismatch action %d", b.Name, b.Mismatch)
 	}
-	for _, o := range old {
-		if o.Name == b.Name {
-			return 0, fmt.Errorf("cache client %q is already registered", b.Name)
-		}
-	}
-	next := append(append(make([]ClientBehaviour, 0, len(old)+1), old...), b)
-	clients.Store(&next)
-	return ClientVariant(len(old)), nil
+	i, err := clients.add(b)
+	return ClientVariant(i), err
 }
 
 // Behaviour is the variant's behaviour (the zero behaviour, a naive pool,
@@ -96,13 +130,7 @@ func (c ClientVariant) Behaviour() ClientBehaviour {
 	return b
 }
 
-func (c ClientVariant) lookup() (ClientBehaviour, bool) {
-	all := *clients.Load()
-	if int(c) < len(all) {
-		return all[c], true
-	}
-	return ClientBehaviour{}, false
-}
+func (c ClientVariant) lookup() (ClientBehaviour, bool) { return clients.get(int(c)) }
 
 func (c ClientVariant) known() bool { _, ok := c.lookup(); return ok }
 
@@ -125,10 +153,10 @@ type MitigationRule struct {
 	GuardsLookup bool
 }
 
-var (
-	mitigations   atomic.Pointer[[]MitigationRule] // copied on write: read without a lock
-	mitigationsMu sync.Mutex
-)
+// A set holds 16 switches.
+var mitigations = &registry[MitigationRule]{kind: "mitigation", max: 16,
+	name:  func(r MitigationRule) string { return r.Name },
+	taken: func(n string) bool { return n == "events-tab-off" }} // the old spelling of events-tab-off-at
 
 func init() {
 	names := []string{
@@ -142,7 +170,7 @@ func init() {
 	}
 	builtin[KeyInValue].GuardsLookup = true
 	builtin[BypassCacheOwnership].GuardsLookup = true
-	mitigations.Store(&builtin)
+	mitigations.items.Store(&builtin)
 }
 
 // RegisterMitigation adds a rule and returns its switch. Register before
@@ -150,25 +178,11 @@ func init() {
 // place). A set holds 16 switches, so at most 16 − 11 built-in can be
 // added.
 func RegisterMitigation(r MitigationRule) (Mitigation, error) {
-	mitigationsMu.Lock()
-	defer mitigationsMu.Unlock()
-	old := *mitigations.Load()
-	switch {
-	case !nameRe.MatchString(r.Name):
-		return 0, fmt.Errorf("mitigation name %q: want lower-case words joined by dashes", r.Name)
-	case r.RejectCached == nil:
+	if r.RejectCached == nil {
 		return 0, fmt.Errorf("mitigation %s: RejectCached is required (it is where the mitigation acts)", r.Name)
-	case len(old) >= 16:
-		return 0, fmt.Errorf("mitigation %s: a set holds at most 16 mitigations", r.Name)
 	}
-	for _, o := range old {
-		if o.Name == r.Name || r.Name == "events-tab-off" { // the old spelling of events-tab-off-at
-			return 0, fmt.Errorf("mitigation %q is already registered", r.Name)
-		}
-	}
-	next := append(append(make([]MitigationRule, 0, len(old)+1), old...), r)
-	mitigations.Store(&next)
-	return Mitigation(len(old)), nil
+	i, err := mitigations.add(r)
+	return Mitigation(i), err
 }
 
 // Rule is the mitigation's rule (a built-in one has only its name).
@@ -177,13 +191,7 @@ func (m Mitigation) Rule() MitigationRule {
 	return r
 }
 
-func (m Mitigation) lookup() (MitigationRule, bool) {
-	all := *mitigations.Load()
-	if int(m) < len(all) {
-		return all[m], true
-	}
-	return MitigationRule{}, false
-}
+func (m Mitigation) lookup() (MitigationRule, bool) { return mitigations.get(int(m)) }
 
 // GuardsLookup says whether a switch of s declares that no event is
 // resolved to another device's owners (MitigationRule.GuardsLookup).

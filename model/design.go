@@ -35,7 +35,7 @@ func (c ClientVariant) String() string {
 
 // Clients lists every variant, the built-in ones first.
 func Clients() []ClientVariant {
-	out := make([]ClientVariant, len(*clients.Load()))
+	out := make([]ClientVariant, len(clients.all()))
 	for i := range out {
 		out[i] = ClientVariant(i)
 	}
@@ -55,7 +55,7 @@ func (c ClientVariant) MarshalText() ([]byte, error) {
 // parsed: scenario and explorer files, trace headers and flags all decode
 // through it.
 func (c *ClientVariant) UnmarshalText(b []byte) error {
-	all := *clients.Load()
+	all := clients.all()
 	names := make([]string, len(all))
 	for i, cb := range all {
 		if cb.Name == string(b) {
@@ -127,7 +127,7 @@ func (m Mitigation) String() string {
 
 // AllMitigations lists every mitigation, the built-in ones first.
 func AllMitigations() []Mitigation {
-	out := make([]Mitigation, len(*mitigations.Load()))
+	out := make([]Mitigation, len(mitigations.all()))
 	for i := range out {
 		out[i] = Mitigation(i)
 	}
@@ -146,7 +146,7 @@ func (s Mitigations) With(m Mitigation) Mitigations { return s | 1<<m }
 // List returns the switches that are on, in declaration order.
 func (s Mitigations) List() []Mitigation {
 	var out []Mitigation
-	for m := Mitigation(0); int(m) < len(*mitigations.Load()); m++ {
+	for m := Mitigation(0); int(m) < len(mitigations.all()); m++ {
 		if s.Has(m) {
 			out = append(out, m)
 		}
@@ -178,7 +178,7 @@ func (m *Mitigation) UnmarshalText(b []byte) error {
 	if name == "events-tab-off" {
 		name = EventsTabOff.String()
 	}
-	all := *mitigations.Load()
+	all := mitigations.all()
 	known := make([]string, len(all))
 	for i, r := range all {
 		if r.Name == name {
@@ -291,8 +291,8 @@ func (c Cloud) Check(lim CloudLimits) (field, msg string) {
 	switch {
 	case !c.Client.known():
 		return "cloud.client", fmt.Sprintf("no cache client %d", uint8(c.Client))
-	case c.Mitigations>>len(*mitigations.Load()) != 0:
-		return "cloud.mitigations", fmt.Sprintf("no mitigation in %#x", uint16(c.Mitigations>>len(*mitigations.Load())))
+	case c.Mitigations>>len(mitigations.all()) != 0:
+		return "cloud.mitigations", fmt.Sprintf("no mitigation in %#x", uint16(c.Mitigations>>len(mitigations.all())))
 	case outside(c.Workers, 1, lim.Workers):
 		return "cloud.workers", rangeMsg(c.Workers, 1, lim.Workers, "")
 	case outside(c.PoolSize, 1, lim.PoolSize):

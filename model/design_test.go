@@ -88,7 +88,7 @@ func TestCloudCheck(t *testing.T) {
 		{Cloud{Workers: 1, PoolSize: 1, MaxWaiting: -1}, lim, "cloud.max_waiting"},
 		{Cloud{Workers: 1, PoolSize: 1, AdmissionBurst: 17}, lim, "cloud.admission_burst"},
 		{Cloud{Workers: 1, PoolSize: 1, Mitigations: MitigationSet(GatewayAdmission)}, lim, "cloud.admission_burst"},
-		{Cloud{Workers: 1, PoolSize: 1, Client: 3}, lim, "cloud.client"},
+		{Cloud{Workers: 1, PoolSize: 1, Client: 200}, lim, "cloud.client"},
 		{Cloud{Workers: 1, PoolSize: 1, Mitigations: 1 << 15}, lim, "cloud.mitigations"},
 	} {
 		if field, msg := tc.c.Check(tc.lim); field != tc.field {
