@@ -199,7 +199,7 @@ func TestBadDirectories(t *testing.T) {
 	}{
 		{"missing", func(string) string { return "/no/such/dir" }, "/no/such/dir: no such file or directory"},
 		{"a file", func(string) string { return file }, "not a directory"},
-		{"empty", func(dir string) string { return dir }, "no summary.json: not the --out directory of stormproof run"},
+		{"empty", func(dir string) string { return dir }, "no summary.json: not a run's directory"},
 		{"bad summary", func(dir string) string {
 			copyDir(t, good, dir)
 			os.WriteFile(filepath.Join(dir, SummaryFile), []byte(`{"scenario": 3}`), 0o644)

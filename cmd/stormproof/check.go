@@ -27,7 +27,7 @@ const checkSynopsis = `stormproof check TRACE|- [--out DIR] [--keep N] [--explai
 
 func cmdCheck(args []string) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	out := fs.String("out", "", "directory for the renders of the first violation (default: check/ beside the trace; ./check for standard input)")
+	out := fs.String("out", "", "directory for the renders of the first violation (default: check/ in the checked trace's run directory; ./check for standard input)")
 	keep := fs.Int("keep", 10, "instances of each invariant to keep")
 	explain := fs.Int("explain", 1, "violations to explain with a causal slice")
 	noLin := fs.Bool("no-lin", false, "skip the linearizability checks")
@@ -104,10 +104,7 @@ func cmdCheck(args []string) error {
 	}
 	dir := *out
 	if dir == "" {
-		dir = "check"
-		if !src.stdin {
-			dir = filepath.Join(filepath.Dir(path), "check")
-		}
+		dir = rendersDir(path, src.stdin)
 	}
 	files, err := writeRenders(src.copy, rep, dir)
 	for _, f := range files {
@@ -117,6 +114,21 @@ func cmdCheck(args []string) error {
 		fmt.Fprintf(os.Stderr, "stormproof: renders not written: %v (the verdict above stands)\n", unwrap(err))
 	}
 	return cli.Exit(dec.Exit)
+}
+
+// rendersDir is where check writes a trace's renders by default: check/ in
+// the run directory that holds the trace (the directory a link such as
+// stormproof-out/latest points at, so the path printed is the run's own),
+// ./check for standard input.
+func rendersDir(trace string, stdin bool) string {
+	if stdin {
+		return "check"
+	}
+	dir := filepath.Dir(trace)
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	return filepath.Join(dir, "check")
 }
 
 // traceSource is a trace being checked: a named file is read once and

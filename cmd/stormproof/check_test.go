@@ -47,7 +47,17 @@ func runTrace(t *testing.T, dir string, extra ...string) string {
 	if _, stderr, code := sp(t, args...); code > 1 {
 		t.Fatalf("run %v: exit %d: %s", extra, code, stderr)
 	}
-	return filepath.Join(dir, "trace.jsonl")
+	return filepath.Join(latestRun(t, dir), "trace.jsonl")
+}
+
+// latestRun is the run directory root/latest points at.
+func latestRun(t *testing.T, root string) string {
+	t.Helper()
+	name, err := os.Readlink(filepath.Join(root, "latest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(root, name)
 }
 
 var judgeTraces sync.Map
@@ -174,7 +184,7 @@ func TestRenderFormats(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range []string{"timeline", "mermaid", "perfetto", "porcupine"} {
 		out := filepath.Join(dir, "r."+f)
-		_, stderr, code := sp(t, "render", trace, "--format", f, "--out", out)
+		_, stderr, code := sp(t, "render", trace, "--format", f, "--output", out)
 		if code != 0 {
 			t.Fatalf("render %s: exit %d: %s", f, code, stderr)
 		}
