@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -30,7 +29,7 @@ const sweepSynopsis = "stormproof sweep SWEEP.yaml [--jobs N] [--shard i/N] [--o
 
 func cmdSweep(args []string) error {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
-	jobs := fs.Int("jobs", 0, "cells to run at once (default: the number of CPUs)")
+	jobs := jobsFlag(fs, "cells at once")
 	shard := fs.String("shard", "", "run only shard `i/N` (cells whose index % N == i); i may be \"auto\": $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID")
 	out := fs.String("out", "", "output directory (default: stormproof-sweep/NAME)")
 	limit := fs.Int("limit", 0, "stop after running `N` cells (run again to continue)")
@@ -66,7 +65,7 @@ func cmdSweep(args []string) error {
 	}
 	nj := *jobs
 	if nj == 0 {
-		nj = runtime.GOMAXPROCS(0)
+		nj = defaultJobs()
 	}
 	if *cell >= 0 {
 		nj = 1
@@ -95,7 +94,7 @@ func cmdSweep(args []string) error {
 		<-ctx.Done()
 		sigs.Stop() // a second signal ends the process at once
 	}()
-	opt := sweep.Options{Jobs: *jobs, Shard: si, Shards: sn, Limit: *limit}
+	opt := sweep.Options{Jobs: nj, Shard: si, Shards: sn, Limit: *limit}
 	start := time.Now()
 	if cli.IsTerminal(os.Stderr) {
 		opt.Progress = func(p sweep.Progress) { progressBar(sw.Name, p, time.Since(start)) }
