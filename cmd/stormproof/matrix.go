@@ -87,14 +87,10 @@ func cmdMatrix(args []string) error {
 		rows = sim.IncidentRows()
 	}
 	opt := sim.MatrixOptions{Seeds: *seeds, Jobs: *jobs, Scale: *scale, Rule: *ruleName}
-	progress := cli.IsTerminal(os.Stderr)
-	if progress {
-		opt.Progress = func(done, total int) { fmt.Fprintf(os.Stderr, "\rmatrix: run %d of %d   ", done+1, total) }
-	}
+	bar := newCountBar("matrix", "runs")
+	opt.Progress = bar.callback()
 	m, err := sim.RunMatrix(scenarios, rows, opt)
-	if progress {
-		fmt.Fprint(os.Stderr, "\r\033[K")
-	}
+	bar.done()
 	var bad *sim.MatrixInputError
 	switch {
 	case errors.As(err, &bad):

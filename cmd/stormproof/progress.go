@@ -114,3 +114,39 @@ func (b *simBar) done() {
 	b.over = true
 	b.p.done()
 }
+
+// countBar is the progress of a number of runs or cells (matrix, sweep):
+// the estimate of the time left assumes the rest cost what the ones done
+// cost. nil draws nothing.
+type countBar struct {
+	what, unit string
+	p          *progress
+}
+
+// newCountBar returns a count's bar, or nil when progress goes nowhere.
+func newCountBar(what, unit string) *countBar {
+	if progressTo() == nil {
+		return nil
+	}
+	return &countBar{what: what, unit: unit}
+}
+
+// callback is the bar's progress function, called from one goroutine with
+// the runs done and the runs in all (nil for a nil bar).
+func (b *countBar) callback() func(done, total int) {
+	if b == nil {
+		return nil
+	}
+	return func(done, total int) {
+		if b.p == nil {
+			b.p = newProgress(b.what, int64(total))
+		}
+		b.p.set(int64(done), fmt.Sprintf("%s: %d of %d %s", b.what, done, total, b.unit))
+	}
+}
+
+func (b *countBar) done() {
+	if b != nil {
+		b.p.done()
+	}
+}

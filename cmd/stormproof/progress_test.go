@@ -58,3 +58,24 @@ func TestProgressChangesNothing(t *testing.T) {
 		t.Errorf("replay shows no progress:\n%q", bar.String())
 	}
 }
+
+// A count's bar (matrix, sweep) shows the runs done with the wall time and
+// an estimate; without a terminal there is no bar at all.
+func TestCountBar(t *testing.T) {
+	defer func(f func() io.Writer) { progressTo = f }(progressTo)
+	progressTo = func() io.Writer { return nil }
+	if b := newCountBar("matrix", "runs"); b != nil || b.callback() != nil {
+		t.Fatal("a bar without a terminal")
+	}
+	var out bytes.Buffer
+	progressTo = func() io.Writer { return &out }
+	b := newCountBar("matrix", "runs")
+	cb := b.callback()
+	for i := 0; i <= 4; i++ {
+		cb(i, 4)
+	}
+	b.done()
+	if !regexp.MustCompile(`matrix: \d of 4 runs .*\[\d+s:\d+s\]`).Match(out.Bytes()) {
+		t.Errorf("bar %q", out.String())
+	}
+}
