@@ -261,3 +261,25 @@ func TestMatrixDoesNotDependOnJobs(t *testing.T) {
 		t.Errorf("--seeds 0: exit %d, want 2", code)
 	}
 }
+
+// replay under a fix tells the same story of a slice trace as of the full
+// trace of the same run: the re-run follows the event in a slice of its
+// own, whatever the original's detail.
+func TestReplayOfASliceTrace(t *testing.T) {
+	full := sharedTrace(t, "naive-pool")
+	slice := runTrace(t, t.TempDir(), "--trace", "slice")
+	story := func(trace string) string {
+		stdout, stderr, code := sp(t, "replay", trace, "--client", "tagged")
+		if code != 0 {
+			t.Fatalf("replay %s: exit %d\n%s%s", trace, code, stdout, stderr)
+		}
+		_, after, ok := strings.Cut(stdout, "\nevent ")
+		if !ok || strings.Count(after, "\n") < 5 {
+			t.Fatalf("replay %s follows no event:\n%s", trace, stdout)
+		}
+		return after
+	}
+	if a, b := story(full), story(slice); a != b {
+		t.Errorf("the re-run's story differs:\nof the full trace\n%s\nof the slice\n%s", a, b)
+	}
+}
