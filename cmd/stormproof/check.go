@@ -27,7 +27,7 @@ const checkSynopsis = `stormproof check TRACE|- [--out DIR] [--keep N] [--explai
 
 func cmdCheck(args []string) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	out := fs.String("out", "", "directory for the renders of the first violation (default: check/ in the checked trace's run directory; ./check for standard input)")
+	out := fs.String("out", "", "directory `DIR` for the renders of the first violation (default: check/ in the checked trace's run directory; ./check for standard input)")
 	keep := fs.Int("keep", 10, "instances of each invariant to keep")
 	explain := fs.Int("explain", 1, "violations to explain with a causal slice")
 	noLin := fs.Bool("no-lin", false, "skip the linearizability checks")
