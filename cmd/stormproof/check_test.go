@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -281,5 +282,42 @@ func TestReplayOfASliceTrace(t *testing.T) {
 	}
 	if a, b := story(full), story(slice); a != b {
 		t.Errorf("the re-run's story differs:\nof the full trace\n%s\nof the slice\n%s", a, b)
+	}
+}
+
+// A slice trace's counts are the slice's: check says so, and gives the
+// run's own counts when the run's summary.json is beside the trace (and
+// only then: another run's summary is not quoted).
+func TestCheckSliceSaysWhoseCounts(t *testing.T) {
+	trace := runTrace(t, t.TempDir(), "--trace", "slice")
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(trace), "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Invariants map[string]struct {
+			Violations uint64 `json:"violations"`
+		} `json:"invariants"`
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := sp(t, "check", trace)
+	want := fmt.Sprintf("the run counted NoForeignDelivery %d", sum.Invariants["NoForeignDelivery"].Violations)
+	if code != 1 || !strings.Contains(out, "slice                  a slice keeps") || !strings.Contains(out, want) {
+		t.Fatalf("exit %d; want the slice note with %q:\n%s", code, want, out)
+	}
+	// The same trace beside another run's summary: the note alone.
+	other := t.TempDir()
+	data, _ := os.ReadFile(trace)
+	if err := os.WriteFile(filepath.Join(other, "trace.jsonl"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "summary.json"), []byte(`{"scenario":"x","seed":9,"design":"tagged","invariants":{"NoForeignDelivery":{"judged":true,"violations":5}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ = sp(t, "check", filepath.Join(other, "trace.jsonl"))
+	if !strings.Contains(out, "slice                  a slice keeps") || strings.Contains(out, "the run counted") {
+		t.Errorf("another run's summary was quoted:\n%s", out)
 	}
 }
