@@ -230,7 +230,11 @@ func simTrace(t testing.TB, client string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err = s.Apply(sim.Override{Client: client, Scale: 0.1})
+	var c model.ClientVariant
+	if err := c.UnmarshalText([]byte(client)); err != nil {
+		t.Fatal(err)
+	}
+	s, err = s.Apply(sim.Override{Client: &c, Scale: 0.1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,10 @@ type linCollector struct {
 func newLinCollector(h traces.Header) *linCollector {
 	lc := &linCollector{pending: map[reqID]int{}, regPending: map[[2]uint32]int{}, ownSeen: map[model.DeviceID]bool{}}
 	if _, mit, ok := strings.Cut(h.Design, "+"); ok {
-		if m, err := model.ParseMitigations(mit); err == nil && m.Has(model.InvalidateOnTransfer) {
+		// The client part may name a library (a live run's): only the
+		// mitigations are read.
+		var m model.Mitigations
+		if m.UnmarshalText([]byte(mit)) == nil && m.Has(model.InvalidateOnTransfer) {
 			lc.invalidate = true
 		}
 	}

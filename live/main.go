@@ -89,8 +89,8 @@ func Command(name string, args []string, adapters ...cache.Adapter) error {
 	if err != nil {
 		return err
 	}
-	mit, err := model.ParseMitigations(strings.Join(mitigate, ","))
-	if err != nil {
+	var mit model.Mitigations
+	if err := mit.UnmarshalText([]byte(strings.Join(mitigate, ","))); err != nil {
 		return cli.Badf("--mitigate: %v", err)
 	}
 	tool := version.Version

@@ -1,15 +1,18 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 )
 
-// ClientVariant is the cache client's behaviour on a timeout.
+// ClientVariant names a cache client's behaviour (ClientBehaviour): one
+// of the three built in, or one a user registered (RegisterClient).
 type ClientVariant uint8
 
+// The built-in variants.
 const (
 	// NaivePool: on timeout the caller gets an error and the connection goes
 	// back to the pool with the reply still coming. The next request on that
@@ -21,30 +24,62 @@ const (
 	// Tagged: each request carries a token the reply must echo (memcached
 	// meta "O" opaque); a mismatch closes the connection and counts as a miss.
 	Tagged
-	numClients
 )
 
-var clientNames = [...]string{"naive-pool", "discard-on-timeout", "tagged"}
-
 func (c ClientVariant) String() string {
-	if int(c) < len(clientNames) {
-		return clientNames[c]
+	if b, ok := c.lookup(); ok {
+		return b.Name
 	}
 	return fmt.Sprintf("client(%d)", uint8(c))
 }
 
-// Clients lists every variant.
-func Clients() []ClientVariant { return []ClientVariant{NaivePool, DiscardOnTimeout, Tagged} }
-
-// ParseClient parses a variant name.
-func ParseClient(s string) (ClientVariant, error) {
-	for i, n := range clientNames {
-		if n == s {
-			return ClientVariant(i), nil
-		}
+// Clients lists every variant, the built-in ones first.
+func Clients() []ClientVariant {
+	out := make([]ClientVariant, len(clients.all()))
+	for i := range out {
+		out[i] = ClientVariant(i)
 	}
-	return 0, fmt.Errorf("unknown cache client %q (want one of %s)", s, strings.Join(clientNames[:], ", "))
+	return out
 }
+
+// MarshalText writes the variant's name.
+func (c ClientVariant) MarshalText() ([]byte, error) {
+	b, ok := c.lookup()
+	if !ok {
+		return nil, fmt.Errorf("no cache client %d", uint8(c))
+	}
+	return []byte(b.Name), nil
+}
+
+// UnmarshalText reads a variant's name. It is the one place a client name is
+// parsed: scenario and explorer files, trace headers and flags all decode
+// through it.
+func (c *ClientVariant) UnmarshalText(b []byte) error {
+	all := clients.all()
+	names := make([]string, len(all))
+	for i, cb := range all {
+		if cb.Name == string(b) {
+			*c = ClientVariant(i)
+			return nil
+		}
+		names[i] = cb.Name
+	}
+	return &NameError{Kind: "cache client", Name: string(b), Known: names}
+}
+
+// NameError is a name that is not one of a kind's names.
+type NameError struct {
+	Kind  string   // "cache client", "mitigation"
+	Name  string   // as written
+	Known []string // the names there are
+}
+
+func (e *NameError) Error() string {
+	return fmt.Sprintf("unknown %s %q (want %s)", e.Kind, e.Name, strings.Join(e.Known, ", "))
+}
+
+// BadText is the text at fault, for a decoder to find its line.
+func (e *NameError) BadText() string { return e.Name }
 
 // Mitigation is one switch of the design.
 type Mitigation uint8
@@ -80,25 +115,19 @@ const (
 	ExposureAlarm
 	// DataMinimisation: the analytics copy never holds integration tokens.
 	DataMinimisation
-	numMitigations
+	numBuiltinMitigations
 )
 
-var mitigationNames = [...]string{
-	"bypass-cache-ownership", "verify-on-view", "key-in-value", "stamped-media",
-	"events-tab-off-at", "jittered-backoff", "gateway-admission", "invalidate-on-transfer",
-	"config-guard", "exposure-alarm", "data-minimisation",
-}
-
 func (m Mitigation) String() string {
-	if int(m) < len(mitigationNames) {
-		return mitigationNames[m]
+	if r, ok := m.lookup(); ok {
+		return r.Name
 	}
 	return fmt.Sprintf("mitigation(%d)", uint8(m))
 }
 
-// AllMitigations lists every mitigation.
+// AllMitigations lists every mitigation, the built-in ones first.
 func AllMitigations() []Mitigation {
-	out := make([]Mitigation, numMitigations)
+	out := make([]Mitigation, len(mitigations.all()))
 	for i := range out {
 		out[i] = Mitigation(i)
 	}
@@ -117,7 +146,7 @@ func (s Mitigations) With(m Mitigation) Mitigations { return s | 1<<m }
 // List returns the switches that are on, in declaration order.
 func (s Mitigations) List() []Mitigation {
 	var out []Mitigation
-	for m := Mitigation(0); m < numMitigations; m++ {
+	for m := Mitigation(0); int(m) < len(mitigations.all()); m++ {
 		if s.Has(m) {
 			out = append(out, m)
 		}
@@ -133,34 +162,158 @@ func (s Mitigations) String() string {
 	return strings.Join(names, ",")
 }
 
-// ParseMitigations parses a comma-separated list ("" is the empty set).
-func ParseMitigations(s string) (Mitigations, error) {
+// MarshalText writes the mitigation's name.
+func (m Mitigation) MarshalText() ([]byte, error) {
+	r, ok := m.lookup()
+	if !ok {
+		return nil, fmt.Errorf("no mitigation %d", uint8(m))
+	}
+	return []byte(r.Name), nil
+}
+
+// UnmarshalText reads one mitigation's name ("events-tab-off" is
+// events-tab-off-at). It is the one place a mitigation name is parsed.
+func (m *Mitigation) UnmarshalText(b []byte) error {
+	name := strings.TrimSpace(string(b))
+	if name == "events-tab-off" {
+		name = EventsTabOff.String()
+	}
+	all := mitigations.all()
+	known := make([]string, len(all))
+	for i, r := range all {
+		if r.Name == name {
+			*m = Mitigation(i)
+			return nil
+		}
+		known[i] = r.Name
+	}
+	sort.Strings(known)
+	return &NameError{Kind: "mitigation", Name: name, Known: known}
+}
+
+// MarshalText writes the set as a comma-separated list, the form a flag
+// takes.
+func (s Mitigations) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a comma-separated list ("" is the empty set).
+func (s *Mitigations) UnmarshalText(b []byte) error {
 	var out Mitigations
-	if strings.TrimSpace(s) == "" {
-		return 0, nil
-	}
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		found := false
-		for i, n := range mitigationNames {
-			if n == part || (part == "events-tab-off" && i == int(EventsTabOff)) {
-				out = out.With(Mitigation(i))
-				found = true
+	if strings.TrimSpace(string(b)) != "" {
+		for _, part := range strings.Split(string(b), ",") {
+			var m Mitigation
+			if err := m.UnmarshalText([]byte(part)); err != nil {
+				return err
 			}
-		}
-		if !found {
-			names := append([]string(nil), mitigationNames[:]...)
-			sort.Strings(names)
-			return 0, fmt.Errorf("unknown mitigation %q (want any of %s)", part, strings.Join(names, ", "))
+			out = out.With(m)
 		}
 	}
-	return out, nil
+	*s = out
+	return nil
+}
+
+// MarshalJSON writes the set as a list of names (never null).
+func (s Mitigations) MarshalJSON() ([]byte, error) {
+	list := s.List()
+	if list == nil {
+		list = []Mitigation{}
+	}
+	return json.Marshal(list)
+}
+
+// UnmarshalJSON reads a list of names (null is the empty set).
+func (s *Mitigations) UnmarshalJSON(b []byte) error {
+	var list []Mitigation
+	if err := json.Unmarshal(b, &list); err != nil {
+		return err
+	}
+	*s = MitigationSet(list...)
+	return nil
+}
+
+// MarshalYAML writes the set as a list of names.
+func (s Mitigations) MarshalYAML() (any, error) {
+	names := []string{}
+	for _, m := range s.List() {
+		names = append(names, m.String())
+	}
+	return names, nil
+}
+
+// UnmarshalYAML reads a list of names. (The decoder's callback form keeps
+// the model free of any YAML library.)
+func (s *Mitigations) UnmarshalYAML(unmarshal func(any) error) error {
+	var list []Mitigation
+	if err := unmarshal(&list); err != nil {
+		return err
+	}
+	*s = MitigationSet(list...)
+	return nil
+}
+
+// MitigationSet is the set of the given switches.
+func MitigationSet(ms ...Mitigation) Mitigations {
+	var s Mitigations
+	for _, m := range ms {
+		s = s.With(m)
+	}
+	return s
 }
 
 // Design is the variant under test: one cache client and a set of mitigations.
 type Design struct {
 	Client      ClientVariant
 	Mitigations Mitigations
+}
+
+// Cloud is the cloud side of a world as scenario and explorer files both
+// write it (section "cloud"): the design under test and the capacities every
+// engine models. Each file adds what only its engine reads.
+type Cloud struct {
+	Client         ClientVariant `yaml:"client" json:"client"`
+	Mitigations    Mitigations   `yaml:"mitigations" json:"mitigations"`
+	Workers        int           `yaml:"workers" json:"workers"`
+	PoolSize       int           `yaml:"pool_size" json:"pool_size"`
+	MaxWaiting     int           `yaml:"max_waiting" json:"max_waiting"`
+	AdmissionBurst int           `yaml:"admission_burst" json:"admission_burst"`
+}
+
+// CloudLimits bound a Cloud's capacities; an engine gives its own. A zero
+// limit is no upper bound.
+type CloudLimits struct {
+	Workers, PoolSize, MaxWaiting, AdmissionBurst int
+}
+
+// Design is the cache client and mitigations.
+func (c Cloud) Design() Design { return Design{Client: c.Client, Mitigations: c.Mitigations} }
+
+// Check returns the field at fault (under "cloud.") and why, or "".
+func (c Cloud) Check(lim CloudLimits) (field, msg string) {
+	switch {
+	case !c.Client.known():
+		return "cloud.client", fmt.Sprintf("no cache client %d", uint8(c.Client))
+	case c.Mitigations>>len(mitigations.all()) != 0:
+		return "cloud.mitigations", fmt.Sprintf("no mitigation in %#x", uint16(c.Mitigations>>len(mitigations.all())))
+	case outside(c.Workers, 1, lim.Workers):
+		return "cloud.workers", rangeMsg(c.Workers, 1, lim.Workers, "")
+	case outside(c.PoolSize, 1, lim.PoolSize):
+		return "cloud.pool_size", rangeMsg(c.PoolSize, 1, lim.PoolSize, "")
+	case outside(c.MaxWaiting, 0, lim.MaxWaiting):
+		return "cloud.max_waiting", rangeMsg(c.MaxWaiting, 0, lim.MaxWaiting, " (0: unbounded)")
+	case outside(c.AdmissionBurst, 0, lim.AdmissionBurst):
+		return "cloud.admission_burst", rangeMsg(c.AdmissionBurst, 0, lim.AdmissionBurst, "")
+	case c.Mitigations.Has(GatewayAdmission) && c.AdmissionBurst < 1:
+		return "cloud.admission_burst", "gateway-admission needs admission_burst ≥ 1"
+	}
+	return "", ""
+}
+
+func outside(v, lo, hi int) bool { return v < lo || (hi > 0 && v > hi) }
+
+func rangeMsg(v, lo, hi int, note string) string {
+	if hi == 0 {
+		return fmt.Sprintf("must be ≥ %d%s, got %d", lo, note, v)
+	}
+	return fmt.Sprintf("must be in %d..%d%s, got %d", lo, hi, note, v)
 }
 
 func (d Design) String() string {
@@ -377,9 +530,9 @@ type Fleet struct {
 // Validate reports the first inconsistency of p, naming the field.
 func (p *Params) Validate() error {
 	switch {
-	case p.Client >= numClients:
+	case !p.Client.known():
 		return fmt.Errorf("client: unknown variant %d", p.Client)
-	case p.OldClient >= numClients:
+	case !p.OldClient.known():
 		return fmt.Errorf("old client: unknown variant %d", p.OldClient)
 	case p.ClientWorkers < 0 || p.ClientWorkers > p.Workers:
 		return fmt.Errorf("client_workers: must be in 0..%d, got %d", p.Workers, p.ClientWorkers)

@@ -253,18 +253,20 @@ func TestBackoffDelay(t *testing.T) {
 
 func TestParseNames(t *testing.T) {
 	for _, c := range Clients() {
-		if got, err := ParseClient(c.String()); err != nil || got != c {
-			t.Errorf("ParseClient(%q) = %v, %v", c, got, err)
+		var got ClientVariant
+		if err := got.UnmarshalText([]byte(c.String())); err != nil || got != c {
+			t.Errorf("UnmarshalText(%q) = %v, %v", c, got, err)
 		}
 	}
 	all := Mitigations(0)
 	for _, m := range AllMitigations() {
 		all = all.With(m)
 	}
-	if got, err := ParseMitigations(all.String()); err != nil || got != all {
-		t.Errorf("ParseMitigations(%q) = %v, %v", all, got, err)
+	var got Mitigations
+	if err := got.UnmarshalText([]byte(all.String())); err != nil || got != all {
+		t.Errorf("UnmarshalText(%q) = %v, %v", all, got, err)
 	}
-	if _, err := ParseMitigations("bypass-cache-ownership,nope"); err == nil {
+	if err := got.UnmarshalText([]byte("bypass-cache-ownership,nope")); err == nil {
 		t.Error("unknown mitigation accepted")
 	}
 	for _, k := range ObsKinds() {

@@ -135,12 +135,13 @@ const (
 	ReasonRebind                  // camera reset for a new owner: local events lost (one already sent may still arrive)
 	ReasonAuthRequired            // replica: access control is on and the reader is not authorized
 	ReasonNoSecondApproval        // config-guard: turning authorization off needs a second approval
+	ReasonRefused                 // a user's mitigation (MitigationRule) refused a cached value
 	numReasons
 )
 
 var reasonNames = [...]string{"", "buffer-full", "stamp-mismatch", "events-tab-off", "registry-denied",
 	"timeout", "type-mismatch", "token-mismatch", "reset", "key-mismatch", "dial-timeout", "outage", "upload-retries", "pool-exhausted", "rebind",
-	"auth-required", "no-second-approval"}
+	"auth-required", "no-second-approval", "refused"}
 
 func (r Reason) String() string {
 	if int(r) < len(reasonNames) {

@@ -73,7 +73,7 @@ func (w *Worker) Step(env *Env, in *Input, ctx Ctx) {
 			pr := conn.Active
 			ctx.Observe(Obs{Kind: ObsCacheRet, Conn: uint16(c), Gen: conn.Gen, Token: pr.Req.Token,
 				Op: pr.Req.Op, Key: pr.Req.Key, Outcome: OutTimeout, Reason: ReasonTimeout})
-			if w.Client == DiscardOnTimeout {
+			if w.Client.Behaviour().CloseOnTimeout {
 				w.close(env, c, ReasonTimeout, ctx)
 			} else {
 				// The reply is still coming; the connection goes back to the pool.
@@ -119,6 +119,9 @@ func (w *Worker) onMsg(env *Env, m *Msg, ctx Ctx) {
 		}
 		switch conn.State {
 		case ConnBusy:
+			if w.skips(conn, m.Reply) {
+				return // not its reply: read on, the deadline still running
+			}
 			ctx.CancelTimer(m.Conn)
 			w.complete(env, int(m.Conn), m.Reply, ctx)
 		case ConnIdle:
@@ -231,6 +234,12 @@ func (w *Worker) issue(env *Env, pr PendingReq, ctx Ctx) {
 	w.Waiting = pushBack(w.Waiting, pr)
 }
 
+// skips says whether the worker's client drops reply r, read on busy
+// connection conn, as not its request's.
+func (w *Worker) skips(conn *PoolConn, r CacheReply) bool {
+	return r.Token != conn.Active.Req.Token && w.Client.Behaviour().Mismatch == SkipMismatch
+}
+
 // NoConn marks a cache-ret of a request that never got a connection.
 const NoConn = ^uint16(0)
 
@@ -253,11 +262,15 @@ func (w *Worker) sendOn(env *Env, c int, pr PendingReq, ctx Ctx) {
 	ctx.Send(CacheAddr, Msg{Type: MsgCacheReq, Conn: uint16(c), Gen: conn.Gen, Epoch: conn.Epoch, Req: pr.Req}, Dur{})
 	ctx.Observe(Obs{Kind: ObsCacheCall, Conn: uint16(c), Gen: conn.Gen, Token: pr.Req.Token,
 		Op: pr.Req.Op, Key: pr.Req.Key, Val: pr.Req.Val, Slot: pr.Slot})
-	if len(conn.Unread) > 0 {
+	for len(conn.Unread) > 0 {
 		// A reply is already waiting in the socket buffer: the read returns it
-		// at once, whichever request it answered.
+		// at once, whichever request it answered (a client that skips
+		// mismatched replies drops it and reads on).
 		var r CacheReply
 		r, conn.Unread = popFront(conn.Unread)
+		if w.skips(conn, r) {
+			continue
+		}
 		w.complete(env, c, r, ctx)
 		return
 	}
@@ -277,7 +290,7 @@ func (w *Worker) complete(env *Env, c int, r CacheReply, ctx Ctx) {
 	case r.Op != pr.Req.Op:
 		// e.g. a SET's "OK" read by a GET: even a naive client sees garbage.
 		o.Outcome, o.Reason, closeIt = OutError, ReasonTypeMismatch, true
-	case w.Client == Tagged && r.Token != pr.Req.Token:
+	case w.Client.Behaviour().Mismatch == CloseOnMismatch && r.Token != pr.Req.Token:
 		o.Outcome, o.Reason, closeIt = OutError, ReasonTokenMismatch, true
 	case r.Op == OpGet && r.Found:
 		o.Outcome, o.Val = OutHit, r.Val
@@ -305,6 +318,12 @@ func (w *Worker) complete(env *Env, c int, r CacheReply, ctx Ctx) {
 	if env.P.Mitigations.Has(KeyInValue) && r.Val.Device != u.Ev.Device {
 		ctx.Observe(Obs{Kind: ObsLookup, Device: u.Ev.Device, Seq: u.Ev.Seq, Slot: pr.Slot, Owners: r.Val.Owners,
 			Val: r.Val, Outcome: OutCache, Reason: ReasonKeyMismatch})
+		w.regRead(pr.Slot, ctx)
+		return
+	}
+	if env.P.Mitigations.rejectsCached(u.Ev, r.Val) {
+		ctx.Observe(Obs{Kind: ObsLookup, Device: u.Ev.Device, Seq: u.Ev.Seq, Slot: pr.Slot, Owners: r.Val.Owners,
+			Val: r.Val, Outcome: OutCache, Reason: ReasonRefused})
 		w.regRead(pr.Slot, ctx)
 		return
 	}

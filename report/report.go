@@ -139,7 +139,7 @@ func readJSON(dir, name string, v any) error {
 	b, err := os.ReadFile(p)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return bad("%s: no %s: not the --out directory of stormproof run (nor of sweep: no %s)", dir, name, sweep.ManifestFile)
+			return bad("%s: no %s: not a run's directory (such as stormproof-out/latest) nor a sweep's (no %s)", dir, name, sweep.ManifestFile)
 		}
 		return bad("%s: %v", p, unwrap(err))
 	}

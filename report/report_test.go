@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stormproof/stormproof/model"
 	"github.com/stormproof/stormproof/sim"
 	"github.com/stormproof/stormproof/sweep"
 )
@@ -25,7 +26,14 @@ func runDir(t *testing.T, client, detail string) (string, *sim.Summary) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, err = s.Apply(sim.Override{Scale: 0.05, Client: client}); err != nil {
+	o := sim.Override{Scale: 0.05}
+	if client != "" {
+		o.Client = new(model.ClientVariant)
+		if err := o.Client.UnmarshalText([]byte(client)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, err = s.Apply(o); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
@@ -191,7 +199,7 @@ func TestBadDirectories(t *testing.T) {
 	}{
 		{"missing", func(string) string { return "/no/such/dir" }, "/no/such/dir: no such file or directory"},
 		{"a file", func(string) string { return file }, "not a directory"},
-		{"empty", func(dir string) string { return dir }, "no summary.json: not the --out directory of stormproof run"},
+		{"empty", func(dir string) string { return dir }, "no summary.json: not a run's directory"},
 		{"bad summary", func(dir string) string {
 			copyDir(t, good, dir)
 			os.WriteFile(filepath.Join(dir, SummaryFile), []byte(`{"scenario": 3}`), 0o644)

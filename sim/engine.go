@@ -368,32 +368,24 @@ func (e *Engine) logOf(a time.Duration) float64 {
 func (e *Engine) Send(to model.Addr, m model.Msg, extra model.Dur) {
 	from := e.cur
 	m.From = from
-	if to.Kind == model.KindGateway && e.W.Gateway.Down {
-		// The gateway is down: the connection attempt or upload goes nowhere
-		// (the network model loses messages to a host that is down when they
-		// are sent; the model's gateway ignores what reaches it while down).
+	if !e.W.Reachable(to) {
+		return // a host that is down loses what is sent to it
+	}
+	link := model.LinkOf(from, to)
+	if link.Lossy() && e.plan.Net.WANLoss > 0 && unit(e.curRng) < e.plan.Net.WANLoss {
+		e.Lost++
 		return
 	}
 	var lat model.Time
-	fifo := false
-	switch {
-	case from.Kind == model.KindReader || to.Kind == model.KindReader:
-		// The anonymous reader is on the internet, over TCP: WAN latency,
-		// and a lost packet is sent again rather than lost.
+	switch link {
+	case model.NetWAN, model.NetInternet:
 		lat = e.sample(e.plan.Net.WAN)
-	case from.Kind == model.KindCamera || to.Kind == model.KindCamera ||
-		from.Kind == model.KindApp:
-		if e.plan.Net.WANLoss > 0 && unit(e.curRng) < e.plan.Net.WANLoss {
-			e.Lost++
-			return
-		}
-		lat = e.sample(e.plan.Net.WAN)
-	case to.Kind == model.KindApp:
+	case model.NetPush:
 		lat = e.sample(e.plan.Net.Push)
 	default:
 		lat = e.sample(e.plan.Net.DC)
-		fifo = true
 	}
+	fifo := link.FIFO()
 	if !extra.IsZero() {
 		lat += e.sample(extra)
 	}
@@ -427,8 +419,8 @@ func (e *Engine) Send(to model.Addr, m model.Msg, extra model.Dur) {
 }
 
 // fifoFixed is the number of a worker's channel peers other than its cache
-// connections (gateway, registry, store, notifier).
-const fifoFixed = 4
+// connections (model.WorkerPeers).
+const fifoFixed = len(model.WorkerPeers)
 
 // fifoSlot is the place in fifoW of the channel from → to on connection
 // conn, or -1 when no worker is at either end or the pair is not one the
@@ -441,25 +433,21 @@ func (e *Engine) fifoSlot(from, to model.Addr, conn uint16) int {
 		}
 		w, peer, dir = to, from, 1
 	}
-	code := -1
-	switch peer.Kind {
-	case model.KindGateway:
-		code = 0
-	case model.KindRegistry:
-		code = 1
-	case model.KindStore:
-		code = 2
-	case model.KindNotifier:
-		code = 3
-	case model.KindCache:
-		if int(conn) < e.fifoPeer-fifoFixed && peer.Index == 0 {
+	if peer == model.CacheAddr {
+		if int(conn) < e.fifoPeer-fifoFixed {
 			return (int(w.Index)*e.fifoPeer+fifoFixed+int(conn))*2 + dir
 		}
-	}
-	if code < 0 || conn != 0 || peer.Index != 0 {
 		return -1
 	}
-	return (int(w.Index)*e.fifoPeer+code)*2 + dir
+	if conn != 0 {
+		return -1
+	}
+	for code, p := range model.WorkerPeers {
+		if peer == p {
+			return (int(w.Index)*e.fifoPeer+code)*2 + dir
+		}
+	}
+	return -1
 }
 
 // nextGatewayUp is when the gateway is next scheduled to come back.
@@ -548,7 +536,7 @@ func (e *Engine) countInflight() {
 // camera, and the camera is not connected. Until then it only steps on its
 // own timers, so it can be run ahead on its own.
 func (e *Engine) isolated(a model.Addr) bool {
-	return e.W.Gateway.Down && e.cams[a.Index].inflight == 0 && e.W.Cameras[a.Index].State != model.CamConnected
+	return e.W.Offline(a) && e.cams[a.Index].inflight == 0
 }
 
 // fastForward runs an isolated camera on its own timers, from the timer

@@ -31,22 +31,22 @@ func TestWebIncident(t *testing.T) {
 	if w.Sessions < 2000 || w.Sessions > 2600 || w.Pages < 9 || w.Pages > 12 || w.Exposed < w.Pages {
 		t.Errorf("%d sessions shown the pages of %d accounts (cameras of %d); want ≈2,300 and ≈10", w.Sessions, w.Pages, w.Exposed)
 	}
-	for _, c := range []string{"naive-pool", "tagged"} {
-		s := run(t, load(t, "web-2023-09", Override{Client: c}))
+	for _, c := range []model.ClientVariant{model.NaivePool, model.Tagged} {
+		s := run(t, load(t, "web-2023-09", Override{Client: &c}))
 		if s.Web.Sessions < 2000 {
 			t.Errorf("client %s: %d sessions shown others' cameras; the device cache's client should change nothing", c, s.Web.Sessions)
 		}
 	}
-	for _, m := range []string{"key-in-value", "stamped-media", "verify-on-view", "bypass-cache-ownership"} {
-		s := run(t, load(t, "web-2023-09", Override{Mitigations: []string{m}}))
+	for _, m := range []model.Mitigation{model.KeyInValue, model.StampedMedia, model.VerifyOnView, model.BypassCacheOwnership} {
+		s := run(t, load(t, "web-2023-09", Override{Mitigations: model.MitigationSet(m)}))
 		if !inv(s, model.NoForeignStream).Held || s.Web.Sessions != 0 || s.Web.Streams+s.Web.StreamsRefused < s.Web.Logins*9/10 {
 			t.Errorf("%s: NoForeignStream %+v, web %+v", m, inv(s, model.NoForeignStream), s.Web)
 		}
-		if (m == "stamped-media" || m == "verify-on-view") != (s.Web.StreamsRefused > 0) {
+		if (m == model.StampedMedia || m == model.VerifyOnView) != (s.Web.StreamsRefused > 0) {
 			t.Errorf("%s: %d streams refused", m, s.Web.StreamsRefused)
 		}
 	}
-	s := run(t, load(t, "web-2023-09", Override{Mitigations: []string{"events-tab-off-at"}}))
+	s := run(t, load(t, "web-2023-09", Override{Mitigations: model.MitigationSet(model.EventsTabOff)}))
 	if s.Web.Sessions < 2000 {
 		t.Errorf("the events-tab kill switch should not touch the live view: %d sessions", s.Web.Sessions)
 	}
@@ -74,18 +74,18 @@ func TestNotifierIncident(t *testing.T) {
 			t.Errorf("%d foreign deliveries at %v, outside the defect window", n, at)
 		}
 	}
-	for _, o := range []Override{{Client: "tagged"}, {Client: "naive-pool"}, {Mitigations: []string{"bypass-cache-ownership"}},
-		{Mitigations: []string{"key-in-value"}}} {
+	for _, o := range []Override{{Client: ref(model.Tagged)}, {Client: ref(model.NaivePool)}, {Mitigations: model.MitigationSet(model.BypassCacheOwnership)},
+		{Mitigations: model.MitigationSet(model.KeyInValue)}} {
 		s := run(t, load(t, "notify-2020-06", o))
 		if s.ForeignThumbnails < sum.ForeignThumbnails*9/10 {
 			t.Errorf("%+v: %d foreign thumbnails, want about %d (a cache fix cannot help)", o, s.ForeignThumbnails, sum.ForeignThumbnails)
 		}
 	}
-	s := run(t, load(t, "notify-2020-06", Override{Mitigations: []string{"verify-on-view"}}))
+	s := run(t, load(t, "notify-2020-06", Override{Mitigations: model.MitigationSet(model.VerifyOnView)}))
 	if s.ForeignThumbnails < sum.ForeignThumbnails*9/10 || !inv(s, model.NoForeignView).Held || s.ViewsRefused == 0 {
 		t.Errorf("verify-on-view: %d foreign thumbnails, NoForeignView %+v", s.ForeignThumbnails, inv(s, model.NoForeignView))
 	}
-	s = run(t, load(t, "notify-2020-06", Override{Mitigations: []string{"stamped-media"}}))
+	s = run(t, load(t, "notify-2020-06", Override{Mitigations: model.MitigationSet(model.StampedMedia)}))
 	if !inv(s, model.NoForeignDelivery).Held || !inv(s, model.NoForeignView).Held || s.Refused["stamp-mismatch"] == 0 {
 		t.Errorf("stamped-media: NoForeignDelivery %+v, NoForeignView %+v", inv(s, model.NoForeignDelivery), inv(s, model.NoForeignView))
 	}
@@ -116,20 +116,20 @@ func TestReplicaIncident(t *testing.T) {
 	if v := inv(sum, model.NoForeignRead); v.Held || int64(v.Violations) != r.AnonReads {
 		t.Fatalf("NoForeignRead %+v", v)
 	}
-	for _, o := range []Override{{Client: "tagged"}, {Mitigations: []string{"bypass-cache-ownership"}}, {Mitigations: []string{"stamped-media"}}} {
+	for _, o := range []Override{{Client: ref(model.Tagged)}, {Mitigations: model.MitigationSet(model.BypassCacheOwnership)}, {Mitigations: model.MitigationSet(model.StampedMedia)}} {
 		if s := run(t, load(t, "analytics-2019-12", o)); s.Replica.AnonReads != r.AnonReads {
 			t.Errorf("%+v: %d documents read, want %d (nothing here touches the replica)", o, s.Replica.AnonReads, r.AnonReads)
 		}
 	}
-	s := run(t, load(t, "analytics-2019-12", Override{Mitigations: []string{"config-guard"}}))
+	s := run(t, load(t, "analytics-2019-12", Override{Mitigations: model.MitigationSet(model.ConfigGuard)}))
 	if !inv(s, model.NoForeignRead).Held || !s.Replica.ConfigRefused || s.Replica.ReadsRefused == 0 {
 		t.Errorf("config-guard: %+v", s.Replica)
 	}
-	s = run(t, load(t, "analytics-2019-12", Override{Mitigations: []string{"exposure-alarm"}}))
+	s = run(t, load(t, "analytics-2019-12", Override{Mitigations: model.MitigationSet(model.ExposureAlarm)}))
 	if s.Replica.AnonReads != 100 || s.Replica.Alarm == "" {
 		t.Errorf("exposure-alarm after 100: %+v", s.Replica)
 	}
-	s = run(t, load(t, "analytics-2019-12", Override{Mitigations: []string{"data-minimisation"}}))
+	s = run(t, load(t, "analytics-2019-12", Override{Mitigations: model.MitigationSet(model.DataMinimisation)}))
 	if s.Replica.Tokens != 0 || s.Replica.AnonReads != r.AnonReads {
 		t.Errorf("data-minimisation: %+v", s.Replica)
 	}

@@ -31,22 +31,24 @@ func Incidents() []Incident {
 	}
 }
 
-// MatrixRow is one design. Client "" keeps the scenario's client;
-// Mitigation "" adds none; both empty is the scenario as shipped.
+// MatrixRow is one design. A nil Client keeps the scenario's client;
+// Mitigations are added to the scenario's; the zero row is the scenario as
+// shipped.
 type MatrixRow struct {
-	Client, Mitigation string
+	Client      *model.ClientVariant
+	Mitigations model.Mitigations
 }
 
 func (r MatrixRow) String() string {
 	switch {
-	case r.Client == "" && r.Mitigation == "":
+	case r.Client == nil && r.Mitigations == 0:
 		return "as shipped"
-	case r.Client == "":
-		return "+ " + r.Mitigation
-	case r.Mitigation == "":
-		return r.Client
+	case r.Client == nil:
+		return "+ " + r.Mitigations.String()
+	case r.Mitigations == 0:
+		return r.Client.String()
 	}
-	return r.Client + " + " + r.Mitigation
+	return r.Client.String() + " + " + r.Mitigations.String()
 }
 
 // DesignRows are the rows of the one-scenario table: every client as
@@ -54,10 +56,11 @@ func (r MatrixRow) String() string {
 func DesignRows() []MatrixRow {
 	var rows []MatrixRow
 	for _, c := range model.Clients() {
-		rows = append(rows, MatrixRow{Client: c.String()})
+		rows = append(rows, MatrixRow{Client: &c})
 	}
+	naive := model.NaivePool
 	for _, m := range model.AllMitigations() {
-		rows = append(rows, MatrixRow{Client: model.NaivePool.String(), Mitigation: m.String()})
+		rows = append(rows, MatrixRow{Client: &naive, Mitigations: model.MitigationSet(m)})
 	}
 	return rows
 }
@@ -68,10 +71,10 @@ func DesignRows() []MatrixRow {
 func IncidentRows() []MatrixRow {
 	rows := []MatrixRow{{}}
 	for _, c := range model.Clients() {
-		rows = append(rows, MatrixRow{Client: c.String()})
+		rows = append(rows, MatrixRow{Client: &c})
 	}
 	for _, m := range model.AllMitigations() {
-		rows = append(rows, MatrixRow{Mitigation: m.String()})
+		rows = append(rows, MatrixRow{Mitigations: model.MitigationSet(m)})
 	}
 	return rows
 }
@@ -169,10 +172,7 @@ func RunMatrix(scenarios []*Scenario, rows []MatrixRow, opt MatrixOptions) (*Mat
 		for si, base := range scenarios {
 			for i := 0; i < opt.Seeds; i++ {
 				seed := base.Seed + uint64(i)
-				o := Override{Client: r.Client, Seed: &seed, Scale: opt.Scale, Rule: opt.Rule}
-				if r.Mitigation != "" {
-					o.Mitigations = []string{r.Mitigation}
-				}
+				o := Override{Client: r.Client, Mitigations: r.Mitigations, Seed: &seed, Scale: opt.Scale, Rule: opt.Rule}
 				s, err := base.Apply(o)
 				if err != nil {
 					return nil, &MatrixInputError{err}

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stormproof/stormproof/model"
 )
 
 // The incident matrix shows the cells that are not obvious: the cache
@@ -20,9 +22,9 @@ func TestIncidentMatrix(t *testing.T) {
 		}
 		scenarios = append(scenarios, s)
 	}
-	rows := []MatrixRow{{}, {Client: "tagged"}, {Mitigation: "bypass-cache-ownership"}, {Mitigation: "key-in-value"},
-		{Mitigation: "verify-on-view"}, {Mitigation: "stamped-media"}, {Mitigation: "config-guard"}, {Mitigation: "exposure-alarm"},
-		{Mitigation: "data-minimisation"}}
+	rows := []MatrixRow{{}, {Client: ref(model.Tagged)}, {Mitigations: model.MitigationSet(model.BypassCacheOwnership)}, {Mitigations: model.MitigationSet(model.KeyInValue)},
+		{Mitigations: model.MitigationSet(model.VerifyOnView)}, {Mitigations: model.MitigationSet(model.StampedMedia)}, {Mitigations: model.MitigationSet(model.ConfigGuard)}, {Mitigations: model.MitigationSet(model.ExposureAlarm)},
+		{Mitigations: model.MitigationSet(model.DataMinimisation)}}
 	m, err := RunMatrix(scenarios, rows, MatrixOptions{Seeds: 1, Jobs: 2, Scale: 0.3})
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +98,7 @@ func TestIncidentMatrix(t *testing.T) {
 	if !reflect.DeepEqual(one.Runs, m.Runs[:2]) {
 		t.Errorf("the matrix depends on the number of jobs")
 	}
-	if _, err := RunMatrix(scenarios, []MatrixRow{{Client: "bogus"}}, MatrixOptions{Seeds: 1}); err == nil || !strings.Contains(err.Error(), "bogus") {
+	if _, err := RunMatrix(scenarios, []MatrixRow{{Client: ref(model.ClientVariant(99))}}, MatrixOptions{Seeds: 1}); err == nil || !strings.Contains(err.Error(), "no cache client 99") {
 		t.Errorf("bad client: %v", err)
 	}
 }

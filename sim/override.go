@@ -117,14 +117,9 @@ func checkPath(t reflect.Type, p string) error {
 		case reflect.Struct:
 			var names []string
 			var next reflect.Type
-			for j := 0; j < t.NumField(); j++ {
-				f := t.Field(j)
-				name := strings.Split(f.Tag.Get("yaml"), ",")[0]
-				if name == "" || name == "-" || !f.IsExported() {
-					continue
-				}
-				names = append(names, name)
-				if name == part {
+			for _, f := range spec.Fields(t) {
+				names = append(names, f.Name)
+				if f.Name == part {
 					next = f.Type
 				}
 			}

@@ -81,7 +81,7 @@ fleet:
 	if !bytes.Equal(c.JSON(), want.JSON()) {
 		t.Fatalf("With differs from the file:\n%s\n%s", c.JSON(), want.JSON())
 	}
-	if s.Cloud.CacheTimeout.D() != 100*time.Millisecond || len(s.Cloud.Mitigations) != 0 || len(s.Fleet.Mix) != 6 || s.Outages[0].To.D() != 3*time.Hour+30*time.Minute {
+	if s.Cloud.CacheTimeout.D() != 100*time.Millisecond || s.Cloud.Mitigations != 0 || len(s.Fleet.Mix) != 6 || s.Outages[0].To.D() != 3*time.Hour+30*time.Minute {
 		t.Fatalf("With changed the original: %+v", s.Cloud)
 	}
 	if got := c.Design().String(); got != "naive-pool+jittered-backoff" {
@@ -120,7 +120,7 @@ func TestWithErrors(t *testing.T) {
 		{"wrong type", [][2]string{{"cloud.workers", "many"}}, 0, "cloud.workers", "cannot unmarshal"},
 		{"unknown inside a value", [][2]string{{"cloud.jitter_backoff", "{initial: 1s, multiplier: 2, cap: 10s, jitter: full, colour: red}"}}, 0, "cloud.jitter_backoff.colour", "unknown field"},
 		{"out of range", [][2]string{{"cloud.workers", "0"}}, 0, "cloud.workers", "must be ≥ 1"},
-		{"bad mitigation", [][2]string{{"cloud.mitigations", "[prayer]"}}, 0, "cloud.mitigations", "unknown mitigation"},
+		{"bad mitigation", [][2]string{{"cloud.mitigations", "[prayer]"}}, 0, "cloud.mitigations.0", "unknown mitigation \"prayer\""},
 		{"bad jitter", [][2]string{{"cloud.jitter_backoff.jitter", "some"}}, 0, "cloud.jitter_backoff.jitter", "unknown jitter"},
 		{"combination", [][2]string{{"cloud.workers", "3"}, {"cloud.jitter_backoff.initial", "10m"}}, 1, "cloud.jitter_backoff", "cap ≥ initial"},
 		{"mix sum", [][2]string{{"fleet.mix.cam-v3", "0.9"}}, 0, "fleet.mix", "must sum to 1"},

@@ -23,6 +23,11 @@ type RunOptions struct {
 	SliceLimit int
 	// Progress, if set, is called about once per simulated minute.
 	Progress func(now, end time.Duration)
+	// Follow lists events a slice trace keeps whole, violated or not: their
+	// lines, the cache replies read for their devices and their devices'
+	// ownership, so a re-run under a fix can retell one event's fate from
+	// a slice rather than from a full trace.
+	Follow []model.EventRef
 }
 
 // Result is what a run found.
@@ -76,6 +81,11 @@ func Run(s *Scenario, opt RunOptions) (*Result, error) {
 			limit = 20
 		}
 		sl = newSlicer(limit, plan)
+		for _, e := range opt.Follow {
+			sl.track[uint64(e.Device)<<32|uint64(e.Seq)] = true
+			sl.trackKey[e.Device] = true
+			sl.own(e.Device)
+		}
 	}
 	var sinkErr error
 	judge := func(t model.Time, o *model.Obs) {
@@ -170,8 +180,11 @@ type slicer struct {
 	prov   map[uint64][]sline
 	follow map[uint64]bool
 	owned  map[model.DeviceID]bool
-	out    []sline
-	n      int
+	// track and trackKey are RunOptions.Follow's events and their devices.
+	track    map[uint64]bool
+	trackKey map[model.DeviceID]bool
+	out      []sline
+	n        int
 
 	// The other incidents: a web session's lines, the page each account's
 	// session put under the shared key, and how many of their violations
@@ -211,7 +224,7 @@ func (r *ring) add(l sline) {
 
 func newSlicer(limit int, p *Plan) *slicer {
 	return &slicer{limit: limit, plan: p, rings: map[uint64]*ring{}, prov: map[uint64][]sline{},
-		follow: map[uint64]bool{}, owned: map[model.DeviceID]bool{},
+		follow: map[uint64]bool{}, owned: map[model.DeviceID]bool{}, track: map[uint64]bool{}, trackKey: map[model.DeviceID]bool{},
 		sess: map[uint32][]sline{}, fill: map[model.AccountID]sline{}, taken: map[uint64]bool{}}
 }
 
@@ -251,11 +264,11 @@ func (sl *slicer) observe(t model.Time, o *model.Obs, vs []model.Violation) {
 		if o.Kind == model.ObsCacheServe {
 			w = o.Peer.Index
 		}
-		if sl.plan.Params.ClientOf(int(w)) != model.NaivePool {
-			// Only a naive pool hands a reply to the wrong request (tagged
-			// compares tokens, discard-on-timeout closes the connection), so
-			// only its connections' lines can explain a misread: at 10M
-			// cameras the other workers' rings would hold ≈500 MB.
+		if b := sl.plan.Params.ClientOf(int(w)).Behaviour(); b.CloseOnTimeout || b.Mismatch != model.ReadAnyway {
+			// Only a client that keeps a timed-out connection and reads any
+			// reply can hand a reply to the wrong request, so only its
+			// connections' lines can explain a misread: at 10M cameras the
+			// other workers' rings would hold ≈500 MB.
 			break
 		}
 		k := ringKey(w, o.Conn)
@@ -281,8 +294,12 @@ func (sl *slicer) observe(t model.Time, o *model.Obs, vs []model.Violation) {
 			sl.prov[ev] = append(p, l)
 		}
 	}
-	if sl.follow[ev] && o.Kind != model.ObsFault && o.Kind != model.ObsOwn {
+	switch {
+	case o.Kind == model.ObsFault || o.Kind == model.ObsOwn:
+	case sl.follow[ev] || sl.track[ev]:
 		sl.out = append(sl.out, l)
+	case o.Kind == model.ObsCacheRet && sl.trackKey[o.Key]:
+		sl.out = append(sl.out, l) // the reply a followed event's lookup used
 	}
 	for _, v := range vs {
 		if v.Inv == model.NoForeignStream || v.Inv == model.NoForeignRead {

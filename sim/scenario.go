@@ -109,26 +109,25 @@ type Network struct {
 	Push    spec.Dist `yaml:"push" json:"push"`         // push notification to a phone
 }
 
-// Cloud is the design under test and its capacities.
+// Cloud is the design under test and its capacities: the part explorer
+// configurations share (model.Cloud) and what only timed runs read.
 type Cloud struct {
-	Client string `yaml:"client" json:"client"`
+	model.Cloud `yaml:",inline"`
 	// ClientShare is the fraction of workers running Client (a rollout in
 	// progress); the others run OldClient. 1: all of them.
-	ClientShare     float64            `yaml:"client_share" json:"client_share"`
-	OldClient       string             `yaml:"old_client" json:"old_client"`
-	Mitigations     []string           `yaml:"mitigations" json:"mitigations"`
-	Workers         int                `yaml:"workers" json:"workers"`
-	PoolSize        int                `yaml:"pool_size" json:"pool_size"`
-	MaxWaiting      int                `yaml:"max_waiting" json:"max_waiting"`
-	CacheTimeout    spec.Duration      `yaml:"cache_timeout" json:"cache_timeout"`
-	DialTimeout     spec.Duration      `yaml:"dial_timeout" json:"dial_timeout"`
-	CacheService    spec.Dist          `yaml:"cache_service" json:"cache_service"`
-	RegistryLatency spec.Dist          `yaml:"registry_latency" json:"registry_latency"`
-	StoreLatency    spec.Dist          `yaml:"store_latency" json:"store_latency"`
-	AdmissionRate   float64            `yaml:"admission_rate" json:"admission_rate"`
-	AdmissionBurst  int                `yaml:"admission_burst" json:"admission_burst"`
-	JitterBackoff   hwprofiles.Backoff `yaml:"jitter_backoff" json:"jitter_backoff"`
+	ClientShare     float64             `yaml:"client_share" json:"client_share"`
+	OldClient       model.ClientVariant `yaml:"old_client" json:"old_client"`
+	CacheTimeout    spec.Duration       `yaml:"cache_timeout" json:"cache_timeout"`
+	DialTimeout     spec.Duration       `yaml:"dial_timeout" json:"dial_timeout"`
+	CacheService    spec.Dist           `yaml:"cache_service" json:"cache_service"`
+	RegistryLatency spec.Dist           `yaml:"registry_latency" json:"registry_latency"`
+	StoreLatency    spec.Dist           `yaml:"store_latency" json:"store_latency"`
+	AdmissionRate   float64             `yaml:"admission_rate" json:"admission_rate"`
+	JitterBackoff   hwprofiles.Backoff  `yaml:"jitter_backoff" json:"jitter_backoff"`
 }
+
+// CloudLimits are the capacities a timed run accepts.
+var CloudLimits = model.CloudLimits{PoolSize: 4096}
 
 // Users is how people use the app.
 type Users struct {
@@ -138,33 +137,20 @@ type Users struct {
 }
 
 // Embedded lists the embedded scenario names.
-func Embedded() []string {
-	entries, _ := embedded.ReadDir("scenarios")
-	var out []string
-	for _, e := range entries {
-		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
-	}
-	sort.Strings(out)
-	return out
-}
+func Embedded() []string { return spec.EmbeddedNames(embedded, "scenarios") }
 
 // Load finds a scenario by embedded name or file path, decodes it strictly
 // and resolves its profiles. Errors name the file and line.
 func Load(nameOrFile string) (*Scenario, error) {
-	if data, err := embedded.ReadFile(path.Join("scenarios", nameOrFile+".yaml")); err == nil {
-		return Parse("builtin:"+nameOrFile+".yaml", data, "")
-	}
-	if !strings.ContainsAny(nameOrFile, "/.") {
-		return nil, fmt.Errorf("unknown scenario %q: not an embedded scenario (%s) and not a file path", nameOrFile, strings.Join(Embedded(), ", "))
-	}
-	data, err := os.ReadFile(nameOrFile)
+	file, data, err := spec.Named(embedded, "scenarios", "scenario", nameOrFile)
 	if err != nil {
-		if pe, ok := err.(*os.PathError); ok {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("%s: cannot read scenario: %v", nameOrFile, err)
+		return nil, err
 	}
-	return Parse(nameOrFile, data, filepath.Dir(nameOrFile))
+	dir := ""
+	if !strings.HasPrefix(file, "builtin:") {
+		dir = filepath.Dir(file)
+	}
+	return Parse(file, data, dir)
 }
 
 // Parse decodes a scenario document. dir resolves relative profile files.
@@ -360,18 +346,10 @@ func (s *Scenario) validate() error {
 		return bad("transfers.count", "must be ≥ 0")
 	case s.Transfers.Count > 0 && (s.Transfers.From < 0 || s.Transfers.To < s.Transfers.From || s.Transfers.To > s.Duration):
 		return bad("transfers", "need 0 ≤ from ≤ to ≤ duration")
-	case c.Workers < 1:
-		return bad("cloud.workers", "must be ≥ 1, got %d", c.Workers)
-	case c.PoolSize < 1 || c.PoolSize > 4096:
-		return bad("cloud.pool_size", "must be in [1, 4096], got %d", c.PoolSize)
-	case c.MaxWaiting < 0:
-		return bad("cloud.max_waiting", "must be ≥ 0 (0: unbounded)")
 	case c.CacheTimeout <= 0:
 		return bad("cloud.cache_timeout", "must be > 0")
 	case c.DialTimeout <= 0:
 		return bad("cloud.dial_timeout", "must be > 0")
-	case c.AdmissionBurst < 0:
-		return bad("cloud.admission_burst", "must be ≥ 0")
 	case s.Trace != "full" && s.Trace != "slice" && s.Trace != "none":
 		return bad("trace", "must be full, slice or none, got %q", s.Trace)
 	}
@@ -410,18 +388,14 @@ func (s *Scenario) validate() error {
 			return bad("scale", "at scale %g the cache's service time (%v divided by the scale) is longer than the run", s.Scale, v)
 		}
 	}
-	if _, err := model.ParseClient(c.Client); err != nil {
-		return bad("cloud.client", "%v", err)
+	if field, msg := c.Check(CloudLimits); field != "" {
+		return bad(field, "%s", msg)
 	}
-	if _, err := model.ParseClient(c.OldClient); err != nil {
+	if _, err := c.OldClient.MarshalText(); err != nil {
 		return bad("cloud.old_client", "%v", err)
 	}
-	mit, err := model.ParseMitigations(strings.Join(c.Mitigations, ","))
-	if err != nil {
-		return bad("cloud.mitigations", "%v", err)
-	}
-	if mit.Has(model.GatewayAdmission) && (c.AdmissionRate <= 0 || c.AdmissionBurst < 1) {
-		return bad("cloud.admission_rate", "gateway-admission needs admission_rate > 0 and admission_burst ≥ 1")
+	if c.Mitigations.Has(model.GatewayAdmission) && c.AdmissionRate <= 0 {
+		return bad("cloud.admission_rate", "gateway-admission needs admission_rate > 0")
 	}
 	if _, err := model.ParseJitter(c.JitterBackoff.Jitter); err != nil {
 		return bad("cloud.jitter_backoff.jitter", "%v", err)
@@ -444,8 +418,8 @@ var ScaleRange = spec.Closed(1e-6, 1e4)
 // Override applies command-line choices: a client variant, extra
 // mitigations, a seed and a further scale factor.
 type Override struct {
-	Client      string
-	Mitigations []string
+	Client      *model.ClientVariant // nil: the scenario's
+	Mitigations model.Mitigations    // switched on besides the scenario's
 	Seed        *uint64
 	Scale       float64 // multiplies the scenario's own scale; 0 = unchanged
 	Rule        string  // the authorization rule ("": the scenario's)
@@ -454,21 +428,10 @@ type Override struct {
 // Apply returns a copy of s with o applied and validated.
 func (s *Scenario) Apply(o Override) (*Scenario, error) {
 	c := *s
-	c.Cloud.Mitigations = append([]string(nil), s.Cloud.Mitigations...)
-	if o.Client != "" {
-		if _, err := model.ParseClient(o.Client); err != nil {
-			return nil, fmt.Errorf("--client: %v", err)
-		}
-		c.Cloud.Client = o.Client
+	if o.Client != nil {
+		c.Cloud.Client = *o.Client
 	}
-	for _, m := range o.Mitigations {
-		if _, err := model.ParseMitigations(m); err != nil {
-			return nil, fmt.Errorf("--mitigate: %v", err)
-		}
-		if !contains(c.Cloud.Mitigations, m) {
-			c.Cloud.Mitigations = append(c.Cloud.Mitigations, m)
-		}
-	}
+	c.Cloud.Mitigations |= o.Mitigations
 	if o.Seed != nil {
 		c.Seed = *o.Seed
 	}
@@ -514,11 +477,7 @@ func (s *Scenario) scaled(n int) int {
 }
 
 // Design returns the scenario's cache client and mitigations.
-func (s *Scenario) Design() model.Design {
-	c, _ := model.ParseClient(s.Cloud.Client)
-	m, _ := model.ParseMitigations(strings.Join(s.Cloud.Mitigations, ","))
-	return model.Design{Client: c, Mitigations: m}
-}
+func (s *Scenario) Design() model.Design { return s.Cloud.Design() }
 
 // JSON is the scenario, expanded and resolved, as written into trace
 // headers. A validated scenario always encodes (its numbers are finite);
@@ -595,7 +554,6 @@ func (s *Scenario) Build() (*Plan, error) {
 	// time, stays what it was.
 	workers := s.scaled(c.Workers)
 	pool := max(1, int(math.Round(float64(c.Workers*c.PoolSize)*s.Scale/float64(workers))))
-	oldClient, _ := model.ParseClient(c.OldClient)
 	clientWorkers := 0 // all
 	if c.ClientShare < 1 {
 		clientWorkers = min(workers, max(1, int(math.Round(c.ClientShare*float64(workers)))))
@@ -608,7 +566,7 @@ func (s *Scenario) Build() (*Plan, error) {
 			Design:          design,
 			Workers:         workers,
 			ClientWorkers:   clientWorkers,
-			OldClient:       oldClient,
+			OldClient:       c.OldClient,
 			PoolSize:        pool,
 			MaxWaiting:      c.MaxWaiting,
 			CacheTimeout:    c.CacheTimeout.D(),

@@ -15,6 +15,9 @@ import (
 	"github.com/stormproof/stormproof/model"
 )
 
+// ref is a pointer to a copy of v.
+func ref[T any](v T) *T { return &v }
+
 func load(t testing.TB, name string, o Override) *Scenario {
 	t.Helper()
 	s, err := Load(name)
@@ -68,11 +71,11 @@ func TestDesignsOverTwentySeeds(t *testing.T) {
 		name string
 		o    Override
 	}{
-		{"discard-on-timeout", Override{Client: "discard-on-timeout"}},
-		{"tagged", Override{Client: "tagged"}},
-		{"bypass-cache-ownership", Override{Mitigations: []string{"bypass-cache-ownership"}}},
-		{"key-in-value", Override{Mitigations: []string{"key-in-value"}}},
-		{"verify-on-view", Override{Mitigations: []string{"verify-on-view"}}},
+		{"discard-on-timeout", Override{Client: ref(model.DiscardOnTimeout)}},
+		{"tagged", Override{Client: ref(model.Tagged)}},
+		{"bypass-cache-ownership", Override{Mitigations: model.MitigationSet(model.BypassCacheOwnership)}},
+		{"key-in-value", Override{Mitigations: model.MitigationSet(model.KeyInValue)}},
+		{"verify-on-view", Override{Mitigations: model.MitigationSet(model.VerifyOnView)}},
 	}
 	type cell struct{ thumbs, views int64 }
 	results := make([][]cell, len(designs))

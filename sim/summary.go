@@ -176,7 +176,7 @@ func (s *Summary) Print(w io.Writer) {
 	}
 	pf("cache           %d calls: %d timed out, %d errors, %d replies read by the wrong request; %d lookups shed (pool exhausted); %d registry reads\n",
 		s.CacheCalls, s.CacheTimeouts, s.CacheErrors, s.CacheMisreads, s.CacheShed, s.RegistryReads)
-	pf("events          %d captured, %d stored (%d duplicate uploads), %d thumbnails delivered to owners\n",
+	pf("events          %d captured, %d stored (%d duplicate uploads), %d thumbnails delivered to owners (one per owner: a shared camera's event goes to each)\n",
 		s.Captured, s.Stored, s.Duplicates, s.Delivered)
 	pf("                dropped: %s; pushes refused: %s\n", kv(s.Dropped), kv(s.Refused))
 	pf("foreign         %d thumbnails pushed to strangers, %d tapped: %d enlarged thumbnails and %d videos served\n",

@@ -108,7 +108,7 @@ func TestParse(t *testing.T) {
 		p := sw.Points[i/2]
 		wantTimeout := map[string]time.Duration{"50ms": 50 * time.Millisecond, "250ms": 250 * time.Millisecond}[p.Labels[0]]
 		if c.Seed != uint64(i%2+1) || c.Scenario.Seed != c.Seed || c.Scenario.Cloud.CacheTimeout.D() != wantTimeout ||
-			c.Scenario.Scale != 0.05 || (p.Labels[1] == "[]") != (len(c.Scenario.Cloud.Mitigations) == 0) {
+			c.Scenario.Scale != 0.05 || (p.Labels[1] == "[]") != (c.Scenario.Cloud.Mitigations == 0) {
 			t.Fatalf("cell %d: seed %d scale %g cloud %+v for %v", i, c.Seed, c.Scenario.Scale, c.Scenario.Cloud, p.Labels)
 		}
 	}

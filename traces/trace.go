@@ -16,7 +16,7 @@ import (
 const (
 	SchemaName   = "stormproof-trace"
 	VersionMajor = 1
-	VersionMinor = 3
+	VersionMinor = 4
 )
 
 // Version is the version string written into headers.

@@ -1,6 +1,10 @@
 package explore
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stormproof/stormproof/model"
+)
 
 // BenchmarkExplore reports distinct states per second on the default
 // configuration with the discard-on-timeout client (bounded at 500,000
@@ -10,7 +14,8 @@ func BenchmarkExplore(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if cfg, err = cfg.Override("discard-on-timeout", nil); err != nil {
+	discard := model.DiscardOnTimeout
+	if cfg, err = cfg.Override(&discard, 0); err != nil {
 		b.Fatal(err)
 	}
 	var distinct uint64

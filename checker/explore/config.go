@@ -4,9 +4,6 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path"
-	"sort"
 	"strings"
 	"time"
 
@@ -36,11 +33,11 @@ type Config struct {
 	EventsPerCamera int `yaml:"events_per_camera" json:"events_per_camera"`
 	// WarmCache: the run starts with every device's owners cached (steady
 	// state before an outage), as the registry holds them.
-	WarmCache bool       `yaml:"warm_cache" json:"warm_cache"`
-	Cloud     CloudSpec  `yaml:"cloud" json:"cloud"`
-	Users     UsersSpec  `yaml:"users" json:"users"`
-	Faults    FaultsSpec `yaml:"faults" json:"faults"`
-	Bounds    BoundsSpec `yaml:"bounds" json:"bounds"`
+	WarmCache bool        `yaml:"warm_cache" json:"warm_cache"`
+	Cloud     model.Cloud `yaml:"cloud" json:"cloud"`
+	Users     UsersSpec   `yaml:"users" json:"users"`
+	Faults    FaultsSpec  `yaml:"faults" json:"faults"`
+	Bounds    BoundsSpec  `yaml:"bounds" json:"bounds"`
 	// The other incidents' parts (absent: not part of the world).
 	Web      *WebSpec      `yaml:"web,omitempty" json:"web,omitempty"`
 	Notifier *NotifierSpec `yaml:"notifier,omitempty" json:"notifier,omitempty"`
@@ -84,16 +81,6 @@ type CameraSpec struct {
 	Profile string `yaml:"profile" json:"profile"`
 	Owners  []int  `yaml:"owners" json:"owners"`
 	Video   bool   `yaml:"video" json:"video"`
-}
-
-// CloudSpec is the design under test.
-type CloudSpec struct {
-	Client         string   `yaml:"client" json:"client"`
-	Mitigations    []string `yaml:"mitigations" json:"mitigations"`
-	Workers        int      `yaml:"workers" json:"workers"`
-	PoolSize       int      `yaml:"pool_size" json:"pool_size"`
-	MaxWaiting     int      `yaml:"max_waiting" json:"max_waiting"`
-	AdmissionBurst int      `yaml:"admission_burst" json:"admission_burst"`
 }
 
 // UsersSpec: only whether a probability is 0, 1 or in between matters to
@@ -141,34 +128,17 @@ const (
 	MaxAccounts = 6
 )
 
-// Embedded lists the embedded configuration names.
-func Embedded() []string {
-	entries, _ := embedded.ReadDir("configs")
-	var out []string
-	for _, e := range entries {
-		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
-	}
-	sort.Strings(out)
-	return out
-}
+// Embedded lists the embedded configuration names. An incident's
+// configuration has the name of its scenario (sim.Incidents).
+func Embedded() []string { return spec.EmbeddedNames(embedded, "configs") }
 
 // Load finds a configuration by embedded name or file path.
 func Load(nameOrFile string) (*Config, error) {
-	if data, err := embedded.ReadFile(path.Join("configs", nameOrFile+".yaml")); err == nil {
-		return Parse("builtin:"+nameOrFile+".yaml", data)
-	}
-	if !strings.ContainsAny(nameOrFile, "/.") {
-		return nil, fmt.Errorf("unknown explorer configuration %q: not an embedded one (%s) and not a file path",
-			nameOrFile, strings.Join(Embedded(), ", "))
-	}
-	data, err := os.ReadFile(nameOrFile)
+	file, data, err := spec.Named(embedded, "configs", "explorer configuration", nameOrFile)
 	if err != nil {
-		if pe, ok := err.(*os.PathError); ok {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("%s: cannot read configuration: %v", nameOrFile, err)
+		return nil, err
 	}
-	return Parse(nameOrFile, data)
+	return Parse(file, data)
 }
 
 // Parse strictly decodes a configuration: unknown fields, wrong types and
@@ -189,33 +159,23 @@ func Parse(file string, data []byte) (*Config, error) {
 	return c, nil
 }
 
-// Override applies command-line choices; it returns a validated copy.
-func (c *Config) Override(client string, mitigations []string) (*Config, error) {
+// Override applies command-line choices: a client (nil: the
+// configuration's) and mitigations switched on besides its own. It returns
+// a validated copy.
+func (c *Config) Override(client *model.ClientVariant, mitigations model.Mitigations) (*Config, error) {
 	o := *c
-	o.Cloud.Mitigations = append([]string(nil), c.Cloud.Mitigations...)
-	if client != "" {
-		if _, err := model.ParseClient(client); err != nil {
-			return nil, fmt.Errorf("--client: %v", err)
-		}
-		o.Cloud.Client = client
+	if client != nil {
+		o.Cloud.Client = *client
 	}
-	for _, m := range mitigations {
-		if _, err := model.ParseMitigations(m); err != nil {
-			return nil, fmt.Errorf("--mitigate: %v", err)
-		}
-		dup := false
-		for _, x := range o.Cloud.Mitigations {
-			dup = dup || x == m
-		}
-		if !dup {
-			o.Cloud.Mitigations = append(o.Cloud.Mitigations, m)
-		}
-	}
+	o.Cloud.Mitigations |= mitigations
 	if field, msg := o.validate(); field != "" {
 		return nil, fmt.Errorf("%s: %s: %s", c.File, field, msg)
 	}
 	return &o, nil
 }
+
+// CloudLimits are the capacities a world small enough to explore may have.
+var CloudLimits = model.CloudLimits{Workers: 4, PoolSize: 4, MaxWaiting: 16, AdmissionBurst: 16}
 
 // validate checks c and resolves its profiles; it returns the field at
 // fault and a message.
@@ -230,14 +190,6 @@ func (c *Config) validate() (string, string) {
 		return "start", f("must be connected or booting, got %q", c.Start)
 	case c.EventsPerCamera < 0 || c.EventsPerCamera > 8:
 		return "events_per_camera", f("must be in 0..8 (0: the cameras capture nothing), got %d", c.EventsPerCamera)
-	case c.Cloud.Workers < 1 || c.Cloud.Workers > 4:
-		return "cloud.workers", f("must be in 1..4, got %d", c.Cloud.Workers)
-	case c.Cloud.PoolSize < 1 || c.Cloud.PoolSize > 4:
-		return "cloud.pool_size", f("must be in 1..4, got %d", c.Cloud.PoolSize)
-	case c.Cloud.MaxWaiting < 0 || c.Cloud.MaxWaiting > 16:
-		return "cloud.max_waiting", f("must be in 0..16 (0: unbounded), got %d", c.Cloud.MaxWaiting)
-	case c.Cloud.AdmissionBurst < 0 || c.Cloud.AdmissionBurst > 16:
-		return "cloud.admission_burst", f("must be in 0..16, got %d", c.Cloud.AdmissionBurst)
 	case !spec.Closed(0, 1).Contains(c.Users.TapProb):
 		return "users.tap_prob", spec.Closed(0, 1).Check(c.Users.TapProb).Error()
 	case !spec.Closed(0, 1).Contains(c.Users.VideoProb):
@@ -250,6 +202,9 @@ func (c *Config) validate() (string, string) {
 		return "faults.transfers", f("at most 16, got %d", len(c.Faults.Transfers))
 	case c.Bounds.MaxConnectAttempt < 1 || c.Bounds.MaxConnectAttempt > 255:
 		return "bounds.max_connect_attempt", f("must be in 1..255, got %d", c.Bounds.MaxConnectAttempt)
+	}
+	if field, msg := c.Cloud.Check(CloudLimits); field != "" {
+		return field, msg
 	}
 	if field, msg := c.validateParts(); field != "" {
 		return field, msg
@@ -266,16 +221,6 @@ func (c *Config) validate() (string, string) {
 		if v < 0 || v > 15 {
 			return "bounds.premature_timeouts." + prematureNames[i], f("must be in 0..15, got %d", v)
 		}
-	}
-	if _, err := model.ParseClient(c.Cloud.Client); err != nil {
-		return "cloud.client", err.Error()
-	}
-	mit, err := model.ParseMitigations(strings.Join(c.Cloud.Mitigations, ","))
-	if err != nil {
-		return "cloud.mitigations", err.Error()
-	}
-	if mit.Has(model.GatewayAdmission) && c.Cloud.AdmissionBurst < 1 {
-		return "cloud.admission_burst", "gateway-admission needs admission_burst ≥ 1"
 	}
 	set, err := hwprofiles.NewSet()
 	if err != nil {
@@ -365,11 +310,7 @@ func (c *Config) checkOwners(ids []int) string {
 }
 
 // Design is the cache client and mitigations.
-func (c *Config) Design() model.Design {
-	cl, _ := model.ParseClient(c.Cloud.Client)
-	m, _ := model.ParseMitigations(strings.Join(c.Cloud.Mitigations, ","))
-	return model.Design{Client: cl, Mitigations: m}
-}
+func (c *Config) Design() model.Design { return c.Cloud.Design() }
 
 // JSON is the configuration as written into a counterexample's header.
 func (c *Config) JSON() json.RawMessage {

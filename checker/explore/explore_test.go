@@ -17,7 +17,18 @@ func load(t *testing.T, name, client string, mit ...string) *Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg, err = cfg.Override(client, mit); err != nil {
+	var c *model.ClientVariant
+	if client != "" {
+		c = new(model.ClientVariant)
+		if err := c.UnmarshalText([]byte(client)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var m model.Mitigations
+	if err := m.UnmarshalText([]byte(strings.Join(mit, ","))); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = cfg.Override(c, m); err != nil {
 		t.Fatal(err)
 	}
 	return cfg
@@ -331,8 +342,9 @@ func TestConfigErrors(t *testing.T) {
 	if _, err := Load("no-such-config"); err == nil || !strings.Contains(err.Error(), "small") {
 		t.Errorf("unknown name: %v", err)
 	}
-	if _, err := load(t, DefaultConfig, "").Override("nope", nil); err == nil || !strings.Contains(err.Error(), "--client") {
-		t.Errorf("bad --client: %v", err)
+	bad := model.ClientVariant(9)
+	if _, err := load(t, DefaultConfig, "").Override(&bad, 0); err == nil || !strings.Contains(err.Error(), "cloud.client: no cache client 9") {
+		t.Errorf("bad client: %v", err)
 	}
 }
 

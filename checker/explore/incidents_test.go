@@ -8,6 +8,7 @@ import (
 
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/model"
+	"github.com/stormproof/stormproof/sim"
 )
 
 // explored runs a configuration with a design and returns the result.
@@ -68,38 +69,38 @@ func wantComplete(t *testing.T, what string, res *Result, distinct uint64) {
 // the state spaces: update them deliberately.)
 func TestWebConfig(t *testing.T) {
 	for _, c := range []string{"", "naive-pool", "tagged"} {
-		wantViolation(t, "web-2023 "+c, explored(t, "web-2023", c, nil), model.NoForeignStream, 5,
+		wantViolation(t, "web-2023-09 "+c, explored(t, "web-2023-09", c, nil), model.NoForeignStream, 5,
 			"fault web-cache-shared", "fault login of acct0", "fault login of acct1")
 	}
 	for _, tc := range []struct {
 		mit      string
 		distinct uint64
 	}{{"key-in-value", 324}, {"stamped-media", 324}, {"verify-on-view", 768}, {"bypass-cache-ownership", 162}} {
-		wantComplete(t, "web-2023 + "+tc.mit, explored(t, "web-2023", "", []string{tc.mit}), tc.distinct)
+		wantComplete(t, "web-2023-09 + "+tc.mit, explored(t, "web-2023-09", "", []string{tc.mit}), tc.distinct)
 	}
-	wantViolation(t, "web-2023 + events-tab-off-at", explored(t, "web-2023", "", []string{"events-tab-off-at"}), model.NoForeignStream, 5)
+	wantViolation(t, "web-2023-09 + events-tab-off-at", explored(t, "web-2023-09", "", []string{"events-tab-off-at"}), model.NoForeignStream, 5)
 }
 
 // 2020 notifications: no cache fix helps; verify-on-view stops the views
 // but not the pushes; stamped-media stops both, and then the owners lose
 // the misrouted notifications silently.
 func TestNotifierConfig(t *testing.T) {
-	wantViolation(t, "notify-2020", explored(t, "notify-2020", "", nil), model.NoForeignDelivery, 22,
+	wantViolation(t, "notify-2020-06", explored(t, "notify-2020-06", "", nil), model.NoForeignDelivery, 22,
 		"fault notifier-defect", "deliver notify worker0→notifier", "deliver push notifier→acct")
 	for _, d := range []struct{ client, mit string }{{"tagged", ""}, {"naive-pool", ""}, {"", "bypass-cache-ownership"}, {"", "key-in-value"}, {"", "verify-on-view"}} {
 		var mit []string
 		if d.mit != "" {
 			mit = []string{d.mit}
 		}
-		wantViolation(t, "notify-2020 "+d.client+" "+d.mit, explored(t, "notify-2020", d.client, mit), model.NoForeignDelivery, 0)
+		wantViolation(t, "notify-2020-06 "+d.client+" "+d.mit, explored(t, "notify-2020-06", d.client, mit), model.NoForeignDelivery, 0)
 	}
-	wantViolation(t, "notify-2020, pushes not judged", explored(t, "notify-2020", "", nil, model.NoForeignDelivery, model.NoSilentLoss),
+	wantViolation(t, "notify-2020-06, pushes not judged", explored(t, "notify-2020-06", "", nil, model.NoForeignDelivery, model.NoSilentLoss),
 		model.NoForeignView, 23)
-	wantComplete(t, "notify-2020 + verify-on-view, pushes not judged",
-		explored(t, "notify-2020", "", []string{"verify-on-view"}, model.NoForeignDelivery, model.NoSilentLoss), 6343)
-	wantViolation(t, "notify-2020 + stamped-media", explored(t, "notify-2020", "", []string{"stamped-media"}), model.NoSilentLoss, 25)
-	wantComplete(t, "notify-2020 + stamped-media, losses not judged",
-		explored(t, "notify-2020", "", []string{"stamped-media"}, model.NoSilentLoss), 2949)
+	wantComplete(t, "notify-2020-06 + verify-on-view, pushes not judged",
+		explored(t, "notify-2020-06", "", []string{"verify-on-view"}, model.NoForeignDelivery, model.NoSilentLoss), 6343)
+	wantViolation(t, "notify-2020-06 + stamped-media", explored(t, "notify-2020-06", "", []string{"stamped-media"}), model.NoSilentLoss, 25)
+	wantComplete(t, "notify-2020-06 + stamped-media, losses not judged",
+		explored(t, "notify-2020-06", "", []string{"stamped-media"}, model.NoSilentLoss), 2949)
 }
 
 // 2019 analytics replica: the anonymous reader gets in unless the change
@@ -111,9 +112,9 @@ func TestReplicaConfig(t *testing.T) {
 		if mit != "" {
 			m = []string{mit}
 		}
-		wantViolation(t, "analytics-2019 "+mit, explored(t, "analytics-2019", "", m), model.NoForeignRead, 3, "fault replica-auth-off")
+		wantViolation(t, "analytics-2019-12 "+mit, explored(t, "analytics-2019-12", "", m), model.NoForeignRead, 3, "fault replica-auth-off")
 	}
-	wantComplete(t, "analytics-2019 + config-guard", explored(t, "analytics-2019", "", []string{"config-guard"}), 63)
+	wantComplete(t, "analytics-2019-12 + config-guard", explored(t, "analytics-2019-12", "", []string{"config-guard"}), 63)
 }
 
 // The codec is exact on the new parts too, and the result does not depend
@@ -122,8 +123,8 @@ func TestIncidentConfigsCodec(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		mit  []string
-	}{{"web-2023", []string{"verify-on-view", "key-in-value"}}, {"notify-2020", []string{"verify-on-view"}},
-		{"analytics-2019", []string{"config-guard", "exposure-alarm"}}} {
+	}{{"web-2023-09", []string{"verify-on-view", "key-in-value"}}, {"notify-2020-06", []string{"verify-on-view"}},
+		{"analytics-2019-12", []string{"config-guard", "exposure-alarm"}}} {
 		cfg := load(t, c.name, "", c.mit...)
 		s, err := newModelSys(cfg, true)
 		if err != nil {
@@ -157,7 +158,7 @@ func TestIncidentConfigsCodec(t *testing.T) {
 // accounts); it loses nothing: without it the explorer stores exactly the
 // states the orbits add up to.
 func TestNotifierSymmetry(t *testing.T) {
-	data, err := embedded.ReadFile("configs/notify-2020.yaml")
+	data, err := embedded.ReadFile("configs/notify-2020-06.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func TestNotifierSymmetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg, err = cfg.Override("", []string{"stamped-media"}); err != nil {
+	if cfg, err = cfg.Override(nil, model.MitigationSet(model.StampedMedia)); err != nil {
 		t.Fatal(err)
 	}
 	opt := Options{Ignore: []model.Invariant{model.NoSilentLoss}}
@@ -182,5 +183,35 @@ func TestNotifierSymmetry(t *testing.T) {
 	if with.Group != 2 || !with.Search.Complete() || !without.Search.Complete() || with.Search.Full != without.Search.Distinct ||
 		with.Search.Distinct >= without.Search.Distinct {
 		t.Errorf("with symmetry %d (group %d, %d unreduced), without %d", with.Search.Distinct, with.Group, with.Search.Full, without.Search.Distinct)
+	}
+}
+
+// One list of names: an incident's explorer configuration has the name of
+// its scenario, and a name cut short is answered with the full one.
+func TestIncidentNamesAreScenarioNames(t *testing.T) {
+	for _, in := range sim.Incidents() {
+		if in.Scenario == sim.DefaultScenario {
+			continue // the 2024 bug class has several small worlds (small, outage, transfer, …)
+		}
+		cfg, err := Load(in.Scenario)
+		if err != nil {
+			t.Errorf("incident %s has no explorer configuration of that name: %v", in.Scenario, err)
+			continue
+		}
+		if cfg.Name != in.Scenario {
+			t.Errorf("configuration %s calls itself %q", in.Scenario, cfg.Name)
+		}
+	}
+	for _, name := range Embedded() {
+		cfg, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Name != name {
+			t.Errorf("embedded configuration %s calls itself %q", name, cfg.Name)
+		}
+	}
+	if _, err := Load("web-2023"); err == nil || !strings.Contains(err.Error(), "did you mean web-2023-09?") {
+		t.Errorf("a name cut short: %v", err)
 	}
 }

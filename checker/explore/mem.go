@@ -5,9 +5,19 @@ import (
 	"unsafe"
 )
 
+// The search's large buffers (the fingerprint table, the per-state arrays,
+// the frontier) are mapped outside the Go heap and given back the moment
+// they are replaced: a complete search of the default configuration peaks
+// at about half the memory it needs with heap slices, which the garbage
+// collector returns only later. The price is a manual free; the rule is
+// that a slice given to freeSlice (or replaced by growBig) is never touched
+// again. Tests keep the rule checked: with poisonFreed, a freed buffer is
+// made inaccessible and its addresses are never reused, so any use after
+// free faults at once instead of reading a later buffer.
 var (
-	mappedMu sync.Mutex
-	mapped   = map[*byte]bool{}
+	mappedMu    sync.Mutex
+	mapped      = map[*byte]bool{}
+	poisonFreed bool
 )
 
 // bigSlice returns a zeroed slice of n pointer-free values from mapPopulated.

@@ -28,5 +28,9 @@ func unmap(b []byte) {
 		return
 	}
 	delete(mapped, unsafe.SliceData(b))
+	if poisonFreed {
+		_ = syscall.Mprotect(b, syscall.PROT_NONE) // still mapped: the addresses stay taken
+		return
+	}
 	_ = syscall.Munmap(b)
 }

@@ -23,13 +23,14 @@ type mstate struct {
 }
 
 // Premature-timeout kinds: a timeout that fires while its answer may still
-// arrive spends one unit of its kind's budget.
+// arrive (model.World.Premature) spends one unit of its kind's budget. The
+// budgets are indexed by the model's Timeout less one.
 const (
-	prematureCache   = iota // a cache request's deadline (the naive client's race)
-	prematureDial           // a cache dial's timeout
-	prematureConnect        // a camera's connect timeout
-	prematureUpload         // a camera's upload-acknowledgement timeout
-	numPremature
+	prematureCache   = int(model.TimeoutCache) - 1
+	prematureDial    = int(model.TimeoutDial) - 1
+	prematureConnect = int(model.TimeoutConnect) - 1
+	prematureUpload  = int(model.TimeoutUpload) - 1
+	numPremature     = int(model.TimeoutUpload)
 )
 
 var prematureNames = [numPremature]string{"cache", "dial", "connect", "upload"}

@@ -110,12 +110,13 @@ type trans struct {
 // expander steps concrete states decoded from canonical encodings. It is
 // the model.Ctx of the actors it steps.
 type expander struct {
-	s    *modelSys
-	l    *layout
-	base *mstate
-	work *mstate
-	enc  *encoder
-	dec  decoder
+	s        *modelSys
+	l        *layout
+	inFlight model.InFlight // channel, bound once
+	base     *mstate
+	work     *mstate
+	enc      *encoder
+	dec      decoder
 
 	baseMon       []byte // the base state's monitor, encoded under the identity
 	baseDec       model.MonitorDecoder
@@ -157,6 +158,7 @@ type traces0 struct {
 func (s *modelSys) newExpander() *expander {
 	w, _ := model.NewWorld(s.p, s.fleet)
 	x := &expander{s: s, l: s.l, enc: newEncoder(s.l), dec: decoder{l: s.l}}
+	x.inFlight = x.channel
 	x.base = newMState(s.l, w)
 	x.work = newMState(s.l, w)
 	x.bufs = make([][]byte, len(s.group))
@@ -422,104 +424,16 @@ func (x *expander) enabled() []trans {
 func trailingZeros(v uint64) int { return bits.TrailingZeros64(v) }
 
 // prematureKind says whether firing timer bit now would be premature (its
-// answer may still arrive) and of which kind; -1 when it may always fire.
+// answer may still arrive: the model's World.Premature) and of which kind
+// (an index of the budgets); -1 when it may always fire.
 func (x *expander) prematureKind(bit uint) int {
-	b := x.base
-	l := x.l
-	a, id := l.timerOf(bit)
-	switch a.Kind {
-	case model.KindCamera:
-		d := int(a.Index)
-		cam := &b.w.Cameras[d]
-		switch id {
-		case model.TConn:
-			if cam.State == model.CamConnecting && x.connectPending(d, cam.Gen) {
-				return prematureConnect
-			}
-		case model.TUpload:
-			if cam.Inflight && x.uploadPending(model.DeviceID(d), cam.InflightSeq) {
-				return prematureUpload
-			}
-		}
-	case model.KindWorker:
-		w, c := int(a.Index), int(id)
-		conn := &b.w.Workers[w].Conns[c]
-		if conn.State != model.ConnIdle && x.connPending(w, c, conn.Gen) {
-			if conn.State == model.ConnDialing {
-				return prematureDial
-			}
-			return prematureCache
-		}
-	}
-	return -1
+	a, id := x.l.timerOf(bit)
+	return int(x.base.w.Premature(a, id, x.inFlight)) - 1
 }
 
-func (x *expander) connectPending(d int, gen uint32) bool {
-	for _, m := range x.base.ch[x.l.camUp+d] {
-		if m.Type == model.MsgConnect && m.Gen == gen {
-			return true
-		}
-	}
-	for _, m := range x.base.ch[x.l.camDown+d] {
-		if (m.Type == model.MsgAccept || m.Type == model.MsgReject) && m.Gen == gen {
-			return true
-		}
-	}
-	return false
-}
-
-func (x *expander) uploadPending(d model.DeviceID, seq uint32) bool {
-	b, l := x.base, x.l
-	is := func(ev model.EventRef) bool { return ev.Device == d && ev.Seq == seq }
-	for _, m := range b.ch[l.camUp+int(d)] {
-		if m.Type == model.MsgUpload && is(m.Ev) {
-			return true
-		}
-	}
-	for _, m := range b.ch[l.camDown+int(d)] {
-		if m.Type == model.MsgAck && is(m.Ev) {
-			return true
-		}
-	}
-	for w := 0; w < l.nW; w++ {
-		for _, m := range b.ch[l.gwToW+w] {
-			if is(m.Ev) {
-				return true
-			}
-		}
-		for _, m := range b.ch[l.wToGw+w] {
-			if is(m.Ev) {
-				return true
-			}
-		}
-		for _, s := range b.w.Workers[w].Slots {
-			if s.Used && is(s.Ev) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func (x *expander) connPending(w, c int, gen uint32) bool {
-	b, l := x.base, x.l
-	k := w*l.pool + c
-	for _, m := range b.ch[l.wToCache+k] {
-		if m.Gen == gen {
-			return true
-		}
-	}
-	for _, m := range b.ch[l.cacheToW+k] {
-		if m.Gen == gen {
-			return true
-		}
-	}
-	for _, q := range b.w.Cache.Queue {
-		if int(q.From.Index) == w && int(q.Conn) == c && q.Gen == gen {
-			return true
-		}
-	}
-	return false
+// channel is what the base state holds on the channel from → to on lane.
+func (x *expander) channel(from, to model.Addr, lane uint16) []model.Msg {
+	return x.base.ch[x.l.chanOf(from, to, lane)]
 }
 
 // apply performs transition t on the work state.

@@ -38,7 +38,7 @@ func ExampleExpect() {
 	if err != nil {
 		panic(err)
 	}
-	s, err = s.Apply(sim.Override{Mitigations: []string{"stamped-media"}})
+	s, err = s.Apply(sim.Override{Mitigations: model.MitigationSet(model.StampedMedia)})
 	if err != nil {
 		panic(err)
 	}

@@ -51,11 +51,9 @@ func facts(s *sim.Scenario) world {
 		}
 	}
 	w.strict = w.transfers && s.Rule() == model.OwnerAtCapture
-	c, _ := model.ParseClient(s.Cloud.Client)
-	w.clients = append(w.clients, c)
+	w.clients = append(w.clients, s.Cloud.Client)
 	if s.Cloud.ClientShare < 1 {
-		old, _ := model.ParseClient(s.Cloud.OldClient)
-		w.clients = append(w.clients, old)
+		w.clients = append(w.clients, s.Cloud.OldClient)
 	}
 	return w
 }
@@ -63,7 +61,7 @@ func facts(s *sim.Scenario) world {
 // ownReply says whether a client variant hands each caller its own reply.
 // It is a variable so a test can relabel the naive client as safe and show
 // that the properties catch the mistake.
-var ownReply = func(c model.ClientVariant) bool { return c != model.NaivePool }
+var ownReply = func(c model.ClientVariant) bool { return c.Behaviour().OwnReply }
 
 // clientSafe: every worker's client hands each caller its own reply.
 func (w world) clientSafe(c model.ClientVariant) bool {
@@ -77,7 +75,7 @@ func (w world) clientSafe(c model.ClientVariant) bool {
 
 // lookupOK: a lookup never resolves a device to another device's owners.
 func (w world) lookupOK(c model.ClientVariant, m model.Mitigations) bool {
-	return w.clientSafe(c) || m.Has(model.BypassCacheOwnership) || m.Has(model.KeyInValue)
+	return w.clientSafe(c) || m.GuardsLookup() // key-in-value, bypass-cache-ownership or a rule that claims it
 }
 
 // fresh: a lookup never resolves a device to a previous owner after a

@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"pgregory.net/rapid"
@@ -173,7 +172,7 @@ func Scenario(o Options) *rapid.Generator[*sim.Scenario] {
 		if o.Rule != model.OwnerAtCapture {
 			d.Authorized = o.Rule.String()
 		}
-		if slices.Contains(d.Cloud.Mitigations, model.EventsTabOff.String()) {
+		if d.Cloud.Mitigations.Has(model.EventsTabOff) {
 			d.EventsTabOffAt = spec.Duration(minutes(t, 0, int(d.CaptureUntil.D()/time.Minute), "events_tab_off_at"))
 		}
 		s, err := build(d, base)
@@ -392,7 +391,7 @@ func windows(t *rapid.T, component string, s Site, capture time.Duration, atLeas
 
 // drawDesign draws the cache client (the fleet runs one client: no
 // rollout) and the mitigations.
-func drawDesign(t *rapid.T, o *Options) (client, old string, mits []string) {
+func drawDesign(t *rapid.T, o *Options) (client, old model.ClientVariant, mits model.Mitigations) {
 	c := rapid.SampledFrom(o.Clients).Draw(t, "client")
 	m := o.Always
 	for _, x := range o.Mitigations {
@@ -400,23 +399,14 @@ func drawDesign(t *rapid.T, o *Options) (client, old string, mits []string) {
 			m = m.With(x)
 		}
 	}
-	return c.String(), c.String(), mitigationNames(m)
-}
-
-func mitigationNames(m model.Mitigations) []string {
-	out := []string{}
-	for _, x := range m.List() {
-		out = append(out, x.String())
-	}
-	return out
+	return c, c, m
 }
 
 // completeDesign adds to a drawn design what Expect needs to call it safe
 // in the drawn world: a lookup that cannot take another device's owners,
 // and, with transfers, one that cannot take a previous owner.
 func completeDesign(t *rapid.T, d *sim.Scenario, f world) {
-	m, _ := model.ParseMitigations(strings.Join(d.Cloud.Mitigations, ","))
-	c, _ := model.ParseClient(d.Cloud.Client)
+	m, c := d.Cloud.Mitigations, d.Cloud.Client
 	if !f.lookupOK(c, m) {
 		m = m.With(rapid.SampledFrom([]model.Mitigation{model.KeyInValue, model.BypassCacheOwnership}).Draw(t, "safe_lookup"))
 	}
@@ -429,7 +419,7 @@ func completeDesign(t *rapid.T, d *sim.Scenario, f world) {
 			m = m.With(rapid.SampledFrom([]model.Mitigation{model.InvalidateOnTransfer, model.BypassCacheOwnership}).Draw(t, "safe_owner"))
 		}
 	}
-	d.Cloud.Mitigations = mitigationNames(m)
+	d.Cloud.Mitigations = m
 }
 
 // build validates a drawn scenario and resolves its profiles (the base's,
@@ -457,9 +447,6 @@ func build(d *sim.Scenario, base *sim.Scenario) (*sim.Scenario, error) {
 	}
 	// The lists as a scenario file decodes them (an empty list, not none),
 	// so the trace header is the same as that of the written file's run.
-	if s.Cloud.Mitigations == nil {
-		s.Cloud.Mitigations = []string{}
-	}
 	if s.Outages == nil {
 		s.Outages = []sim.Outage{}
 	}

@@ -27,21 +27,28 @@ func TestRunAndCheckAgree(t *testing.T) {
 	seeds := envInt(t, "STORMPROOF_AGREE_SEEDS", 1)
 	capCams := envInt(t, "STORMPROOF_AGREE_CAMERAS", 600)
 	type design struct {
-		client string
-		mit    []string
+		client *model.ClientVariant
+		mit    model.Mitigations
+	}
+	designName := func(d design) string {
+		if d.client != nil {
+			return d.client.String()
+		}
+		return "+" + d.mit.String()
 	}
 	var designs []design
 	for _, c := range model.Clients() {
-		designs = append(designs, design{client: c.String()})
+		designs = append(designs, design{client: &c})
 	}
 	for _, m := range model.AllMitigations() {
-		designs = append(designs, design{mit: []string{m.String()}})
+		designs = append(designs, design{mit: model.MitigationSet(m)})
 	}
 	const resales = "testdata/resales.yaml"
 	scenarios := append(sim.Embedded(), resales)
 	if testing.Short() {
 		scenarios = []string{sim.DefaultScenario, resales}
-		designs = []design{{client: "naive-pool"}, {client: "tagged"}, {mit: []string{"stamped-media"}}}
+		naive, tagged := model.NaivePool, model.Tagged
+		designs = []design{{client: &naive}, {client: &tagged}, {mit: model.MitigationSet(model.StampedMedia)}}
 	}
 	both := []model.AuthRule{model.OwnerAtCapture, model.OwnerAtCaptureOrDelivery}
 	differ := map[int]int{}
@@ -65,22 +72,22 @@ func TestRunAndCheckAgree(t *testing.T) {
 				for _, rule := range rules {
 					s, err := base.Apply(sim.Override{Client: d.client, Mitigations: d.mit, Seed: &seed, Scale: scale, Rule: rule.String()})
 					if err != nil {
-						t.Fatalf("%s %v: %v", name, d, err)
+						t.Fatalf("%s %s: %v", name, designName(d), err)
 					}
 					var buf bytes.Buffer
 					res, err := sim.Run(s, sim.RunOptions{Detail: "full", Trace: &buf})
 					if err != nil {
-						t.Fatalf("%s %v: %v", name, d, err)
+						t.Fatalf("%s %s: %v", name, designName(d), err)
 					}
 					runDec := decideRun(&res.Summary)
 					// Linearizability is a diagnosis: under the default policy
 					// it cannot change the exit status, so it is skipped here.
 					rep, err := checker.Check(&buf, name, checker.Options{NoLinearizability: true})
 					if err != nil {
-						t.Fatalf("%s %v seed %d rule %s: check: %v", name, d, seed, rule, err)
+						t.Fatalf("%s %s seed %d rule %s: check: %v", name, designName(d), seed, rule, err)
 					}
 					checkDec := rep.Decide(checker.Policy{})
-					label := fmt.Sprintf("%s client=%s mitigate=%v seed=%d rule=%s", name, d.client, d.mit, seed, rule)
+					label := fmt.Sprintf("%s %s seed=%d rule=%s", name, designName(d), seed, rule)
 					if runDec.Exit != checkDec.Exit {
 						t.Errorf("%s: run exits %d (%s), check exits %d (%s)", label, runDec.Exit, runDec.Line(), checkDec.Exit, checkDec.Line())
 					}
@@ -92,7 +99,7 @@ func TestRunAndCheckAgree(t *testing.T) {
 						}
 					}
 					differ[runDec.Exit]++
-					if name == resales && rule == model.OwnerAtCapture && d.client == "tagged" && runDec.Exit == 1 {
+					if name == resales && rule == model.OwnerAtCapture && d.client != nil && *d.client == model.Tagged && runDec.Exit == 1 {
 						ruleMatters = true
 					}
 				}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,11 +9,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
 	"github.com/stormproof/stormproof/model"
+	"github.com/stormproof/stormproof/sim"
 	"github.com/stormproof/stormproof/traces"
 	"github.com/stormproof/stormproof/traces/render"
 )
@@ -27,7 +30,7 @@ const checkSynopsis = `stormproof check TRACE|- [--out DIR] [--keep N] [--explai
 
 func cmdCheck(args []string) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	out := fs.String("out", "", "directory for the renders of the first violation (default: check/ beside the trace; ./check for standard input)")
+	out := fs.String("out", "", "directory `DIR` for the renders of the first violation (default: check/ in the checked trace's run directory; ./check for standard input)")
 	keep := fs.Int("keep", 10, "instances of each invariant to keep")
 	explain := fs.Int("explain", 1, "violations to explain with a causal slice")
 	noLin := fs.Bool("no-lin", false, "skip the linearizability checks")
@@ -89,6 +92,9 @@ func cmdCheck(args []string) error {
 	rep.Print(os.Stdout)
 	dec := rep.Decide(checker.Policy{Strict: *strict, AllowIncomplete: *incompleteOK})
 	fmt.Printf("verdict                %s\n", dec.Line())
+	if rep.Header.Detail == "slice" {
+		fmt.Printf("slice                  %s\n", sliceNote(path, src.stdin, &rep.Header))
+	}
 	if len(rep.Violated()) == 0 {
 		return cli.Exit(dec.Exit)
 	}
@@ -104,10 +110,7 @@ func cmdCheck(args []string) error {
 	}
 	dir := *out
 	if dir == "" {
-		dir = "check"
-		if !src.stdin {
-			dir = filepath.Join(filepath.Dir(path), "check")
-		}
+		dir = rendersDir(path, src.stdin)
 	}
 	files, err := writeRenders(src.copy, rep, dir)
 	for _, f := range files {
@@ -117,6 +120,45 @@ func cmdCheck(args []string) error {
 		fmt.Fprintf(os.Stderr, "stormproof: renders not written: %v (the verdict above stands)\n", unwrap(err))
 	}
 	return cli.Exit(dec.Exit)
+}
+
+// sliceNote says what a slice trace's counts are, and the run's own when
+// the summary.json beside the trace is that run's.
+func sliceNote(path string, stdin bool, h *traces.Header) string {
+	const note = "a slice keeps the events around the violations its buffer held: the counts above are the slice's"
+	if stdin {
+		return note
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(path), "summary.json"))
+	var sum sim.Summary
+	if err != nil || json.Unmarshal(b, &sum) != nil || sum.Scenario != h.Scenario || sum.Seed != h.Seed || sum.Design != h.Design {
+		return note // not this run's summary
+	}
+	var counts []string
+	for _, inv := range model.Invariants() {
+		if v, ok := sum.Invariants[inv.String()]; ok && v.Judged && !v.Held {
+			counts = append(counts, fmt.Sprintf("%s %d", inv, v.Violations))
+		}
+	}
+	if len(counts) == 0 {
+		return note
+	}
+	return note + "; the run counted " + strings.Join(counts, ", ") + " (summary.json)"
+}
+
+// rendersDir is where check writes a trace's renders by default: check/ in
+// the run directory that holds the trace (the directory a link such as
+// stormproof-out/latest points at, so the path printed is the run's own),
+// ./check for standard input.
+func rendersDir(trace string, stdin bool) string {
+	if stdin {
+		return "check"
+	}
+	dir := filepath.Dir(trace)
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	return filepath.Join(dir, "check")
 }
 
 // traceSource is a trace being checked: a named file is read once and

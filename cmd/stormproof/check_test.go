@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -47,7 +48,17 @@ func runTrace(t *testing.T, dir string, extra ...string) string {
 	if _, stderr, code := sp(t, args...); code > 1 {
 		t.Fatalf("run %v: exit %d: %s", extra, code, stderr)
 	}
-	return filepath.Join(dir, "trace.jsonl")
+	return filepath.Join(latestRun(t, dir), "trace.jsonl")
+}
+
+// latestRun is the run directory root/latest points at.
+func latestRun(t *testing.T, root string) string {
+	t.Helper()
+	name, err := os.Readlink(filepath.Join(root, "latest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(root, name)
 }
 
 var judgeTraces sync.Map
@@ -174,7 +185,7 @@ func TestRenderFormats(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range []string{"timeline", "mermaid", "perfetto", "porcupine"} {
 		out := filepath.Join(dir, "r."+f)
-		_, stderr, code := sp(t, "render", trace, "--format", f, "--out", out)
+		_, stderr, code := sp(t, "render", trace, "--format", f, "--output", out)
 		if code != 0 {
 			t.Fatalf("render %s: exit %d: %s", f, code, stderr)
 		}
@@ -249,5 +260,64 @@ func TestMatrixDoesNotDependOnJobs(t *testing.T) {
 	}
 	if _, _, code := sp(t, "matrix", "--seeds", "0"); code != 2 {
 		t.Errorf("--seeds 0: exit %d, want 2", code)
+	}
+}
+
+// replay under a fix tells the same story of a slice trace as of the full
+// trace of the same run: the re-run follows the event in a slice of its
+// own, whatever the original's detail.
+func TestReplayOfASliceTrace(t *testing.T) {
+	full := sharedTrace(t, "naive-pool")
+	slice := runTrace(t, t.TempDir(), "--trace", "slice")
+	story := func(trace string) string {
+		stdout, stderr, code := sp(t, "replay", trace, "--client", "tagged")
+		if code != 0 {
+			t.Fatalf("replay %s: exit %d\n%s%s", trace, code, stdout, stderr)
+		}
+		_, after, ok := strings.Cut(stdout, "\nevent ")
+		if !ok || strings.Count(after, "\n") < 5 {
+			t.Fatalf("replay %s follows no event:\n%s", trace, stdout)
+		}
+		return after
+	}
+	if a, b := story(full), story(slice); a != b {
+		t.Errorf("the re-run's story differs:\nof the full trace\n%s\nof the slice\n%s", a, b)
+	}
+}
+
+// A slice trace's counts are the slice's: check says so, and gives the
+// run's own counts when the run's summary.json is beside the trace (and
+// only then: another run's summary is not quoted).
+func TestCheckSliceSaysWhoseCounts(t *testing.T) {
+	trace := runTrace(t, t.TempDir(), "--trace", "slice")
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(trace), "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Invariants map[string]struct {
+			Violations uint64 `json:"violations"`
+		} `json:"invariants"`
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := sp(t, "check", trace)
+	want := fmt.Sprintf("the run counted NoForeignDelivery %d", sum.Invariants["NoForeignDelivery"].Violations)
+	if code != 1 || !strings.Contains(out, "slice                  a slice keeps") || !strings.Contains(out, want) {
+		t.Fatalf("exit %d; want the slice note with %q:\n%s", code, want, out)
+	}
+	// The same trace beside another run's summary: the note alone.
+	other := t.TempDir()
+	data, _ := os.ReadFile(trace)
+	if err := os.WriteFile(filepath.Join(other, "trace.jsonl"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "summary.json"), []byte(`{"scenario":"x","seed":9,"design":"tagged","invariants":{"NoForeignDelivery":{"judged":true,"violations":5}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ = sp(t, "check", filepath.Join(other, "trace.jsonl"))
+	if !strings.Contains(out, "slice                  a slice keeps") || strings.Contains(out, "the run counted") {
+		t.Errorf("another run's summary was quoted:\n%s", out)
 	}
 }

@@ -2,19 +2,16 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/checker/explore"
-	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
 	"github.com/stormproof/stormproof/internal/membudget"
 	"github.com/stormproof/stormproof/internal/version"
@@ -29,13 +26,14 @@ const exploreSynopsis = "stormproof explore [CONFIG|FILE] [--client V] [--mitiga
 
 func cmdExplore(args []string) error {
 	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
-	client := fs.String("client", "", "cache client: naive-pool, discard-on-timeout or tagged (default: the configuration's)")
-	var mitigate cli.StringList
-	fs.Var(&mitigate, "mitigate", "comma-separated mitigations to switch on (repeatable)")
+	var client clientFlag
+	fs.Var(&client, "client", "cache client `V`: naive-pool, discard-on-timeout or tagged (default: the configuration's)")
+	var mitigate mitigateFlag
+	fs.Var(&mitigate, "mitigate", "mitigations `a,b` to switch on (comma-separated, repeatable)")
 	maxStates := fs.Uint64("max-states", 0, "stop after `N` distinct states (0: no bound)")
 	maxDepth := fs.Int("max-depth", 0, "do not explore beyond depth `D` (0: no bound)")
 	maxMem := fs.String("max-mem", "6GiB", "stop when the state store and frontier would pass `SIZE` (estimated from the counts)")
-	out := fs.String("out", "stormproof-out", "directory for explore.json and, on a violation, counterexample.jsonl")
+	out := fs.String("out", defaultOutRoot, "output root: the search writes explore.json and, on a violation, counterexample.jsonl into its own directory `DIR`/CONFIG-explore-DESIGN, and points DIR/latest at it")
 	noSym := fs.Bool("no-symmetry", false, "turn symmetry reduction off (to measure its factor)")
 	list := fs.Bool("list", false, "list the embedded configurations")
 	var ignore cli.StringList
@@ -84,12 +82,20 @@ func cmdExplore(args []string) error {
 	if err != nil {
 		return cli.Bad(err)
 	}
-	if cfg, err = cfg.Override(*client, mitigate); err != nil {
+	if cfg, err = cfg.Override(client.v, mitigate.set()); err != nil {
 		return cli.Bad(err)
 	}
-	if err := atomicfile.CheckDir(*out); err != nil {
-		return cli.Badf("--out %s: cannot write there: %v", *out, unwrap(err))
+	// The directory is named from what decides the search: the
+	// configuration, its design, and every bound or option set.
+	dirName := runName(scenarioPart(name), "explore", cfg.Design().String(),
+		bound("max-states", *maxStates), bound("max-depth", uint64(*maxDepth)),
+		when(*maxMem != "6GiB", "max-mem"+*maxMem), when(*noSym, "no-symmetry"),
+		when(len(ignore) > 0, "ignore-"+strings.Join(ignore, "+")), when(*ruleName != "", rule.String()))
+	ro, err := openRunOut(*out, dirName, true)
+	if err != nil {
+		return err
 	}
+	defer ro.abort()
 	opt := explore.Options{NoSymmetry: *noSym, Ignore: ignored, Rule: rule, Search: explore.SearchOptions{MaxStates: *maxStates, MaxDepth: *maxDepth, MaxMem: mem}}
 	start := time.Now()
 	if cli.IsTerminal(os.Stderr) {
@@ -105,7 +111,7 @@ func cmdExplore(args []string) error {
 		return err
 	}
 	elapsed := time.Since(start)
-	repro := exploreReproduce(name, *client, mitigate, *maxStates, *maxDepth, *maxMem, *noSym)
+	repro := exploreReproduce(name, client, mitigate, *maxStates, *maxDepth, *maxMem, *noSym)
 	if len(ignore) > 0 {
 		repro += " --ignore " + strings.Join(ignore, ",")
 	}
@@ -117,27 +123,30 @@ func cmdExplore(args []string) error {
 	if err != nil {
 		return err
 	}
-	cePath := filepath.Join(*out, "counterexample.jsonl")
+	cePath := ro.path("counterexample.jsonl")
 	if res.Counterexample != nil {
-		f, err := atomicfile.Create(cePath)
+		f, err := ro.create("counterexample.jsonl")
 		if err != nil {
 			return cli.Badf("--out %s: %v", *out, unwrap(err))
 		}
-		defer f.Abort()
+		defer f.Close()
 		if err := res.WriteTrace(f, version.Version, repro); err != nil {
 			return err
 		}
-		if err := f.Commit(); err != nil {
+		if err := f.Close(); err != nil {
 			return err
 		}
-	} else if err := os.Remove(cePath); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err // a counterexample of an earlier run must not pass for this one's
 	}
-	if err := atomicfile.WriteFile(filepath.Join(*out, "explore.json"), append(b, '\n')); err != nil {
+	if err := os.WriteFile(ro.tmp("explore.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	// The directory is replaced whole: a counterexample of an earlier
+	// search of this configuration does not pass for this one's.
+	if err := ro.commit(); err != nil {
 		return err
 	}
 	printExplore(os.Stdout, res, elapsed)
-	fmt.Printf("wrote              %s", filepath.Join(*out, "explore.json"))
+	fmt.Printf("wrote              %s", ro.path("explore.json"))
 	if res.Counterexample != nil {
 		fmt.Printf(", %s\n", cePath)
 		fmt.Printf("reproduce          %s\n", repro)
@@ -245,13 +254,13 @@ func printExplore(w io.Writer, res *explore.Result, elapsed time.Duration) {
 	}
 }
 
-func exploreReproduce(name, client string, mit []string, maxStates uint64, maxDepth int, maxMem string, noSym bool) string {
+func exploreReproduce(name string, client clientFlag, mit mitigateFlag, maxStates uint64, maxDepth int, maxMem string, noSym bool) string {
 	parts := []string{"stormproof explore", name}
-	if client != "" {
-		parts = append(parts, "--client", client)
+	if client.v != nil {
+		parts = append(parts, "--client", client.String())
 	}
-	if len(mit) > 0 {
-		parts = append(parts, "--mitigate", strings.Join(mit, ","))
+	if mit != 0 {
+		parts = append(parts, "--mitigate", mit.String())
 	}
 	if maxStates > 0 {
 		parts = append(parts, "--max-states", strconv.FormatUint(maxStates, 10))
@@ -274,4 +283,20 @@ func parseSize(s string) (uint64, error) {
 		return 0, nil
 	}
 	return membudget.ParseSize(s)
+}
+
+// bound names a search bound in a directory name ("" when unset).
+func bound(name string, n uint64) string {
+	if n == 0 {
+		return ""
+	}
+	return name + strconv.FormatUint(n, 10)
+}
+
+// when is s if cond holds, else "".
+func when(cond bool, s string) string {
+	if cond {
+		return s
+	}
+	return ""
 }

@@ -28,13 +28,17 @@ func TestExploreNaiveCounterexampleRendered(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	trace := filepath.Join(dir, "res", "counterexample.jsonl")
+	run := latestRun(t, filepath.Join(dir, "res"))
+	if want := filepath.Join(dir, "res", "small-explore-naive-pool"); run != want {
+		t.Errorf("run directory %s, want %s", run, want)
+	}
+	trace := filepath.Join(run, "counterexample.jsonl")
 	var sum struct {
 		Verdict  string   `json:"verdict"`
 		Distinct uint64   `json:"distinct_states"`
 		Steps    []string `json:"counterexample"`
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "res", "explore.json"))
+	b, err := os.ReadFile(filepath.Join(run, "explore.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,16 +68,22 @@ func TestExploreNaiveCounterexampleRendered(t *testing.T) {
 
 func TestExploreSafeAndBounded(t *testing.T) {
 	dir := t.TempDir()
-	// A violating run leaves a counterexample; a later clean run must not keep it.
+	// A violating search leaves a counterexample in its own directory; a
+	// clean search of another design has none, and leaves the first's.
 	if _, _, code := runCLI(t, dir, "explore", "--out", "res"); code != 1 {
 		t.Fatal("naive run did not fail")
 	}
+	naive := latestRun(t, filepath.Join(dir, "res"))
 	out, errOut, code := runCLI(t, dir, "explore", "--mitigate", "bypass-cache-ownership", "--out", "res")
 	if code != 0 || !strings.Contains(out, "complete: no violation in 65488 states") || !strings.Contains(out, "reduction ×") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "res", "counterexample.jsonl")); !os.IsNotExist(err) {
-		t.Error("a stale counterexample survived a clean run")
+	clean := latestRun(t, filepath.Join(dir, "res"))
+	if _, err := os.Stat(filepath.Join(clean, "counterexample.jsonl")); !os.IsNotExist(err) || clean == naive {
+		t.Errorf("the clean search's directory %s holds a counterexample (%v)", clean, err)
+	}
+	if _, err := os.Stat(filepath.Join(naive, "counterexample.jsonl")); err != nil {
+		t.Errorf("the naive search's counterexample is gone: %v", err)
 	}
 	out, _, code = runCLI(t, dir, "explore", "--client", "tagged", "--max-states", "1000", "--out", "res")
 	// A bounded search without a violation is incomplete: exit 3.

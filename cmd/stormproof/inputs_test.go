@@ -46,7 +46,7 @@ func TestMalformedInputs(t *testing.T) {
 	if _, stderr, code := runCLI(t, dir, "run", "--scale", "0.02", "--out", "good"); code > 1 {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}
-	good, err := os.ReadFile(filepath.Join(dir, "good", "trace.jsonl"))
+	good, err := os.ReadFile(filepath.Join(latestRun(t, filepath.Join(dir, "good")), "trace.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,8 +129,8 @@ func TestMalformedInputs(t *testing.T) {
 		{"replay share_fraction 2", map[string]string{"t.jsonl": share}, []string{"replay", "t.jsonl"}, "t.jsonl:1: trace header options: fleet.share_fraction: must be a finite number"},
 		{"replay unknown major version", map[string]string{"t.jsonl": newMajor}, []string{"replay", "t.jsonl"}, "t.jsonl:1: "},
 		// render
-		{"render malformed JSON", map[string]string{"t.jsonl": truncated}, []string{"render", "t.jsonl", "--format", "timeline", "--out", "out/x.txt"}, "t.jsonl:6: "},
-		{"render unknown major version", map[string]string{"t.jsonl": newMajor}, []string{"render", "t.jsonl", "--format", "mermaid", "--out", "out/x.md"}, "t.jsonl:1: "},
+		{"render malformed JSON", map[string]string{"t.jsonl": truncated}, []string{"render", "t.jsonl", "--format", "timeline", "--output", "out/x.txt"}, "t.jsonl:6: "},
+		{"render unknown major version", map[string]string{"t.jsonl": newMajor}, []string{"render", "t.jsonl", "--format", "mermaid", "--output", "out/x.md"}, "t.jsonl:1: "},
 		// sweep
 		{"sweep name climbs out", map[string]string{"w.yaml": "name: ../../escaped\n" + sweepHead + "grid:\n  cloud.workers: [2]\n"}, []string{"sweep", "w.yaml"}, `w.yaml:1: name: "../../escaped" must be one path element`},
 		{"sweep NaN in grid", map[string]string{"w.yaml": sweepHead + "grid:\n  cloud.workers: [2]\n  fleet.share_fraction: [0.1, .nan]\n"}, []string{"sweep", "w.yaml", "--out", "out"}, "w.yaml:4: grid.fleet.share_fraction: fleet.share_fraction: must be a finite number"},

@@ -18,15 +18,15 @@ func init() {
 	register(command{"matrix", "table of designs × outcomes (one scenario) or × incidents (--all), mean over seeds", cmdMatrix})
 }
 
-const matrixSynopsis = "stormproof matrix [SCENARIO|FILE ...] [--all] [--seeds N] [--jobs N] [--scale F] [--rule capture|capture-or-delivery] [--max-mem SIZE] [--out FILE] [--exit-zero]"
+const matrixSynopsis = "stormproof matrix [SCENARIO|FILE ...] [--all] [--seeds N] [--jobs N] [--scale F] [--rule capture|capture-or-delivery] [--max-mem SIZE] [--output FILE] [--exit-zero]"
 
 func cmdMatrix(args []string) error {
 	fs := flag.NewFlagSet("matrix", flag.ContinueOnError)
 	seeds := fs.Int("seeds", 3, "seeds per cell: each scenario's seed and the N-1 after it")
-	jobs := fs.Int("jobs", 2, "runs at once (each run is single-threaded; the table does not depend on it)")
+	jobs := jobsFlag(fs, "simulations at once; the table does not depend on it")
 	scale := new(float64)
 	fs.Var((*scaleValue)(scale), "scale", "multiply the fleet and its capacities by `F`")
-	out := fs.String("out", "", "also write the table to `FILE`")
+	out := fs.String("output", "", "also write the table to `FILE`")
 	all := fs.Bool("all", false, "the incident library: every incident × every design (what leaked in each)")
 	ruleName := ruleFlag(fs)
 	exitZero := fs.Bool("exit-zero", false, "exit 0 even when a run violated a promise (an exploratory table)")
@@ -43,8 +43,11 @@ func cmdMatrix(args []string) error {
 	if *seeds < 1 || *seeds > 1000 {
 		return cli.Badf("--seeds: want 1..1000, got %d", *seeds)
 	}
-	if *jobs < 1 || *jobs > 256 {
-		return cli.Badf("--jobs: want 1..256, got %d", *jobs)
+	if *jobs < 0 || *jobs > 256 {
+		return cli.Badf("--jobs: want 1..256 (0: the number of CPUs), got %d", *jobs)
+	}
+	if *jobs == 0 {
+		*jobs = defaultJobs()
 	}
 	names := pos
 	switch {
@@ -84,14 +87,10 @@ func cmdMatrix(args []string) error {
 		rows = sim.IncidentRows()
 	}
 	opt := sim.MatrixOptions{Seeds: *seeds, Jobs: *jobs, Scale: *scale, Rule: *ruleName}
-	progress := cli.IsTerminal(os.Stderr)
-	if progress {
-		opt.Progress = func(done, total int) { fmt.Fprintf(os.Stderr, "\rmatrix: run %d of %d   ", done+1, total) }
-	}
+	bar := newCountBar("matrix", "runs")
+	opt.Progress = bar.callback()
 	m, err := sim.RunMatrix(scenarios, rows, opt)
-	if progress {
-		fmt.Fprint(os.Stderr, "\r\033[K")
-	}
+	bar.done()
 	var bad *sim.MatrixInputError
 	switch {
 	case errors.As(err, &bad):
@@ -121,7 +120,7 @@ func cmdMatrix(args []string) error {
 	fmt.Print(b.String())
 	if *out != "" {
 		if err := atomicfile.WriteFile(*out, []byte(b.String())); err != nil {
-			return cli.Badf("--out %s: %v", *out, unwrap(err))
+			return cli.Badf("--output %s: %v", *out, unwrap(err))
 		}
 	}
 	if *exitZero {

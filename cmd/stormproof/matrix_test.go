@@ -11,16 +11,16 @@ import (
 )
 
 // matrix --all as a user runs it: one column per incident, one row per
-// design, the table also written to --out; bad combinations are bad input.
+// design, the table also written to --output; bad combinations are bad input.
 func TestMatrixAll(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "incidents.md")
-	stdout, stderr, code := sp(t, "matrix", "--all", "--seeds", "1", "--scale", "0.1", "--out", out, "--exit-zero")
+	stdout, stderr, code := sp(t, "matrix", "--all", "--seeds", "1", "--scale", "0.1", "--output", out, "--exit-zero")
 	if code != 0 {
 		t.Fatalf("matrix --all: exit %d: %s", code, stderr)
 	}
 	file, err := os.ReadFile(out)
 	if err != nil || string(file) != stdout {
-		t.Fatalf("--out differs from stdout (%v)", err)
+		t.Fatalf("--output differs from stdout (%v)", err)
 	}
 	for _, in := range sim.Incidents() {
 		if !strings.Contains(stdout, "`"+in.Scenario+"`") {

@@ -14,7 +14,7 @@ func TestPlot(t *testing.T) {
 	if _, stderr, code := runCLI(t, dir, "run", "--scale", "0.05", "--trace", "none", "--out", "r"); code != 1 {
 		t.Fatalf("run: exit %d %s", code, stderr)
 	}
-	stdout, stderr, code := runCLI(t, dir, "plot", "r", "--storm", "s.svg", "--cache", "c.png", "--foreign", "f.pdf")
+	stdout, stderr, code := runCLI(t, dir, "plot", filepath.Join("r", "latest"), "--storm", "s.svg", "--cache", "c.png", "--foreign", "f.pdf")
 	if code != 0 || strings.Count(stdout, "wrote ") != 3 {
 		t.Fatalf("plot: exit %d\n%s%s", code, stdout, stderr)
 	}

@@ -267,11 +267,11 @@ func TestDocumentedCommandsExist(t *testing.T) {
 					}
 					switch {
 					case name == "client" && sub != "live":
-						if _, err := model.ParseClient(val); err != nil {
+						if err := new(model.ClientVariant).UnmarshalText([]byte(val)); err != nil {
 							t.Errorf("%s: stormproof %s: %v", path, strings.Join(words, " "), err)
 						}
 					case name == "mitigate":
-						if _, err := model.ParseMitigations(val); err != nil {
+						if err := new(model.Mitigations).UnmarshalText([]byte(val)); err != nil {
 							t.Errorf("%s: stormproof %s: %v", path, strings.Join(words, " "), err)
 						}
 					}

@@ -19,12 +19,12 @@ func init() {
 	register(command{"render", "draw a trace: timeline, mermaid, perfetto or porcupine", cmdRender})
 }
 
-const renderSynopsis = "stormproof render TRACE --format timeline|mermaid|perfetto|porcupine [--out FILE] [--explain N] [--slice]"
+const renderSynopsis = "stormproof render TRACE --format timeline|mermaid|perfetto|porcupine [--output FILE] [--explain N] [--slice]"
 
 func cmdRender(args []string) error {
 	fs := flag.NewFlagSet("render", flag.ContinueOnError)
 	format := fs.String("format", "timeline", "timeline, mermaid, perfetto or porcupine")
-	out := fs.String("out", "", "write to `FILE` (default: standard output)")
+	out := fs.String("output", "", "write to `FILE` (default: standard output)")
 	explain := fs.Int("explain", 1, "timeline: violations to explain")
 	slice := fs.Bool("slice", false, "perfetto: draw only the events of the first violation's causal story")
 	pos, err := cli.Parse(fs, args)
@@ -80,7 +80,7 @@ func cmdRender(args []string) error {
 	}
 	f, err := atomicfile.Create(*out)
 	if err != nil {
-		return cli.Badf("--out %s: %v", *out, unwrap(err))
+		return cli.Badf("--output %s: %v", *out, unwrap(err))
 	}
 	defer f.Abort()
 	if err := draw(f); err != nil {

@@ -14,7 +14,7 @@ func TestRenderPerfettoMarksTheStory(t *testing.T) {
 	if _, stderr, code := runCLI(t, dir, "explore", "--out", "x"); code != 1 {
 		t.Fatalf("explore: exit %d, want 1 (a counterexample)\n%s", code, stderr)
 	}
-	trace := filepath.Join("x", "counterexample.jsonl")
+	trace := filepath.Join(latestRun(t, filepath.Join(dir, "x")), "counterexample.jsonl")
 	whole, stderr, code := runCLI(t, dir, "render", trace, "--format", "perfetto")
 	if code != 0 {
 		t.Fatalf("render: exit %d: %s", code, stderr)

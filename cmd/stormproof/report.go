@@ -16,11 +16,11 @@ func init() {
 	register(command{"report", "write one self-contained HTML page about a run or sweep directory", cmdReport})
 }
 
-const reportSynopsis = "stormproof report RUNDIR [--out FILE]"
+const reportSynopsis = "stormproof report RUNDIR|SWEEPDIR [--output FILE]"
 
 func cmdReport(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	out := fs.String("out", "", "write the page to `FILE` (default: RUNDIR/report.html)")
+	out := fs.String("output", "", "write the page to `FILE` (default: report.html in the directory)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -42,11 +42,15 @@ func cmdReport(args []string) error {
 	}
 	path := *out
 	if path == "" {
+		// Named by the directory a link (stormproof-out/latest) points at.
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			dir = real
+		}
 		path = filepath.Join(dir, "report.html")
 	}
 	f, err := atomicfile.Create(path)
 	if err != nil {
-		return cli.Badf("--out %s: %v", path, unwrap(err))
+		return cli.Badf("--output %s: %v", path, unwrap(err))
 	}
 	defer f.Abort()
 	if err := page.Write(f); err != nil {

@@ -7,17 +7,19 @@ import (
 	"testing"
 )
 
-// run --out DIR, then report DIR: one page with the run's counterexample.
+// run --out ROOT, then report ROOT/latest: one page with the run's
+// counterexample, written into the run's own directory.
 func TestReportOfARun(t *testing.T) {
 	dir := t.TempDir()
 	if _, stderr, code := runCLI(t, dir, "run", "--scale", "0.05", "--trace", "slice", "--out", "r"); code != 1 {
 		t.Fatalf("run: exit %d (want 1, violated) %s", code, stderr)
 	}
-	stdout, stderr, code := runCLI(t, dir, "report", "r")
-	if code != 0 || stdout != "wrote r/report.html\n" {
+	run := filepath.Join("r", "wyze-2024-02-seed1-naive-pool-scale0.05")
+	stdout, stderr, code := runCLI(t, dir, "report", filepath.Join("r", "latest"))
+	if code != 0 || stdout != "wrote "+filepath.Join(run, "report.html")+"\n" {
 		t.Fatalf("report: exit %d\n%s%s", code, stdout, stderr)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "r", "report.html"))
+	b, err := os.ReadFile(filepath.Join(dir, run, "report.html"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,11 +29,11 @@ func TestReportOfARun(t *testing.T) {
 			t.Errorf("report lacks %q", w)
 		}
 	}
-	if _, _, code := runCLI(t, dir, "report", "r", "--out", "elsewhere.html"); code != 0 {
-		t.Fatalf("--out: exit %d", code)
+	if _, _, code := runCLI(t, dir, "report", run, "--output", "elsewhere.html"); code != 0 {
+		t.Fatalf("--output: exit %d", code)
 	}
 	if c, _ := os.ReadFile(filepath.Join(dir, "elsewhere.html")); string(c) != page {
-		t.Fatal("--out wrote another page than the default")
+		t.Fatal("--output wrote another page than the default")
 	}
 }
 
@@ -58,7 +60,7 @@ func TestReportBadInput(t *testing.T) {
 	}{
 		{"no dir", []string{"report"}, "want one directory"},
 		{"missing", []string{"report", "nope"}, "nope: no such file or directory"},
-		{"not a run", []string{"report", "."}, "no summary.json: not the --out directory of stormproof run"},
+		{"not a run", []string{"report", "."}, "no summary.json: not a run's directory"},
 		{"two", []string{"report", "a", "b"}, "want one directory"},
 	}
 	for _, c := range cases {

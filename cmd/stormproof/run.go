@@ -2,11 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -19,6 +17,7 @@ import (
 	"github.com/stormproof/stormproof/internal/cli"
 	"github.com/stormproof/stormproof/internal/membudget"
 	"github.com/stormproof/stormproof/internal/version"
+	"github.com/stormproof/stormproof/model"
 	"github.com/stormproof/stormproof/sim"
 )
 
@@ -33,8 +32,8 @@ const runSynopsis = "stormproof run [SCENARIO|FILE] [--seed N] [--scale F] [--ma
 type scenarioFlags struct {
 	seed     string
 	scale    float64
-	client   string
-	mitigate cli.StringList
+	client   clientFlag
+	mitigate mitigateFlag
 	rule     string
 	maxMem   *membudget.Value // nil: no budget is checked
 }
@@ -45,8 +44,8 @@ func (f *scenarioFlags) register(fs *flag.FlagSet) {
 		strconv.Itoa(int(membudget.Share*100))+" % of the machine's memory)")
 	fs.StringVar(&f.seed, "seed", "", "random seed (default: the scenario's)")
 	fs.Var((*scaleValue)(&f.scale), "scale", "multiply the fleet and its capacities by `F`")
-	fs.StringVar(&f.client, "client", "", "cache client: naive-pool, discard-on-timeout or tagged")
-	fs.Var(&f.mitigate, "mitigate", "comma-separated mitigations to switch on (repeatable)")
+	fs.Var(&f.client, "client", "cache client `V`: naive-pool, discard-on-timeout or tagged")
+	fs.Var(&f.mitigate, "mitigate", "mitigations `a,b` to switch on (comma-separated, repeatable)")
 	fs.StringVar(&f.rule, "rule", "", "authorization rule the run is judged by: capture (the owner when the event was captured) or capture-or-delivery (default: the scenario's, else capture)")
 }
 
@@ -81,7 +80,7 @@ func (f *scenarioFlags) load(name string) (*sim.Scenario, error) {
 	if err != nil {
 		return nil, cli.Bad(err)
 	}
-	o := sim.Override{Client: f.client, Mitigations: f.mitigate, Scale: f.scale, Rule: f.rule}
+	o := sim.Override{Client: f.client.v, Mitigations: f.mitigate.set(), Scale: f.scale, Rule: f.rule}
 	if f.seed != "" {
 		n, err := strconv.ParseUint(f.seed, 10, 64)
 		if err != nil {
@@ -107,11 +106,11 @@ func reproduce(name string, s *sim.Scenario, f *scenarioFlags) string {
 	if f.scale != 0 {
 		parts = append(parts, "--scale", strconv.FormatFloat(f.scale, 'g', -1, 64))
 	}
-	if f.client != "" {
-		parts = append(parts, "--client", f.client)
+	if f.client.v != nil {
+		parts = append(parts, "--client", f.client.String())
 	}
-	if len(f.mitigate) > 0 {
-		parts = append(parts, "--mitigate", strings.Join(f.mitigate, ","))
+	if f.mitigate != 0 {
+		parts = append(parts, "--mitigate", f.mitigate.String())
 	}
 	if f.rule != "" {
 		parts = append(parts, "--rule", f.rule)
@@ -123,7 +122,7 @@ func cmdRun(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var sf scenarioFlags
 	sf.register(fs)
-	out := fs.String("out", "stormproof-out", "directory for trace.jsonl, summary.json and series.json")
+	out := fs.String("out", defaultOutRoot, "output root: the run writes trace.jsonl, summary.json and series.json into its own directory `DIR`/SCENARIO-seedN-DESIGN, and points DIR/latest at it")
 	detail := fs.String("trace", "", "trace detail: full, slice or none (default: the scenario's)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (for performance work)")
 	memprofile := fs.String("memprofile", "", "write a heap profile at the end of the run to `FILE` (for performance work)")
@@ -150,36 +149,31 @@ func cmdRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.CheckDir(*out); err != nil {
-		return cli.Badf("--out %s: cannot write there: %v", *out, unwrap(err))
-	}
-	// Temporary files of runs that were killed are removed; those of a run
-	// still writing here are not.
-	if _, err := atomicfile.CleanStale(*out); err != nil {
-		return err
-	}
+	// The handlers are in place before the run's temporary directory is
+	// made: a signal from then on ends the command through them, and the
+	// deferred abort removes it.
 	sigs := cli.NotifySignals()
 	defer sigs.Stop()
-	// --trace none (or a scenario whose trace is none) writes no trace file,
-	// and a previous run's is removed with its other outputs.
+	ro, err := openRunOut(*out, runDirName(name, s, &sf), true)
+	if err != nil {
+		return err
+	}
+	defer ro.abort()
+	// --trace none (or a scenario whose trace is none) writes no trace file.
 	noTrace := *detail == "none" || (*detail == "" && s.Trace == "none")
-	tracePath := filepath.Join(*out, "trace.jsonl")
-	var tf *atomicfile.File
+	var tf *os.File
 	if !noTrace {
-		if tf, err = atomicfile.Create(tracePath); err != nil {
+		if tf, err = ro.create("trace.jsonl"); err != nil {
 			return cli.Badf("--out %s: %v", *out, unwrap(err))
 		}
-		defer tf.Abort()
+		defer tf.Close()
 	}
 	opt := sim.RunOptions{Detail: *detail, Tool: version.Version, Reproduce: reproduce(name, s, &sf)}
 	if tf != nil {
 		opt.Trace = tf
 	}
-	if cli.IsTerminal(os.Stderr) {
-		opt.Progress = func(now, end time.Duration) {
-			fmt.Fprintf(os.Stderr, "\rsimulating %s: %5.1f%% (%v of %v)   ", s.Name, 100*now.Seconds()/end.Seconds(), now.Truncate(time.Second), end)
-		}
-	}
+	bar := newSimBar("simulating " + s.Name)
+	opt.Progress = bar.callback()
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// The budget is also the collector's soft limit: the default GC
 		// pacing would let the heap double what the run holds live.
@@ -220,17 +214,13 @@ func cmdRun(args []string) error {
 	select {
 	case r = <-done:
 	case <-sigs.Done():
-		if opt.Progress != nil {
-			fmt.Fprint(os.Stderr, "\r\033[K")
-		}
+		bar.done()
 		return sigs.Interruption()
 	}
 	// From here on a signal waits: publishing takes milliseconds, and an
 	// interrupted publication is what it must never be.
 	res, err := r.res, r.err
-	if opt.Progress != nil {
-		fmt.Fprint(os.Stderr, "\r\033[K")
-	}
+	bar.done()
 	if err != nil {
 		return err
 	}
@@ -244,20 +234,20 @@ func cmdRun(args []string) error {
 		}
 	}
 	sum := &res.Summary
-	if err := publish(*out, tf, sum, &res.Series); err != nil {
+	if err := publish(ro, tf, sum, &res.Series); err != nil {
 		return err
 	}
 	sum.Print(os.Stdout)
-	written := []string{filepath.Join(*out, "summary.json"), filepath.Join(*out, "series.json")}
-	if tf != nil {
-		written = append([]string{tracePath}, written...)
+	written := runFiles
+	if tf == nil {
+		written = runFiles[1:]
 	}
-	fmt.Printf("wrote           %s (%.1f s)\n", strings.Join(written, ", "), time.Since(start).Seconds())
+	fmt.Printf("wrote           %s in %s (%.1f s)\n", strings.Join(written, ", "), ro.Dir(), time.Since(start).Seconds())
 	dec := decideRun(sum)
 	if dec.Outcome == checker.Violated {
 		fmt.Printf("reproduce       %s\n", sum.Reproduce)
 		if tf != nil {
-			fmt.Printf("explain         stormproof check %s --out %s\n", tracePath, filepath.Join(*out, "check"))
+			fmt.Printf("explain         stormproof check %s\n", ro.path("trace.jsonl"))
 		} else {
 			fmt.Printf("explain         the run wrote no trace: run it again with --trace slice, then stormproof check\n")
 		}
@@ -265,47 +255,41 @@ func cmdRun(args []string) error {
 	return cli.Exit(dec.Exit)
 }
 
-// runFiles are a run's outputs in the order they are published: the
-// summary last, so a directory with a summary.json holds a whole run.
-var runFiles = []string{"trace.jsonl", "series.json", "summary.json"}
+// runFiles are a run's outputs.
+var runFiles = []string{"trace.jsonl", "summary.json", "series.json"}
 
-// publish puts a finished run's outputs in place together: every file is
-// written in full to a temporary file first, the previous run's files are
-// removed, and the new ones renamed in. A process killed part way leaves
-// some of this run's files, never a mix of two runs'.
-func publish(out string, trace *atomicfile.File, sum *sim.Summary, series *sim.Series) error {
-	tmp := map[string]*atomicfile.File{}
+// publish finishes a run's directory and puts it in place whole: the trace
+// (if any) closed, the summary and series written, then the directory
+// committed, replacing an earlier run of the same configuration.
+func publish(ro *runOut, trace *os.File, sum *sim.Summary, series *sim.Series) error {
 	if trace != nil {
-		tmp["trace.jsonl"] = trace
+		if err := trace.Close(); err != nil {
+			return err
+		}
 	}
 	for name, v := range map[string]any{"summary.json": sum, "series.json": series} {
 		b, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
 			return err
 		}
-		f, err := atomicfile.Create(filepath.Join(out, name))
-		if err != nil {
-			return err
-		}
-		defer f.Abort()
-		if _, err := f.Write(append(b, '\n')); err != nil {
-			return err
-		}
-		tmp[name] = f
-	}
-	for _, name := range runFiles {
-		if err := os.Remove(filepath.Join(out, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.WriteFile(ro.tmp(name), append(b, '\n'), 0o644); err != nil {
 			return err
 		}
 	}
-	for _, name := range runFiles {
-		if f := tmp[name]; f != nil {
-			if err := f.Commit(); err != nil {
-				return err
-			}
-		}
+	return ro.commit()
+}
+
+// runDirName names a run's directory: the scenario, its seed and design,
+// and the flags that change the run besides (scale, rule).
+func runDirName(arg string, s *sim.Scenario, f *scenarioFlags) string {
+	var scale, rule string
+	if f.scale != 0 {
+		scale = "scale" + strconv.FormatFloat(f.scale, 'g', -1, 64)
 	}
-	return nil
+	if r := s.Rule(); r != model.OwnerAtCapture {
+		rule = r.String()
+	}
+	return runName(scenarioPart(arg), "seed"+strconv.FormatUint(s.Seed, 10), s.Design().String(), scale, rule)
 }
 
 func cmdScenarios(args []string) error {

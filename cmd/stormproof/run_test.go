@@ -82,14 +82,18 @@ func TestRunWritesTraceAndSummary(t *testing.T) {
 		ForeignThumbnails int64 `json:"foreign_thumbnails"`
 		Cameras           int   `json:"cameras"`
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "o", "summary.json"))
+	run := latestRun(t, filepath.Join(dir, "o"))
+	if want := filepath.Join(dir, "o", "wyze-2024-02-seed1-naive-pool-scale0.2"); run != want {
+		t.Errorf("run directory %s, want %s", run, want)
+	}
+	b, err := os.ReadFile(filepath.Join(run, "summary.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(b, &sum); err != nil || sum.ForeignThumbnails == 0 || sum.Cameras != 2000 {
 		t.Fatalf("summary.json %s (%v)", b, err)
 	}
-	if fi, err := os.Stat(filepath.Join(dir, "o", "trace.jsonl")); err != nil || fi.Size() == 0 {
+	if fi, err := os.Stat(filepath.Join(run, "trace.jsonl")); err != nil || fi.Size() == 0 {
 		t.Fatalf("trace: %v", err)
 	}
 	_, _, code = runCLI(t, dir, "run", "--scale", "0.2", "--client", "tagged", "--trace", "none", "--out", "o2")

@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// A run killed at a random point leaves its output directory holding one
+// A run killed at a random point leaves its run directory holding one
 // whole run or none: SIGINT and SIGTERM end it with 130 and 143 and no
 // temporary file; SIGKILL may leave temporary files, which the next run
 // removes; the files present never belong to two runs.
@@ -56,7 +56,7 @@ func TestRunKilledAtRandomPoints(t *testing.T) {
 		if sig != syscall.SIGKILL && len(temps) > 0 {
 			t.Errorf("%v after %v: temporary files left: %v", sig, delay, temps)
 		}
-		checkOneRun(t, out, map[bool]string{true: seed}[finished])
+		checkOneRun(t, filepath.Join(out, "wyze-2024-02-seed"+seed+"-naive-pool-scale0.6"), map[bool]string{true: seed}[finished])
 		t.Logf("%v after %v: finished %v", sig, delay, finished)
 	}
 	// The next run removes what killed runs left.

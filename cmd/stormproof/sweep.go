@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -30,11 +28,11 @@ const sweepSynopsis = "stormproof sweep SWEEP.yaml [--jobs N] [--shard i/N] [--o
 
 func cmdSweep(args []string) error {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
-	jobs := fs.Int("jobs", 0, "cells to run at once (default: the number of CPUs)")
+	jobs := jobsFlag(fs, "cells at once")
 	shard := fs.String("shard", "", "run only shard `i/N` (cells whose index % N == i); i may be \"auto\": $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID")
-	out := fs.String("out", "", "output directory (default: stormproof-sweep/NAME)")
+	out := fs.String("out", "", "the sweep's directory `DIR` (default: stormproof-sweep/NAME)")
 	limit := fs.Int("limit", 0, "stop after running `N` cells (run again to continue)")
-	cell := fs.Int("cell", -1, "run cell `N` alone with a trace, into a run directory (default stormproof-sweep/NAME/cell-N) for report and check")
+	cell := fs.Int("cell", -1, "run cell `N` alone with a trace, into the run directory cell-N of the sweep's directory, for report and check")
 	detail := fs.String("trace", "slice", "--cell: trace detail, slice or full")
 	exitZero := fs.Bool("exit-zero", false, "exit 0 even when a cell violated a promise (an exploratory study)")
 	maxMem := membudget.NewValue()
@@ -66,7 +64,7 @@ func cmdSweep(args []string) error {
 	}
 	nj := *jobs
 	if nj == 0 {
-		nj = runtime.GOMAXPROCS(0)
+		nj = defaultJobs()
 	}
 	if *cell >= 0 {
 		nj = 1
@@ -95,15 +93,14 @@ func cmdSweep(args []string) error {
 		<-ctx.Done()
 		sigs.Stop() // a second signal ends the process at once
 	}()
-	opt := sweep.Options{Jobs: *jobs, Shard: si, Shards: sn, Limit: *limit}
+	opt := sweep.Options{Jobs: nj, Shard: si, Shards: sn, Limit: *limit}
 	start := time.Now()
-	if cli.IsTerminal(os.Stderr) {
-		opt.Progress = func(p sweep.Progress) { progressBar(sw.Name, p, time.Since(start)) }
+	bar := newCountBar("sweep "+sw.Name, "cells")
+	if cb := bar.callback(); cb != nil {
+		opt.Progress = func(p sweep.Progress) { cb(p.Ran, p.Todo) }
 	}
 	res, err := sweep.Run(ctx, sw, dir, opt)
-	if opt.Progress != nil {
-		fmt.Fprint(os.Stderr, "\r\033[K")
-	}
+	bar.done()
 	elapsed := time.Since(start)
 	if res == nil {
 		var br *sweep.BadRows
@@ -161,8 +158,6 @@ func cmdSweep(args []string) error {
 	return cli.Exit(dec.Exit)
 }
 
-// sweepCell runs one cell with a trace and writes what `stormproof run`
-// writes, so report, check and render work on it.
 // sweepMemory refuses a sweep whose largest cell, times the cells run at
 // once, is estimated to need more than limit, naming the point.
 func sweepMemory(sw *sweep.Sweep, jobs int, limit uint64) error {
@@ -183,6 +178,9 @@ func sweepMemory(sw *sweep.Sweep, jobs int, limit uint64) error {
 		sw.File, sw.Line(), sw.Describe(at), jobs, membudget.Format(worst*float64(jobs)), membudget.Format(float64(limit)))
 }
 
+// sweepCell runs one cell with a trace and writes what `stormproof run`
+// writes, into the directory cell-N of the sweep's directory dir, so
+// report, check and render work on it.
 func sweepCell(sw *sweep.Sweep, file string, i int, detail, dir string) error {
 	if i >= sw.NumCells() {
 		return cli.Badf("--cell: the sweep has cells 0..%d, got %d", sw.NumCells()-1, i)
@@ -191,44 +189,37 @@ func sweepCell(sw *sweep.Sweep, file string, i int, detail, dir string) error {
 		return cli.Badf("--trace: want slice or full, got %q", detail)
 	}
 	if dir == "" {
-		dir = filepath.Join("stormproof-sweep", sw.Name, fmt.Sprintf("cell-%d", i))
-	}
-	if err := atomicfile.CheckDir(dir); err != nil {
-		return cli.Badf("--out %s: cannot write there: %v", dir, unwrap(err))
+		dir = filepath.Join("stormproof-sweep", sw.Name)
 	}
 	c, err := sw.Cell(i)
 	if err != nil {
 		return err
 	}
-	tf, err := atomicfile.Create(filepath.Join(dir, "trace.jsonl"))
+	// The cell's directory is replaced whole, as a run's is.
+	ro, err := openRunOut(dir, fmt.Sprintf("cell-%d", i), false)
 	if err != nil {
 		return err
 	}
-	defer tf.Abort()
+	defer ro.abort()
+	tf, err := ro.create("trace.jsonl")
+	if err != nil {
+		return err
+	}
+	defer tf.Close()
 	again := fmt.Sprintf("stormproof sweep %s --cell %d --trace %s", file, i, detail)
-	res, err := sim.Run(c.Scenario, sim.RunOptions{Detail: detail, Trace: tf, Tool: version.Version, Reproduce: again})
+	bar := newSimBar(fmt.Sprintf("cell %d of %s", i, sw.Name))
+	res, err := sim.Run(c.Scenario, sim.RunOptions{Detail: detail, Trace: tf, Tool: version.Version, Reproduce: again, Progress: bar.callback()})
+	bar.done()
 	if err != nil {
 		return err
 	}
-	for _, f := range []struct {
-		name string
-		v    any
-	}{{"summary.json", &res.Summary}, {"series.json", &res.Series}} {
-		b, err := json.MarshalIndent(f.v, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := atomicfile.WriteFile(filepath.Join(dir, f.name), append(b, '\n')); err != nil {
-			return err
-		}
-	}
-	if err := tf.Commit(); err != nil {
+	if err := publish(ro, tf, &res.Summary, &res.Series); err != nil {
 		return err
 	}
 	fmt.Printf("cell            %d of sweep %s: %s, seed %d\n", i, sw.Name, sw.Describe(c.Point), c.Seed)
 	res.Summary.Print(os.Stdout)
-	fmt.Printf("wrote           %s (trace.jsonl, summary.json, series.json)\n", dir)
-	fmt.Printf("report          stormproof report %s\n", dir)
+	fmt.Printf("wrote           %s in %s\n", strings.Join(runFiles, ", "), ro.Dir())
+	fmt.Printf("report          stormproof report %s\n", ro.Dir())
 	return cli.Exit(decideRun(&res.Summary).Exit)
 }
 
@@ -260,18 +251,6 @@ func parseShard(s string) (i, n int, err error) {
 		return 0, 0, fmt.Errorf("want a shard index 0 ≤ i < %d, got %q", n, is)
 	}
 	return i, n, nil
-}
-
-func progressBar(name string, p sweep.Progress, elapsed time.Duration) {
-	const width = 30
-	done := width * p.Ran / max(1, p.Todo)
-	left := ""
-	if p.Ran > 0 && p.Ran < p.Todo {
-		eta := time.Duration(float64(elapsed) * float64(p.Todo-p.Ran) / float64(p.Ran))
-		left = fmt.Sprintf(", ~%v left", eta.Round(time.Second))
-	}
-	fmt.Fprintf(os.Stderr, "\rsweep %s [%s%s] %d/%d cells, %v%s   ", name, strings.Repeat("#", done), strings.Repeat("-", width-done),
-		p.Ran, p.Todo, elapsed.Round(time.Second), left)
 }
 
 func plural(n int) string {

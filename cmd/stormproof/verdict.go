@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"runtime"
 
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/internal/cli"
@@ -53,3 +54,13 @@ func decideRuns(violated, runs int) checker.Decision {
 	return checker.Decide([]checker.Verdict{{Name: fmt.Sprintf("runs violating a promise (of %d)", runs), Judged: true, Count: uint64(violated)}},
 		true, "", checker.Policy{})
 }
+
+// jobsFlag registers --jobs, how many runs go at once, with the one default
+// of every command: 0, read as defaultJobs.
+func jobsFlag(fs *flag.FlagSet, what string) *int {
+	return fs.Int("jobs", 0, "run `N` "+what+" (default: the number of CPUs)")
+}
+
+// defaultJobs is --jobs unset: the CPUs Go schedules on (GOMAXPROCS), as each
+// run is single-threaded.
+func defaultJobs() int { return runtime.GOMAXPROCS(0) }

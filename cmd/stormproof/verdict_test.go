@@ -125,7 +125,7 @@ func TestKeyInValueRunAndCheckAgree(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
 	}
-	trace := filepath.Join(dir, "trace.jsonl")
+	trace := filepath.Join(latestRun(t, dir), "trace.jsonl")
 	stdout, stderr, code = sp(t, "check", trace, "--out", dir)
 	if code != 0 || !strings.Contains(stdout, "CacheLinearizable      VIOLATED") {
 		t.Fatalf("check: exit %d, want 0 with CacheLinearizable violated as a diagnosis\n%s%s", code, stdout, stderr)

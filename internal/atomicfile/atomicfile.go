@@ -4,6 +4,7 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -30,9 +31,10 @@ func Create(path string) (*File, error) {
 
 const tmpMark = ".tmp"
 
-// CleanStale removes from dir the temporary files that processes no longer
-// running left behind (killed before they could commit or abort), and
-// returns their names. Files of running processes are left alone.
+// CleanStale removes from dir the temporary files and directories (Dir)
+// that processes no longer running left behind (killed before they could
+// commit or abort), and returns their names. Those of running processes
+// are left alone.
 func CleanStale(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -41,10 +43,10 @@ func CleanStale(dir string) ([]string, error) {
 	var removed []string
 	for _, e := range entries {
 		pid, ok := tempOwner(e.Name())
-		if !ok || e.IsDir() || running(pid) {
+		if !ok || running(pid) {
 			continue
 		}
-		if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err == nil {
 			removed = append(removed, e.Name())
 		}
 	}
@@ -125,4 +127,83 @@ func CheckDir(dir string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// Dir is a directory being filled; Commit puts it in place of path whole,
+// Abort discards it.
+type Dir struct {
+	tmp, path string
+	done      bool
+}
+
+// CreateDir starts filling the directory path: its files are written into a
+// temporary directory beside it (named like a temporary file, so CleanStale
+// removes it when its process was killed).
+func CreateDir(path string) (*Dir, error) {
+	tmp, err := os.MkdirTemp(filepath.Dir(path), "."+filepath.Base(path)+tmpMark+strconv.Itoa(os.Getpid())+"-*")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.Remove(tmp)
+		return nil, err
+	}
+	return &Dir{tmp: tmp, path: path}, nil
+}
+
+// Join is the path of name inside the directory being filled.
+func (d *Dir) Join(name string) string { return filepath.Join(d.tmp, name) }
+
+// Commit puts the directory in place. A directory already at its path is
+// replaced whole: where the system can exchange two paths atomically
+// (Linux), a reader sees the old directory or the new one, never neither.
+func (d *Dir) Commit() error {
+	if d.done {
+		return nil
+	}
+	d.done = true
+	if err := exchange(d.tmp, d.path); err == nil {
+		return os.RemoveAll(d.tmp) // now the old directory
+	}
+	// No directory there yet, or no exchange on this system: move the old
+	// one aside under a temporary name, then the new one in.
+	old := d.tmp + "-old"
+	if err := os.Rename(d.path, old); err != nil && !errors.Is(err, os.ErrNotExist) {
+		os.RemoveAll(d.tmp)
+		return err
+	}
+	if err := os.Rename(d.tmp, d.path); err != nil {
+		os.RemoveAll(d.tmp)
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+// Abort discards the directory; a no-op after Commit.
+func (d *Dir) Abort() {
+	if d.done {
+		return
+	}
+	d.done = true
+	os.RemoveAll(d.tmp)
+}
+
+// Symlink points link at target, replacing what link was (a link or a
+// file) in one rename.
+func Symlink(target, link string) error {
+	for i := 0; ; i++ {
+		tmp := filepath.Join(filepath.Dir(link), "."+filepath.Base(link)+tmpMark+strconv.Itoa(os.Getpid())+"-"+strconv.Itoa(i))
+		err := os.Symlink(target, tmp)
+		if errors.Is(err, os.ErrExist) && i < 100 {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, link); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+		return nil
+	}
 }

@@ -146,17 +146,25 @@ func Usage(w io.Writer, fs *flag.FlagSet, synopsis string) {
 }
 
 // Nearest is the defined flag closest to name (at most two edits away, or
-// one when name is short), or "".
+// one when name is short), else the one flag whose name begins with name
+// (--out for --output), or "".
 func Nearest(fs *flag.FlagSet, name string) string {
 	best, bestD := "", 3
 	if len(name) <= 3 {
 		bestD = 2
 	}
+	var prefixed []string
 	fs.VisitAll(func(f *flag.Flag) {
 		if d := editDistance(name, f.Name); d < bestD {
 			best, bestD = f.Name, d
 		}
+		if name != "" && strings.HasPrefix(f.Name, name) {
+			prefixed = append(prefixed, f.Name)
+		}
 	})
+	if best == "" && len(prefixed) == 1 {
+		best = prefixed[0]
+	}
 	return best
 }
 

@@ -53,3 +53,14 @@ func Advise[T any](s []T) {
 	}
 	advise(unsafe.Pointer(unsafe.SliceData(s)), n)
 }
+
+// inner is the run of whole huge pages inside [p, p+n): its offset from p
+// and its length (0 when none fits). The advice never reaches beyond the
+// slice it is given.
+func inner(p, n uintptr) (off, length uintptr) {
+	off = (Size - p%Size) % Size // to the first huge page boundary
+	if n < off+Size {
+		return 0, 0
+	}
+	return off, (n - off) &^ (Size - 1)
+}

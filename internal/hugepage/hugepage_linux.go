@@ -7,12 +7,11 @@ import (
 )
 
 func advise(p unsafe.Pointer, n uintptr) {
-	skip := (Size - uintptr(p)%Size) % Size // to the first huge page boundary
-	if n < skip+Size {
+	off, whole := inner(uintptr(p), n)
+	if whole == 0 {
 		return
 	}
-	whole := (n - skip) &^ (Size - 1)
 	// An error (a kernel without transparent huge pages, or with them
 	// "never") leaves the memory as it was: this is only a hint.
-	_ = unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(p, skip)), whole), unix.MADV_HUGEPAGE)
+	_ = unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(p, off)), whole), unix.MADV_HUGEPAGE)
 }

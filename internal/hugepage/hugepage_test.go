@@ -54,3 +54,28 @@ func TestGrowKeepsTheElements(t *testing.T) {
 		t.Fatalf("Grow moved a slice with room: capacity %d, want 2", cap(g))
 	}
 }
+
+// The advised run is whole huge pages, inside the slice, and as long as
+// the slice allows.
+func TestInnerStaysInside(t *testing.T) {
+	for _, p := range []uintptr{0, 1, Size - 1, Size, Size + 4096, 7*Size + 123} {
+		for _, n := range []uintptr{0, Size - 1, Size, 2*Size - 1, 2 * Size, 5*Size + 77} {
+			off, length := inner(p, n)
+			if length == 0 {
+				// Nothing fits: no aligned huge page lies wholly inside.
+				first := (p + Size - 1) &^ (Size - 1)
+				if first+Size <= p+n {
+					t.Errorf("inner(%#x, %#x): none, but [%#x, %#x) fits", p, n, first, first+Size)
+				}
+				continue
+			}
+			start := p + off
+			if start%Size != 0 || length%Size != 0 || start < p || start+length > p+n {
+				t.Errorf("inner(%#x, %#x) = %#x+%#x: not whole pages inside the slice", p, n, off, length)
+			}
+			if start+length+Size <= p+n || off >= Size {
+				t.Errorf("inner(%#x, %#x) = %#x+%#x: another whole page fits", p, n, off, length)
+			}
+		}
+	}
+}

@@ -6,9 +6,15 @@ package spec
 
 import (
 	"bytes"
+	"encoding"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -63,6 +69,15 @@ func Decode(file string, data []byte, out any) (*yaml.Node, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(out); err != nil {
 		e := yamlErr(file, err)
+		// A value's own decoder (a name that is not a client's, say) does
+		// not know its line: the first scalar holding the text at fault is
+		// where the decoder stopped.
+		var bad interface{ BadText() string }
+		if e.Line == 0 && errors.As(err, &bad) {
+			if n, p := scalarHolding(&root, reflect.TypeOf(out), "", bad.BadText()); n != nil {
+				e.Line, e.Field = n.Line, p
+			}
+		}
 		if e.Field == "" && e.Line > 0 {
 			e.Field = fieldAt(&root, e.Line)
 		}
@@ -94,6 +109,107 @@ func CheckLines(file string, data []byte) error {
 		}
 	}
 	return nil
+}
+
+// scalarHolding is the first scalar value in document order that holds
+// text (blanks around either ignored) where out's type decodes the value
+// with a method of its own, and its dotted path; nil if none.
+func scalarHolding(n *yaml.Node, out reflect.Type, at, text string) (*yaml.Node, string) {
+	if n.Kind == yaml.ScalarNode && strings.TrimSpace(n.Value) == strings.TrimSpace(text) && ownDecoder(out, at) {
+		return n, at
+	}
+	join := func(k string) string {
+		if at == "" {
+			return k
+		}
+		return at + "." + k
+	}
+	for i, c := range n.Content {
+		p := at
+		switch n.Kind {
+		case yaml.MappingNode:
+			if i%2 == 0 {
+				continue
+			}
+			p = join(n.Content[i-1].Value)
+		case yaml.SequenceNode:
+			p = join(strconv.Itoa(i))
+		}
+		if m, mp := scalarHolding(c, out, p, text); m != nil {
+			return m, mp
+		}
+	}
+	return nil, ""
+}
+
+var (
+	textUnmarshaler     = reflect.TypeFor[encoding.TextUnmarshaler]()
+	yamlUnmarshaler     = reflect.TypeFor[yaml.Unmarshaler]()
+	obsoleteUnmarshaler = reflect.TypeFor[interface{ UnmarshalYAML(func(any) error) error }]()
+)
+
+// ownDecoder says whether the value at a dotted path of t, or a value
+// holding it, is decoded by a method of its own type.
+func ownDecoder(t reflect.Type, p string) bool {
+	parts := strings.Split(p, ".")
+	for i := 0; ; i++ {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		pt := reflect.PointerTo(t)
+		if pt.Implements(textUnmarshaler) || pt.Implements(yamlUnmarshaler) || pt.Implements(obsoleteUnmarshaler) {
+			return true
+		}
+		if i == len(parts) || p == "" {
+			return false
+		}
+		switch t.Kind() {
+		case reflect.Struct:
+			f, ok := yamlField(t, parts[i])
+			if !ok {
+				return false
+			}
+			t = f
+		case reflect.Map, reflect.Slice, reflect.Array:
+			t = t.Elem()
+		default:
+			return false
+		}
+	}
+}
+
+// yamlField is the type of the field a struct decodes key into.
+func yamlField(t reflect.Type, key string) (reflect.Type, bool) {
+	for _, f := range Fields(t) {
+		if f.Name == key {
+			return f.Type, true
+		}
+	}
+	return nil, false
+}
+
+// Field is a key a struct decodes and the type it decodes it into.
+type Field struct {
+	Name string
+	Type reflect.Type
+}
+
+// Fields are the keys a struct decodes, an inline struct's among them, in
+// declaration order.
+func Fields(t reflect.Type) []Field {
+	var out []Field
+	for j := 0; j < t.NumField(); j++ {
+		f := t.Field(j)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")
+		switch {
+		case !f.IsExported() || tag[0] == "-":
+		case tag[0] == "" && len(tag) > 1 && tag[1] == "inline" && f.Type.Kind() == reflect.Struct:
+			out = append(out, Fields(f.Type)...)
+		case tag[0] != "":
+			out = append(out, Field{tag[0], f.Type})
+		}
+	}
+	return out
 }
 
 // fieldAt is the dotted path of the deepest field written on line, or "".
@@ -273,4 +389,47 @@ func requireSources(file string, n *yaml.Node, path string, skip map[string]bool
 
 func commented(n *yaml.Node) bool {
 	return strings.Trim(n.LineComment, "# \t") != "" || strings.Trim(n.HeadComment, "# \t\n") != ""
+}
+
+// Named is the shared way in to a document that is either embedded (by
+// name, from dir in fsys) or a file (a path: it holds "/" or "."). It
+// returns the name errors give the document ("builtin:NAME.yaml" or the
+// path) and its bytes. kind ("scenario", "explorer configuration") names
+// what is looked for.
+func Named(fsys fs.ReadDirFS, dir, kind, nameOrFile string) (file string, data []byte, err error) {
+	if data, err := fs.ReadFile(fsys, path.Join(dir, nameOrFile+".yaml")); err == nil && nameOrFile != "" {
+		return "builtin:" + nameOrFile + ".yaml", data, nil
+	}
+	if !strings.ContainsAny(nameOrFile, "/.") {
+		names := EmbeddedNames(fsys, dir)
+		hint := ""
+		for _, n := range names {
+			if nameOrFile != "" && strings.HasPrefix(n, nameOrFile) {
+				hint = fmt.Sprintf(" (did you mean %s?)", n)
+				break
+			}
+		}
+		return "", nil, fmt.Errorf("unknown %s %q%s: not an embedded one (%s) and not a file path", kind, nameOrFile, hint, strings.Join(names, ", "))
+	}
+	data, err = os.ReadFile(nameOrFile)
+	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			err = pe.Err
+		}
+		return "", nil, fmt.Errorf("%s: cannot read %s: %v", nameOrFile, kind, err)
+	}
+	return nameOrFile, data, nil
+}
+
+// EmbeddedNames are the names of the documents in dir of fsys, sorted.
+func EmbeddedNames(fsys fs.ReadDirFS, dir string) []string {
+	entries, _ := fsys.ReadDir(dir)
+	var out []string
+	for _, e := range entries {
+		if n, ok := strings.CutSuffix(e.Name(), ".yaml"); ok {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -1,0 +1,227 @@
+package model
+
+// The network between the actors, as the model declares it: which class of
+// link a channel crosses, which channels keep their order, who cannot be
+// reached. Engines read it here rather than deciding from actors' state.
+
+// NetClass is the kind of network a channel crosses.
+type NetClass uint8
+
+const (
+	// NetDC: inside the data centre. Channels are FIFO (TCP connections
+	// between services).
+	NetDC NetClass = iota
+	// NetWAN: camera ⇄ gateway and app → store, over the internet; a message
+	// may be lost (the scenario's WAN loss).
+	NetWAN
+	// NetPush: a push notification to a phone.
+	NetPush
+	// NetInternet: the anonymous reader, over TCP on the internet: WAN
+	// latency, and a lost packet is sent again rather than lost.
+	NetInternet
+)
+
+// LinkOf is the class of the channel from → to.
+func LinkOf(from, to Addr) NetClass {
+	switch {
+	case from.Kind == KindReader || to.Kind == KindReader:
+		return NetInternet
+	case from.Kind == KindCamera || to.Kind == KindCamera || from.Kind == KindApp:
+		return NetWAN
+	case to.Kind == KindApp:
+		return NetPush
+	}
+	return NetDC
+}
+
+// FIFO says whether a channel of class c delivers in the order sent.
+func (c NetClass) FIFO() bool { return c == NetDC }
+
+// Lossy says whether a message on a channel of class c may be lost.
+func (c NetClass) Lossy() bool { return c == NetWAN }
+
+// WorkerPeers are the actors an ingest worker has one data-centre channel
+// with each way, besides its cache connections (one channel per
+// connection), in a fixed order an engine may index by.
+var WorkerPeers = [...]Addr{GatewayAddr, RegistryAddr, StoreAddr, NotifierAddr}
+
+// Reachable says whether a message sent to `to` now can arrive: a host that
+// is down loses what is sent to it (the gateway during an outage; the model's
+// gateway also ignores what reaches it while down).
+func (w *World) Reachable(to Addr) bool {
+	return !(to.Kind == KindGateway && w.Gateway.Down)
+}
+
+// Offline says whether camera cam can neither be heard nor reach anyone until
+// the gateway is back: the gateway is down and the camera is not connected.
+// With nothing on its way to it, only its own timers step it.
+func (w *World) Offline(cam Addr) bool {
+	return w.Gateway.Down && w.Cameras[cam.Index].State != CamConnected
+}
+
+// ChannelGroup is a family of the network's one-way channels, one from
+// each actor of kind From to each actor of kind To, with Lanes channels
+// each (a worker's cache connections; 1 otherwise). An engine that keeps
+// one FIFO per channel (the explorer) numbers them group by group, sender
+// by sender, receiver by receiver, lane by lane.
+type ChannelGroup struct {
+	From, To Kind
+	Lanes    int
+}
+
+// Channels are the groups of the world of p, in the order engines number
+// them: the 2024 world's first, so a world without the other incidents'
+// actors is numbered as the 2024 world alone.
+func Channels(p *Params) []ChannelGroup {
+	g := []ChannelGroup{
+		{KindCamera, KindGateway, 1}, {KindGateway, KindCamera, 1},
+		{KindGateway, KindWorker, 1}, {KindWorker, KindGateway, 1},
+		{KindWorker, KindCache, p.PoolSize}, {KindCache, KindWorker, p.PoolSize},
+		{KindRegistry, KindCache, 1},
+		{KindWorker, KindRegistry, 1}, {KindRegistry, KindWorker, 1},
+		{KindWorker, KindStore, 1}, {KindStore, KindWorker, 1},
+		{KindWorker, KindApp, 1}, {KindApp, KindStore, 1},
+		{KindStore, KindRegistry, 1}, {KindRegistry, KindStore, 1},
+	}
+	if p.Web.On {
+		g = append(g, ChannelGroup{KindWeb, KindRegistry, 1}, ChannelGroup{KindRegistry, KindWeb, 1})
+	}
+	if p.Notifier {
+		g = append(g, ChannelGroup{KindWorker, KindNotifier, 1}, ChannelGroup{KindNotifier, KindApp, 1})
+	}
+	if p.Replica.On {
+		g = append(g, ChannelGroup{KindReader, KindReplica, 1}, ChannelGroup{KindReplica, KindReader, 1})
+	}
+	return g
+}
+
+// TimerKinds are the kinds whose actors have timers (NumTimers), in the
+// order engines number them.
+var TimerKinds = [...]Kind{KindCamera, KindGateway, KindCache, KindWorker, KindWeb, KindReader}
+
+// Renamed says how a renaming of interchangeable actors moves an actor of
+// kind k: cameras move with their devices (KindCamera), apps with their
+// accounts (KindApp); every other actor stays (KindNone).
+func Renamed(k Kind) Kind {
+	switch k {
+	case KindCamera, KindApp:
+		return k
+	}
+	return KindNone
+}
+
+// Timeout is a kind of timeout whose answer may still be on its way when it
+// fires: the ones the bug class turns on, which an untimed engine (the
+// explorer) fires early only within a budget.
+type Timeout uint8
+
+const (
+	TimeoutNone    Timeout = iota // may always fire: no answer can still come
+	TimeoutCache                  // a cache request's deadline (the naive client's race)
+	TimeoutDial                   // a cache dial's timeout
+	TimeoutConnect                // a camera's connect timeout
+	TimeoutUpload                 // a camera's upload acknowledgement timeout
+)
+
+// InFlight is what an engine holds on the channel from → to on a lane
+// (model.Channels), oldest first.
+type InFlight func(from, to Addr, lane uint16) []Msg
+
+// Premature says whether firing actor a's timer id now would be premature
+// — its answer is still in flight or being served — and which kind of
+// timeout it is (TimeoutNone when it may always fire). Which message
+// answers which timer is the model's to say: a connect is answered by an
+// accept or reject of its generation, an upload by its acknowledgement (or
+// is still on its way through the gateway and a worker), a cache request
+// or dial by anything on its connection's generation.
+func (w *World) Premature(a Addr, id uint16, ch InFlight) Timeout {
+	switch a.Kind {
+	case KindCamera:
+		cam := &w.Cameras[a.Index]
+		switch id {
+		case TConn:
+			if cam.State == CamConnecting && w.connectPending(a, cam.Gen, ch) {
+				return TimeoutConnect
+			}
+		case TUpload:
+			if cam.Inflight && w.uploadPending(a, cam.InflightSeq, ch) {
+				return TimeoutUpload
+			}
+		}
+	case KindWorker:
+		conn := &w.Workers[a.Index].Conns[id]
+		if conn.State != ConnIdle && w.connPending(a, id, conn.Gen, ch) {
+			if conn.State == ConnDialing {
+				return TimeoutDial
+			}
+			return TimeoutCache
+		}
+	}
+	return TimeoutNone
+}
+
+func (w *World) connectPending(cam Addr, gen uint32, ch InFlight) bool {
+	for _, m := range ch(cam, GatewayAddr, 0) {
+		if m.Type == MsgConnect && m.Gen == gen {
+			return true
+		}
+	}
+	for _, m := range ch(GatewayAddr, cam, 0) {
+		if (m.Type == MsgAccept || m.Type == MsgReject) && m.Gen == gen {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *World) uploadPending(cam Addr, seq uint32, ch InFlight) bool {
+	is := func(ev EventRef) bool { return ev.Device == DeviceID(cam.Index) && ev.Seq == seq }
+	for _, m := range ch(cam, GatewayAddr, 0) {
+		if m.Type == MsgUpload && is(m.Ev) {
+			return true
+		}
+	}
+	for _, m := range ch(GatewayAddr, cam, 0) {
+		if m.Type == MsgAck && is(m.Ev) {
+			return true
+		}
+	}
+	for i := range w.Workers {
+		wa := WorkerAddr(i)
+		for _, m := range ch(GatewayAddr, wa, 0) {
+			if is(m.Ev) {
+				return true
+			}
+		}
+		for _, m := range ch(wa, GatewayAddr, 0) {
+			if is(m.Ev) {
+				return true
+			}
+		}
+		for _, s := range w.Workers[i].Slots {
+			if s.Used && is(s.Ev) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (w *World) connPending(wa Addr, c uint16, gen uint32, ch InFlight) bool {
+	for _, m := range ch(wa, CacheAddr, c) {
+		if m.Gen == gen {
+			return true
+		}
+	}
+	for _, m := range ch(CacheAddr, wa, c) {
+		if m.Gen == gen {
+			return true
+		}
+	}
+	for _, q := range w.Cache.Queue {
+		if q.From == wa && q.Conn == c && q.Gen == gen {
+			return true
+		}
+	}
+	return false
+}
