@@ -1,7 +1,9 @@
 // The stormproof command is a module of its own, so that the library
 // (github.com/stormproof/stormproof) requires none of the client libraries
 // its live adapters link. The replace directives make the repository's
-// modules build from this checkout; the repository's go.work joins them.
+// modules build from this checkout (the repository's go.work joins them);
+// a release names the modules' tagged versions instead, since go install
+// PKG@VERSION refuses a module with replace directives.
 module github.com/stormproof/stormproof/cmd/stormproof
 
 go 1.26.8
