@@ -1,75 +1,19 @@
 // Command stormproof checks whether a camera-fleet design can ever show one
-// customer's event to someone who does not own the camera. It only wires
-// packages together; see the README for the commands.
+// customer's event to someone who does not own the camera (README.md). It
+// is package commands with the client libraries `stormproof live` tests;
+// it is a module of its own so that the library requires none of them
+// (cmd/stormproof/go.mod).
 package main
 
 import (
-	"flag"
-	"fmt"
-	"io"
 	"os"
-	"sort"
 
-	"github.com/stormproof/stormproof/internal/cli"
-	"github.com/stormproof/stormproof/internal/version"
+	"github.com/stormproof/stormproof/commands"
+	"github.com/stormproof/stormproof/live/adapters/gomemcache"
+	"github.com/stormproof/stormproof/live/adapters/goredis"
+	"github.com/stormproof/stormproof/live/adapters/rueidis"
 )
 
-type command struct {
-	name, synopsis string
-	run            func(args []string) error
-}
-
-var commands []command
-
-func register(c command) { commands = append(commands, c) }
-
-func usage(w io.Writer) {
-	fmt.Fprintf(w, "%s\n\nusage: stormproof COMMAND [ARGS]\n\ncommands:\n", version.Version)
-	sort.Slice(commands, func(i, j int) bool { return commands[i].name < commands[j].name })
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.synopsis)
-	}
-	fmt.Fprintf(w, "  %-10s %s\n", "help", "stormproof help COMMAND: the command's usage and flags")
-	fmt.Fprintf(w, "  %-10s %s\n", "version", "print the version")
-	fmt.Fprintf(w, "\nexit status: 0 every promise holds, 1 one is violated, 2 bad input, 3 incomplete (a trace cut short,\n"+
-		"a bounded search), 130 and 143 interrupted by SIGINT and SIGTERM (outputs of an interrupted run are not written)\n")
-}
-
-func main() { os.Exit(run(os.Args[1:])) }
-
-func run(args []string) int {
-	switch {
-	case len(args) == 0:
-		usage(os.Stderr)
-		return cli.ExitBadInput
-	case args[0] == "help" && len(args) > 1:
-		// stormproof help CMD is CMD --help: its usage on stdout, exit 0.
-		args = []string{args[1], "--help"}
-	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
-		usage(os.Stdout)
-		return cli.ExitOK
-	}
-	if args[0] == "version" || args[0] == "--version" {
-		fmt.Println(version.Version)
-		return cli.ExitOK
-	}
-	for _, c := range commands {
-		if c.name == args[0] {
-			return cli.Status(c.run(args[1:]))
-		}
-	}
-	fmt.Fprintf(os.Stderr, "stormproof: unknown command %q%s (run stormproof help)\n", args[0], suggestCommand(args[0]))
-	return cli.ExitBadInput
-}
-
-// suggestCommand names the command closest to name, if one is near.
-func suggestCommand(name string) string {
-	fs := flag.NewFlagSet("", flag.ContinueOnError)
-	for _, c := range commands {
-		fs.Bool(c.name, false, "")
-	}
-	if near := cli.Nearest(fs, name); near != "" {
-		return fmt.Sprintf(": did you mean %s?", near)
-	}
-	return ""
+func main() {
+	os.Exit(commands.Main(os.Args[1:], goredis.Adapter, rueidis.Adapter, gomemcache.Adapter))
 }
