@@ -14,8 +14,8 @@ import (
 	"sort"
 
 	"github.com/stormproof/stormproof/internal/cli"
-	"github.com/stormproof/stormproof/live/cache"
 	"github.com/stormproof/stormproof/internal/version"
+	"github.com/stormproof/stormproof/live/cache"
 )
 
 type command struct {
