@@ -36,7 +36,8 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "  %-10s %s\n", "help", "stormproof help COMMAND: the command's usage and flags")
 	fmt.Fprintf(w, "  %-10s %s\n", "version", "print the version")
 	fmt.Fprintf(w, "\nexit status: 0 every promise holds, 1 one is violated, 2 bad input, 3 incomplete (a trace cut short,\n"+
-		"a bounded search), 130 and 143 interrupted by SIGINT and SIGTERM (outputs of an interrupted run are not written)\n")
+		"a bounded search), 4 not exercised (live: the fault never bit), 130 and 143 interrupted by SIGINT and SIGTERM\n"+
+		"(outputs of an interrupted run are not written)\n")
 }
 
 // adapters are the live client adapters Main was given.
