@@ -7,6 +7,7 @@ import (
 
 	"github.com/stormproof/stormproof/checker/explore"
 	"github.com/stormproof/stormproof/checker/props"
+	"github.com/stormproof/stormproof/commands"
 	"github.com/stormproof/stormproof/model"
 	"github.com/stormproof/stormproof/sim"
 )
@@ -129,5 +130,18 @@ func TestPublicAPIOnly(t *testing.T) {
 		if strings.Contains(imp, "/internal/") {
 			t.Errorf("imports %s", imp)
 		}
+	}
+}
+
+// The stormproof command with the design registered (./stormproof) runs a
+// scenario naming it and explores it by name, with the exit statuses of
+// the verdicts found above.
+func TestCommandKnowsTheDesign(t *testing.T) {
+	out := t.TempDir()
+	if code := commands.Main([]string{"run", "storm.yaml", "--out", out, "--trace", "none"}); code != 0 {
+		t.Errorf("run storm.yaml: exit %d, want 0 (every promise holds)", code)
+	}
+	if code := commands.Main([]string{"explore", "transfer", "--client", "pipelined-reuse", "--mitigate", "owners-in-stamp", "--out", out}); code != 1 {
+		t.Errorf("explore transfer: exit %d, want 1 (the 12-step counterexample)", code)
 	}
 }
