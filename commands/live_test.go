@@ -16,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stormproof/stormproof/live/cache"
 	"github.com/stormproof/stormproof/live/faults"
+	"github.com/stormproof/stormproof/live/livetest"
+	"github.com/stormproof/stormproof/sim"
 )
 
 func liveScenario(t *testing.T) string {
@@ -95,6 +98,12 @@ func TestLiveNaiveEndToEnd(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
+	// The model variant the naive adapter declares leaks in the same storm.
+	s, err := sim.Load(liveScenario(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	livetest.SameAsDeclared(t, cache.Naive, s, true)
 	for _, want := range []string{"NoForeignDelivery      VIOLATED", "CacheLinearizable      VIOLATED",
 		"witness         agrees", "verdict                VIOLATED"} {
 		if !strings.Contains(stdout, want) {

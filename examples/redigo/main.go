@@ -31,16 +31,22 @@ import (
 
 	"github.com/stormproof/stormproof/live"
 	"github.com/stormproof/stormproof/live/cache"
+	"github.com/stormproof/stormproof/model"
 )
+
+// The model variants the adapters declare (the library defaults, which
+// never time out, claim none).
+var discardOnTimeout, naivePool = model.DiscardOnTimeout, model.NaivePool
 
 func main() {
 	live.Main(
 		cache.Adapter{Name: "redigo", Server: "redis", About: "github.com/gomodule/redigo redis.Pool, library defaults (no read timeout)",
 			Open: func(o cache.Options) (cache.Client, cache.Settings, error) { return openPool(o, false) }},
 		cache.Adapter{Name: "redigo-readtimeout", Server: "redis", About: "github.com/gomodule/redigo redis.Pool, DialReadTimeout = the request deadline",
-			Open: func(o cache.Options) (cache.Client, cache.Settings, error) { return openPool(o, true) }},
+			Open:    func(o cache.Options) (cache.Client, cache.Settings, error) { return openPool(o, true) },
+			Behaves: &discardOnTimeout}, // redigo closes a connection whose read failed
 		cache.Adapter{Name: "redigo-broken", Server: "redis", About: "redigo connections in a pool that keeps a connection after a timeout (NOT for use)",
-			Open: openBroken},
+			Open: openBroken, Behaves: &naivePool},
 	)
 }
 

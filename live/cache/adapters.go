@@ -9,6 +9,7 @@ import (
 
 	"github.com/stormproof/stormproof/live/naive"
 	"github.com/stormproof/stormproof/live/server"
+	"github.com/stormproof/stormproof/model"
 )
 
 func init() {
@@ -20,7 +21,11 @@ func init() {
 // Naive is the deliberately broken pooled RESP client of package live/naive,
 // the reference for the failure. It is always registered: it needs no
 // library.
-var Naive = Adapter{Name: "naive", Server: "redis", About: "deliberately broken pooled RESP client (reference for the failure, NOT for use)", Open: openNaive}
+var Naive = Adapter{Name: "naive", Server: "redis", About: "deliberately broken pooled RESP client (reference for the failure, NOT for use)", Open: openNaive,
+	Behaves: variant(model.NaivePool)}
+
+// variant is a pointer to a copy of v, for Adapter.Behaves.
+func variant(v model.ClientVariant) *model.ClientVariant { return &v }
 
 type naiveClient struct{ p *naive.Pool }
 

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stormproof/stormproof/model"
 )
 
 // Client is a cache client under test. ctx carries the request's deadline;
@@ -66,6 +68,12 @@ type Adapter struct {
 	About string
 	// Open connects a client with o and returns the semantic settings used.
 	Open func(o Options) (Client, Settings, error)
+	// Behaves names the model's cache-client variant the library is meant
+	// to behave as (model.ClientBehaviour), or nil when the adapter claims
+	// none. The claim is tested: livetest runs the library under the test
+	// storm and the simulator runs the variant in the same scenario, and
+	// the verdicts must agree (leaks, or holds).
+	Behaves *model.ClientVariant
 }
 
 var (

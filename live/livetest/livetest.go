@@ -142,7 +142,8 @@ func RoundTrip(t *testing.T, a cache.Adapter, takesContext bool) {
 
 // Holds runs a through the test scenario's storm under the default drop
 // schedule and asserts what a correct client gives: the outage happened and
-// bit (calls timed out), every invariant is judged and holds, no GET was
+// bit (calls timed out), every invariant is judged and holds, the model
+// variant the adapter declares holds too (SameAsDeclared), no GET was
 // answered with another key's value, and the witness agrees.
 func Holds(t *testing.T, a cache.Adapter) {
 	t.Helper()
@@ -168,6 +169,7 @@ func Holds(t *testing.T, a cache.Adapter) {
 			t.Errorf("%s not judged: %s", v.Name, v.NotJudged)
 		}
 	}
+	SameAsDeclared(t, a, Scenario(t), false)
 	if n := ForeignHits(t, path); n != 0 {
 		t.Fatalf("%d GETs returned another key's value", n)
 	}
@@ -175,6 +177,38 @@ func Holds(t *testing.T, a cache.Adapter) {
 	if !w.Agree() || w.Seen != w.Recorded || w.Seen == 0 {
 		t.Fatalf("witness %+v should agree with the record", w)
 	}
+}
+
+// SameAsDeclared holds an adapter to the model variant it declares
+// (Adapter.Behaves): the simulator runs that variant, on every ingest
+// worker, in the scenario the live run used, and its verdict on the
+// promises must be the library's (leaked is whether the live run
+// violated one).
+func SameAsDeclared(t testing.TB, a cache.Adapter, s *sim.Scenario, leaked bool) {
+	t.Helper()
+	if a.Behaves == nil {
+		t.Fatalf("adapter %s declares no model variant (cache.Adapter.Behaves)", a.Name)
+	}
+	m, err := s.Apply(sim.Override{Client: a.Behaves})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Cloud.ClientShare = 1
+	res, err := sim.Run(m, sim.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if simLeaked := !res.Summary.Held(); simLeaked != leaked {
+		t.Fatalf("%s %s in the live run, but the variant it declares, %s, %s in the simulator",
+			a.Name, verb(leaked), a.Behaves, verb(simLeaked))
+	}
+}
+
+func verb(leaked bool) string {
+	if leaked {
+		return "leaks"
+	}
+	return "holds"
 }
 
 // ForeignHits counts GETs in a trace answered with another key's value.

@@ -16,11 +16,18 @@ import (
 
 	"github.com/stormproof/stormproof/live/cache"
 	"github.com/stormproof/stormproof/live/server"
+	"github.com/stormproof/stormproof/model"
 )
 
 // Adapter opens a gomemcache client whose socket timeout is the request
 // deadline.
-var Adapter = cache.Adapter{Name: "gomemcache", Server: "memcached", About: "github.com/bradfitz/gomemcache", Open: open}
+// It behaves as the model's discard-on-timeout: gomemcache returns a
+// connection to its free list only after a clean exchange, so a timed-out
+// connection is closed with its late reply.
+var Adapter = cache.Adapter{Name: "gomemcache", Server: "memcached", About: "github.com/bradfitz/gomemcache", Open: open,
+	Behaves: &discardOnTimeout}
+
+var discardOnTimeout = model.DiscardOnTimeout
 
 type client struct{ c *memcache.Client }
 

@@ -13,3 +13,9 @@ func TestRoundTrip(t *testing.T) { livetest.RoundTrip(t, gomemcache.Adapter, fal
 // library delivers only to owners, calls time out (the run is exercised),
 // and the witness agrees.
 func TestHoldsUnderTheStorm(t *testing.T) { livetest.Holds(t, gomemcache.Adapter) }
+
+// The variant the adapter declares holds in the test storm's simulation,
+// as the library must live (TestHoldsUnderTheStorm runs both).
+func TestDeclaredVariantHolds(t *testing.T) {
+	livetest.SameAsDeclared(t, gomemcache.Adapter, livetest.Scenario(t), false)
+}

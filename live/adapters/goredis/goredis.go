@@ -11,10 +11,16 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/stormproof/stormproof/live/cache"
+	"github.com/stormproof/stormproof/model"
 )
 
 // Adapter opens a go-redis v9 client with retries disabled.
-var Adapter = cache.Adapter{Name: "go-redis", Server: "redis", About: "github.com/redis/go-redis/v9, retries disabled", Open: open}
+// It behaves as the model's discard-on-timeout: go-redis v9 removes a
+// connection whose read timed out from its pool (a "bad" connection).
+var Adapter = cache.Adapter{Name: "go-redis", Server: "redis", About: "github.com/redis/go-redis/v9, retries disabled", Open: open,
+	Behaves: &discardOnTimeout}
+
+var discardOnTimeout = model.DiscardOnTimeout
 
 type client struct{ c *redis.Client }
 

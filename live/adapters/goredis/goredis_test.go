@@ -13,3 +13,9 @@ func TestRoundTrip(t *testing.T) { livetest.RoundTrip(t, goredis.Adapter, true) 
 // library delivers only to owners, calls time out (the run is exercised),
 // and the witness agrees.
 func TestHoldsUnderTheStorm(t *testing.T) { livetest.Holds(t, goredis.Adapter) }
+
+// The variant the adapter declares holds in the test storm's simulation,
+// as the library must live (TestHoldsUnderTheStorm runs both).
+func TestDeclaredVariantHolds(t *testing.T) {
+	livetest.SameAsDeclared(t, goredis.Adapter, livetest.Scenario(t), false)
+}

@@ -10,11 +10,18 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/stormproof/stormproof/live/cache"
+	"github.com/stormproof/stormproof/model"
 )
 
 // Adapter opens a rueidis client with retries and client-side caching
 // disabled.
-var Adapter = cache.Adapter{Name: "rueidis", Server: "redis", About: "github.com/redis/rueidis, retries and client-side caching disabled", Open: open}
+// It behaves as the model's tagged client: rueidis pipelines requests
+// on a connection and hands each reply to the request it answers (by
+// order), so a late reply never reaches another caller.
+var Adapter = cache.Adapter{Name: "rueidis", Server: "redis", About: "github.com/redis/rueidis, retries and client-side caching disabled", Open: open,
+	Behaves: &tagged}
+
+var tagged = model.Tagged
 
 type client struct{ c rueidis.Client }
 
