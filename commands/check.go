@@ -14,6 +14,7 @@ import (
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/storyfiles"
 	"github.com/stormproof/stormproof/model"
 	"github.com/stormproof/stormproof/sim"
 	"github.com/stormproof/stormproof/traces"
@@ -230,72 +231,18 @@ func badTrace(err error) error {
 	return err
 }
 
-// writeRenders writes the four renders of the report's first violation.
+// writeRenders writes the renders of the report's first violation into dir
+// (internal/storyfiles, the same files live writes).
 func writeRenders(path string, rep *checker.Report, dir string) ([]string, error) {
 	if err := atomicfile.CheckDir(dir); err != nil {
 		return nil, cli.Badf("--out %s: cannot write there: %v", dir, unwrap(err))
 	}
-	var first []storyT
-	if len(rep.Stories) > 0 {
-		first = rep.Stories[:1]
-	}
-	var written []string
-	write := func(name string, fn func(w io.Writer) error) error {
-		p := filepath.Join(dir, name)
-		f, err := atomicfile.Create(p)
-		if err != nil {
-			return err
-		}
-		defer f.Abort()
-		if err := fn(f); err != nil {
-			return err
-		}
-		if err := f.Commit(); err != nil {
-			return err
-		}
-		written = append(written, p)
-		return nil
-	}
-	if err := write("timeline.txt", func(w io.Writer) error { return render.Timeline(w, &rep.Header, first) }); err != nil {
-		return nil, err
-	}
-	if err := write("slice.mmd", func(w io.Writer) error { return render.Mermaid(w, &rep.Header, firstStory(rep)) }); err != nil {
-		return nil, err
-	}
-	if err := write("perfetto.json", func(w io.Writer) error {
-		return perfettoStoryFile(w, path, render.PerfettoOptions{Story: firstStory(rep)})
-	}); err != nil {
-		return nil, err
-	}
-	if page := porcupinePage(rep); page != nil {
-		if err := write("porcupine.html", func(w io.Writer) error { return render.Porcupine(w, page) }); err != nil {
-			return nil, err
-		}
-	}
-	return written, nil
+	return storyfiles.Write(path, rep, dir)
 }
-
-type storyT = traces.Story
 
 func firstStory(rep *checker.Report) *traces.Story {
 	if len(rep.Stories) == 0 {
 		return nil
 	}
 	return &rep.Stories[0]
-}
-
-// porcupinePage is the page of the violated cache keys (or, if only the
-// registry's history is violated, of its entries); nil if none is.
-func porcupinePage(rep *checker.Report) *render.LinPage {
-	h := &rep.Header
-	for _, x := range []struct {
-		res  *checker.LinResult
-		what string
-	}{{rep.Cache, "cache"}, {rep.Registry, "registry"}} {
-		if x.res != nil && len(x.res.Violated) > 0 {
-			title := fmt.Sprintf("stormproof: non-linearizable %s keys, %s seed %d, %s", x.what, h.Scenario, h.Seed, h.Design)
-			return x.res.Page(title, 0, 0)
-		}
-	}
-	return nil
 }

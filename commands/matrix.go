@@ -25,7 +25,7 @@ func cmdMatrix(args []string) error {
 	seeds := fs.Int("seeds", 3, "seeds per cell: each scenario's seed and the N-1 after it")
 	jobs := jobsFlag(fs, "simulations at once; the table does not depend on it")
 	scale := new(float64)
-	fs.Var((*scaleValue)(scale), "scale", "multiply the fleet and its capacities by `F`")
+	fs.Var((*sim.ScaleFlag)(scale), "scale", "multiply the fleet and its capacities by `F`")
 	out := fs.String("output", "", "also write the table to `FILE`")
 	all := fs.Bool("all", false, "the incident library: every incident × every design (what leaked in each)")
 	ruleName := ruleFlag(fs)

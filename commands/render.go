@@ -11,6 +11,7 @@ import (
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
+	"github.com/stormproof/stormproof/internal/storyfiles"
 	"github.com/stormproof/stormproof/traces"
 	"github.com/stormproof/stormproof/traces/render"
 )
@@ -67,7 +68,7 @@ func cmdRender(args []string) error {
 		case "mermaid":
 			draw = func(w io.Writer) error { return render.Mermaid(w, &rep.Header, firstStory(rep)) }
 		case "porcupine":
-			page := porcupinePage(rep)
+			page := storyfiles.PorcupinePage(rep)
 			if page == nil {
 				fmt.Fprintln(os.Stderr, "stormproof: every cache and registry history is linearizable: no porcupine page to draw")
 				return nil

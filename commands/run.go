@@ -43,35 +43,10 @@ func (f *scenarioFlags) register(fs *flag.FlagSet) {
 	fs.Var(f.maxMem, "max-mem", "refuse a run estimated to need more than `SIZE` (default: "+
 		strconv.Itoa(int(membudget.Share*100))+" % of the machine's memory)")
 	fs.StringVar(&f.seed, "seed", "", "random seed (default: the scenario's)")
-	fs.Var((*scaleValue)(&f.scale), "scale", "multiply the fleet and its capacities by `F`")
+	fs.Var((*sim.ScaleFlag)(&f.scale), "scale", "multiply the fleet and its capacities by `F`")
 	fs.Var(&f.client, "client", "cache client `V`: naive-pool, discard-on-timeout or tagged")
 	fs.Var(&f.mitigate, "mitigate", "mitigations `a,b` to switch on (comma-separated, repeatable)")
 	fs.StringVar(&f.rule, "rule", "", "authorization rule the run is judged by: capture (the owner when the event was captured) or capture-or-delivery (default: the scenario's, else capture)")
-}
-
-// scaleValue is a --scale flag: a factor in sim.ScaleRange. Unset it is 0,
-// which leaves the scenario's scale as it is; set, 0 is refused like any
-// other value outside the range.
-type scaleValue float64
-
-func (v *scaleValue) String() string {
-	if v == nil || *v == 0 {
-		return ""
-	}
-	return strconv.FormatFloat(float64(*v), 'g', -1, 64)
-}
-
-// Set implements flag.Value.
-func (v *scaleValue) Set(s string) error {
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return fmt.Errorf("want a number")
-	}
-	if err := sim.ScaleRange.Check(f); err != nil {
-		return err
-	}
-	*v = scaleValue(f)
-	return nil
 }
 
 // load reads a scenario and applies the flags.

@@ -56,7 +56,7 @@ func Command(name string, args []string, adapters ...cache.Adapter) error {
 	out := fs.String("out", "stormproof-live", "directory for trace.jsonl and the renders of a violation")
 	seed := fs.String("seed", "", "random seed (default: the scenario's)")
 	var scale float64
-	fs.Var((*scaleFlag)(&scale), "scale", "multiply the fleet and its capacities by `F`")
+	fs.Var((*sim.ScaleFlag)(&scale), "scale", "multiply the fleet and its capacities by `F`")
 	drops := fs.String("drops", "", "drop schedule FROM-TO[@P],... in wall time from the start, or none (default: the scenario's cache outages and a storm of short outages when the gateway comes back)")
 	noEBPF := fs.Bool("no-ebpf", false, "no eBPF fault injection or witness (no root needed; nothing breaks the network)")
 	lanes := fs.Int("lanes", 0, "uploads each worker handles at once (default: twice the scenario's pool size)")
@@ -280,30 +280,6 @@ func loadScenarioFlags(name, seed string, scale float64, maxMem *membudget.Value
 		return nil, cli.Bad(err)
 	}
 	return s, nil
-}
-
-// scaleFlag is --scale: a factor in sim.ScaleRange; unset it is 0, which
-// leaves the scenario's scale as it is.
-type scaleFlag float64
-
-func (v *scaleFlag) String() string {
-	if v == nil || *v == 0 {
-		return ""
-	}
-	return strconv.FormatFloat(float64(*v), 'g', -1, 64)
-}
-
-// Set implements flag.Value.
-func (v *scaleFlag) Set(s string) error {
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return fmt.Errorf("want a number")
-	}
-	if err := sim.ScaleRange.Check(f); err != nil {
-		return err
-	}
-	*v = scaleFlag(f)
-	return nil
 }
 
 func pathErr(err error) error {

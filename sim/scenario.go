@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -414,6 +415,31 @@ func (s *Scenario) validate() error {
 // time is divided by the scale, so a factor without a lower bound would
 // stretch it beyond what a duration holds.
 var ScaleRange = spec.Closed(1e-6, 1e4)
+
+// ScaleFlag is a --scale flag (flag.Value): a factor in ScaleRange. Unset
+// it is 0, which leaves a scenario's scale as it is; set, 0 is refused like
+// any other value outside the range.
+type ScaleFlag float64
+
+func (v *ScaleFlag) String() string {
+	if v == nil || *v == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(float64(*v), 'g', -1, 64)
+}
+
+// Set implements flag.Value.
+func (v *ScaleFlag) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("want a number")
+	}
+	if err := ScaleRange.Check(f); err != nil {
+		return err
+	}
+	*v = ScaleFlag(f)
+	return nil
+}
 
 // Override applies command-line choices: a client variant, extra
 // mitigations, a seed and a further scale factor.

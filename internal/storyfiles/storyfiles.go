@@ -1,7 +1,7 @@
 // Package storyfiles writes the renders of a report's first violation —
 // the text timeline, the Mermaid sequence diagram, the Perfetto trace of
 // the story and, when a history is not linearizable, porcupine's page —
-// for the commands that judge a run (stormproof live and programs built on
+// for the commands that judge a run (check, live and programs built on
 // live.Main).
 package storyfiles
 
@@ -65,7 +65,7 @@ func Write(path string, rep *checker.Report, dir string) ([]string, error) {
 	}); err != nil {
 		return written, err
 	}
-	if page := porcupinePage(rep); page != nil {
+	if page := PorcupinePage(rep); page != nil {
 		if err := write("porcupine.html", func(w io.Writer) error { return render.Porcupine(w, page) }); err != nil {
 			return written, err
 		}
@@ -73,9 +73,9 @@ func Write(path string, rep *checker.Report, dir string) ([]string, error) {
 	return written, nil
 }
 
-// porcupinePage is the page of the violated cache keys (or, if only the
+// PorcupinePage is the page of the violated cache keys (or, if only the
 // registry's history is violated, of its entries); nil if none is.
-func porcupinePage(rep *checker.Report) *render.LinPage {
+func PorcupinePage(rep *checker.Report) *render.LinPage {
 	h := &rep.Header
 	for _, x := range []struct {
 		res  *checker.LinResult
