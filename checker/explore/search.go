@@ -373,9 +373,10 @@ func Search(sys System, opt SearchOptions) (*SearchResult, error) {
 // bytes: fingerprint table slot (at most 2/3 full), fingerprint, parent.
 const MemPerState = 8*3/2 + 8 + 4
 
-// memBase is the memory of the program and the Go runtime before the search
-// holds anything: peak RSS of `stormproof explore --max-states 2` (23 MB).
-const memBase = 24 << 20
+// memBase is the memory of the program and the Go runtime: 23 MB before
+// the search holds anything (peak RSS of `stormproof explore --max-states
+// 2`) and the collector's headroom over it (about 5 MB at a 64 MiB bound).
+const memBase = 28 << 20
 
 // bufFactor bounds the workers' buffers by what they hold: two sets (the
 // frontier's states and the next level's candidates), each grown by
