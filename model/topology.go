@@ -225,3 +225,59 @@ func (w *World) connPending(wa Addr, c uint16, gen uint32, ch InFlight) bool {
 	}
 	return false
 }
+
+// FaultMenu is every fault a world of p (with accounts accounts) may suffer
+// at any point, in the order an untimed engine tries them: the 2024
+// world's (outage, cold cache restart, the events-tab kill switch), then
+// transfers — which camera passes to whom is the world's own, given by its
+// configuration — then the other incidents' parts' (the web cache's fault
+// window and each account's logins, the defective notifier's window, the
+// replica's access-control window).
+func FaultMenu(p *Params, accounts int, transfers []Fault) []Fault {
+	menu := []Fault{{Kind: FaultGatewayDown}, {Kind: FaultGatewayUp}, {Kind: FaultCacheRestart}, {Kind: FaultEventsTabOff}}
+	menu = append(menu, transfers...)
+	if p.Web.On {
+		menu = append(menu, Fault{Kind: FaultWebShared}, Fault{Kind: FaultWebKeyed})
+		for a := 0; a < accounts; a++ {
+			menu = append(menu, Fault{Kind: FaultLogin, Account: AccountID(a)})
+		}
+	}
+	if p.Notifier {
+		menu = append(menu, Fault{Kind: FaultNotifierDefect}, Fault{Kind: FaultNotifierFixed})
+	}
+	if p.Replica.On {
+		menu = append(menu, Fault{Kind: FaultReplicaAuthOff}, Fault{Kind: FaultReplicaAuthOn})
+	}
+	return menu
+}
+
+// Window is a fault that is on for a while: one fault kind opens it and
+// another closes it.
+type Window uint8
+
+const (
+	WindowWeb      Window = iota // the web cache key omits the account
+	WindowNotifier               // the defective notifier is deployed
+	WindowReplica                // the replica's access control is off
+	NumWindows
+)
+
+// WindowOf says which window fault kind k opens or closes and whether it
+// opens it; ok is false for a fault that is no window's edge.
+func WindowOf(k FaultKind) (w Window, opens, ok bool) {
+	switch k {
+	case FaultWebShared:
+		return WindowWeb, true, true
+	case FaultWebKeyed:
+		return WindowWeb, false, true
+	case FaultNotifierDefect:
+		return WindowNotifier, true, true
+	case FaultNotifierFixed:
+		return WindowNotifier, false, true
+	case FaultReplicaAuthOff:
+		return WindowReplica, true, true
+	case FaultReplicaAuthOn:
+		return WindowReplica, false, true
+	}
+	return 0, false, false
+}

@@ -45,3 +45,35 @@ func TestReachableOffline(t *testing.T) {
 		t.Error("gateway down: a disconnected camera is offline, a connected one is not")
 	}
 }
+
+// The fault menu holds the 2024 world's faults, the world's transfers in
+// their order, then only the parts the world has; every window has an
+// opening and a closing fault in it.
+func TestFaultMenu(t *testing.T) {
+	tr := []Fault{{Kind: FaultTransfer, Device: 1}, {Kind: FaultTransfer, Device: 0}}
+	base := FaultMenu(&Params{}, 2, tr)
+	if len(base) != 6 || base[0].Kind != FaultGatewayDown || base[4].Device != 1 || base[5].Device != 0 {
+		t.Fatalf("2024 menu %+v", base)
+	}
+	all := FaultMenu(&Params{Web: WebParams{On: true}, Notifier: true, Replica: ReplicaParams{On: true}}, 2, nil)
+	logins := 0
+	var opens, closes [NumWindows]int
+	for _, f := range all {
+		if f.Kind == FaultLogin {
+			logins++
+		}
+		if w, o, ok := WindowOf(f.Kind); ok {
+			if o {
+				opens[w]++
+			} else {
+				closes[w]++
+			}
+		}
+	}
+	if logins != 2 || opens != [NumWindows]int{1, 1, 1} || closes != [NumWindows]int{1, 1, 1} {
+		t.Errorf("menu %+v: %d logins, windows opened %v closed %v", all, logins, opens, closes)
+	}
+	if _, _, ok := WindowOf(FaultGatewayDown); ok {
+		t.Error("an outage is not a window of this kind")
+	}
+}

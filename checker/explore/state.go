@@ -56,10 +56,10 @@ type window struct {
 }
 
 const (
-	winWeb      = iota // the web cache key omits the account
-	winNotifier        // the defective notifier is deployed
-	winReplica         // the replica's access control is off
-	numWindows
+	winWeb      = int(model.WindowWeb)
+	winNotifier = int(model.WindowNotifier)
+	winReplica  = int(model.WindowReplica)
+	numWindows  = int(model.NumWindows)
 )
 
 func newMState(l *layout, w *model.World) *mstate {

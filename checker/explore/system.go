@@ -37,33 +37,16 @@ func newModelSys(cfg *Config, symmetry bool) (*modelSys, error) {
 		return nil, err
 	}
 	s := &modelSys{cfg: cfg, p: p, fleet: f, l: newLayout(len(f.Devices), f.Accounts, p.Workers, p.PoolSize, cfg.parts())}
-	s.faults = []faultDef{
-		{f: model.Fault{Kind: model.FaultGatewayDown}, transfer: -1},
-		{f: model.Fault{Kind: model.FaultGatewayUp}, transfer: -1},
-		{f: model.Fault{Kind: model.FaultCacheRestart}, transfer: -1},
-		{f: model.Fault{Kind: model.FaultEventsTabOff}, transfer: -1},
+	for _, t := range cfg.Faults.Transfers {
+		s.transfers = append(s.transfers, model.Fault{Kind: model.FaultTransfer, Device: model.DeviceID(t.Device), Owners: owners(t.To)})
 	}
-	for i, t := range cfg.Faults.Transfers {
-		ft := model.Fault{Kind: model.FaultTransfer, Device: model.DeviceID(t.Device), Owners: owners(t.To)}
-		s.transfers = append(s.transfers, ft)
-		s.faults = append(s.faults, faultDef{f: ft, transfer: i})
-	}
-	// The other incidents' faults, after the 2024 menu (whose order fixes
-	// the order successors are tried in).
-	if cfg.Web != nil {
-		s.faults = append(s.faults, faultDef{f: model.Fault{Kind: model.FaultWebShared}, transfer: -1},
-			faultDef{f: model.Fault{Kind: model.FaultWebKeyed}, transfer: -1})
-		for a := 0; a < cfg.Accounts; a++ {
-			s.faults = append(s.faults, faultDef{f: model.Fault{Kind: model.FaultLogin, Account: model.AccountID(a)}, transfer: -1})
+	ti := 0
+	for _, ft := range model.FaultMenu(p, f.Accounts, s.transfers) {
+		d := faultDef{f: ft, transfer: -1}
+		if ft.Kind == model.FaultTransfer {
+			d.transfer, ti = ti, ti+1
 		}
-	}
-	if cfg.Notifier != nil {
-		s.faults = append(s.faults, faultDef{f: model.Fault{Kind: model.FaultNotifierDefect}, transfer: -1},
-			faultDef{f: model.Fault{Kind: model.FaultNotifierFixed}, transfer: -1})
-	}
-	if cfg.Replica != nil {
-		s.faults = append(s.faults, faultDef{f: model.Fault{Kind: model.FaultReplicaAuthOff}, transfer: -1},
-			faultDef{f: model.Fault{Kind: model.FaultReplicaAuthOn}, transfer: -1})
+		s.faults = append(s.faults, d)
 	}
 	// The web portal's sessions and the replica's documents belong to
 	// particular accounts: no renaming maps them onto themselves in
@@ -75,23 +58,10 @@ func newModelSys(cfg *Config, symmetry bool) (*modelSys, error) {
 	return s, nil
 }
 
-// windowOf is the window a fault opens or closes, and whether it opens it.
+// windowOf is the window a fault opens or closes (model.WindowOf).
 func windowOf(k model.FaultKind) (int, bool, bool) {
-	switch k {
-	case model.FaultWebShared:
-		return winWeb, true, true
-	case model.FaultWebKeyed:
-		return winWeb, false, true
-	case model.FaultNotifierDefect:
-		return winNotifier, true, true
-	case model.FaultNotifierFixed:
-		return winNotifier, false, true
-	case model.FaultReplicaAuthOff:
-		return winReplica, true, true
-	case model.FaultReplicaAuthOn:
-		return winReplica, false, true
-	}
-	return 0, false, false
+	w, opens, ok := model.WindowOf(k)
+	return int(w), opens, ok
 }
 
 // Transition kinds.
