@@ -65,7 +65,8 @@ func (c *Camera) backoffPolicy(env *Env) Backoff {
 }
 
 // Step advances camera d by one input.
-func (c *Camera) Step(env *Env, d DeviceID, in *Input, ctx Ctx) {
+func (c *Camera) Step(env *Env, self Addr, in *Input, ctx Ctx) {
+	d := DeviceID(self.Index)
 	p := &env.Fleet.Profiles[c.Profile]
 	switch in.Kind {
 	case InInit:

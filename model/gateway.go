@@ -27,7 +27,7 @@ func refillTick(p *Params) (time.Duration, int32) {
 }
 
 // Step advances the gateway by one input.
-func (g *Gateway) Step(env *Env, in *Input, ctx Ctx) {
+func (g *Gateway) Step(env *Env, self Addr, in *Input, ctx Ctx) {
 	admission := env.P.Mitigations.Has(GatewayAdmission)
 	switch in.Kind {
 	case InInit:

@@ -15,10 +15,10 @@ func incidentEnv(m Mitigations) *Env {
 // account a's page shows camera cam.
 func login(w *Web, env *Env, ctx *recCtx, a AccountID, sess uint32, cam DeviceID) {
 	n := len(ctx.sent)
-	w.Step(env, &Input{Kind: InFault, Fault: Fault{Kind: FaultLogin, Account: a, Session: sess}}, ctx)
+	w.Step(env, WebAddr, &Input{Kind: InFault, Fault: Fault{Kind: FaultLogin, Account: a, Session: sess}}, ctx)
 	if len(ctx.sent) > n && ctx.sent[len(ctx.sent)-1].Type == MsgWebPageReq {
 		req := ctx.sent[len(ctx.sent)-1]
-		w.Step(env, &Input{Kind: InMsg, Msg: Msg{Type: MsgWebPage, Account: a, Slot: sess, Flag: req.Flag,
+		w.Step(env, WebAddr, &Input{Kind: InMsg, Msg: Msg{Type: MsgWebPage, Account: a, Slot: sess, Flag: req.Flag,
 			Ev: EventRef{Device: cam, Stamp: MakeOwners(a)}}}, ctx)
 	}
 }
@@ -35,7 +35,7 @@ func TestWebSharedKeyServesTheFirstPageToAll(t *testing.T) {
 	env := incidentEnv(0)
 	w, ctx := &Web{}, newRec()
 	login(w, env, ctx, 0, 0, 10) // before the fault: own page
-	w.Step(env, &Input{Kind: InFault, Fault: Fault{Kind: FaultWebShared}}, ctx)
+	w.Step(env, WebAddr, &Input{Kind: InFault, Fault: Fault{Kind: FaultWebShared}}, ctx)
 	login(w, env, ctx, 1, 1, 11) // fills the shared entry
 	login(w, env, ctx, 2, 2, 12) // reads account 1's page
 	if got := streams(ctx); got[0] != 10 || got[1] != 11 || got[2] != 11 {
@@ -44,9 +44,9 @@ func TestWebSharedKeyServesTheFirstPageToAll(t *testing.T) {
 	if _, armed := ctx.armed[TWebTTL]; !armed {
 		t.Fatal("the shared entry has no expiry")
 	}
-	w.Step(env, &Input{Kind: InTimer, Timer: TWebTTL}, ctx) // expires
+	w.Step(env, WebAddr, &Input{Kind: InTimer, Timer: TWebTTL}, ctx) // expires
 	login(w, env, ctx, 2, 3, 12)
-	w.Step(env, &Input{Kind: InFault, Fault: Fault{Kind: FaultWebKeyed}}, ctx)
+	w.Step(env, WebAddr, &Input{Kind: InFault, Fault: Fault{Kind: FaultWebKeyed}}, ctx)
 	login(w, env, ctx, 0, 4, 10)
 	if got := streams(ctx); got[3] != 12 || got[4] != 10 || w.Entry.Present {
 		t.Fatalf("after expiry and the fix: streams %v, entry %+v", got, w.Entry)
@@ -80,13 +80,13 @@ func TestNotifierOffByOne(t *testing.T) {
 	env := incidentEnv(0)
 	n, ctx := &Notifier{}, newRec()
 	notify := func(d DeviceID, a AccountID) {
-		n.Step(env, &Input{Kind: InMsg, Msg: Msg{Type: MsgNotify, Ev: EventRef{Device: d, Stamp: MakeOwners(a)}, Owners: MakeOwners(a)}}, ctx)
+		n.Step(env, NotifierAddr, &Input{Kind: InMsg, Msg: Msg{Type: MsgNotify, Ev: EventRef{Device: d, Stamp: MakeOwners(a)}, Owners: MakeOwners(a)}}, ctx)
 	}
 	notify(0, 0)
-	n.Step(env, &Input{Kind: InFault, Fault: Fault{Kind: FaultNotifierDefect}}, ctx)
+	n.Step(env, NotifierAddr, &Input{Kind: InFault, Fault: Fault{Kind: FaultNotifierDefect}}, ctx)
 	notify(1, 1) // gets nobody (no previous row)
 	notify(2, 2) // gets account 1
-	n.Step(env, &Input{Kind: InFault, Fault: Fault{Kind: FaultNotifierFixed}}, ctx)
+	n.Step(env, NotifierAddr, &Input{Kind: InFault, Fault: Fault{Kind: FaultNotifierFixed}}, ctx)
 	notify(0, 0)
 	var got []AccountID
 	for i, m := range ctx.sent {
@@ -111,12 +111,12 @@ func TestNotifierOffByOne(t *testing.T) {
 
 func TestReplica(t *testing.T) {
 	read := func(r *Replica, env *Env, ctx *recCtx, doc uint32) {
-		r.Step(env, &Input{Kind: InMsg, Msg: Msg{Type: MsgReplicaRead, Slot: doc, Account: NoAccount, From: ReaderAddr}}, ctx)
+		r.Step(env, ReplicaAddr, &Input{Kind: InMsg, Msg: Msg{Type: MsgReplicaRead, Slot: doc, Account: NoAccount, From: ReaderAddr}}, ctx)
 	}
 	env := incidentEnv(0)
 	r, ctx := &Replica{}, newRec()
 	read(r, env, ctx, 0)
-	r.Step(env, &Input{Kind: InFault, Fault: Fault{Kind: FaultReplicaAuthOff}}, ctx)
+	r.Step(env, ReplicaAddr, &Input{Kind: InFault, Fault: Fault{Kind: FaultReplicaAuthOff}}, ctx)
 	read(r, env, ctx, 1)
 	if ref, rd := ctx.find(ObsReadRefused), ctx.find(ObsRead); len(ref) != 1 || len(rd) != 1 ||
 		rd[0].Fields != FieldEmail|FieldDevice|FieldSSID|FieldToken || rd[0].Owners != MakeOwners(1) {
@@ -124,7 +124,7 @@ func TestReplica(t *testing.T) {
 	}
 	env = incidentEnv(Mitigations(0).With(ConfigGuard))
 	r, ctx = &Replica{}, newRec()
-	r.Step(env, &Input{Kind: InFault, Fault: Fault{Kind: FaultReplicaAuthOff}}, ctx)
+	r.Step(env, ReplicaAddr, &Input{Kind: InFault, Fault: Fault{Kind: FaultReplicaAuthOff}}, ctx)
 	read(r, env, ctx, 1)
 	if len(ctx.find(ObsConfigRefused)) != 1 || len(ctx.find(ObsRead)) != 0 {
 		t.Fatalf("config-guard: %+v", ctx.obs)
@@ -143,10 +143,10 @@ func TestReplica(t *testing.T) {
 func TestReaderGivesUp(t *testing.T) {
 	env := incidentEnv(0)
 	r, ctx := &Reader{}, newRec()
-	r.Step(env, &Input{Kind: InInit}, ctx)
+	r.Step(env, ReaderAddr, &Input{Kind: InInit}, ctx)
 	reply := func(ok bool) {
-		r.Step(env, &Input{Kind: InTimer, Timer: TReader}, ctx)
-		r.Step(env, &Input{Kind: InMsg, Msg: Msg{Type: MsgReplicaReply, Slot: r.Next, Flag: ok}}, ctx)
+		r.Step(env, ReaderAddr, &Input{Kind: InTimer, Timer: TReader}, ctx)
+		r.Step(env, ReaderAddr, &Input{Kind: InMsg, Msg: Msg{Type: MsgReplicaReply, Slot: r.Next, Flag: ok}}, ctx)
 	}
 	reply(false)
 	reply(true)

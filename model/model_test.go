@@ -51,21 +51,21 @@ func upToLateReply(t *testing.T, env *Env) (*Worker, *recCtx) {
 	t.Helper()
 	w := &Worker{Client: env.P.Client}
 	ctx := newRec()
-	w.Step(env, &Input{Kind: InInit}, ctx)
+	w.Step(env, WorkerAddr(0), &Input{Kind: InInit}, ctx)
 	dial, _ := ctx.last(MsgCacheDial)
-	w.Step(env, &Input{Kind: InMsg, Msg: Msg{Type: MsgCacheDialOK, Conn: 0, Gen: dial.Gen}}, ctx)
+	w.Step(env, WorkerAddr(0), &Input{Kind: InMsg, Msg: Msg{Type: MsgCacheDialOK, Conn: 0, Gen: dial.Gen}}, ctx)
 	evA := EventRef{Device: 1, Seq: 0, Stamp: MakeOwners(10)}
 	evB := EventRef{Device: 2, Seq: 0, Stamp: MakeOwners(20)}
-	w.Step(env, &Input{Kind: InMsg, Msg: Msg{Type: MsgUpload, Ev: evA}}, ctx)
+	w.Step(env, WorkerAddr(0), &Input{Kind: InMsg, Msg: Msg{Type: MsgUpload, Ev: evA}}, ctx)
 	getA, _ := ctx.last(MsgCacheReq)
 	if getA.Req.Key != 1 {
 		t.Fatalf("first GET is for key %d, want 1", getA.Req.Key)
 	}
-	w.Step(env, &Input{Kind: InTimer, Timer: 0}, ctx) // A's deadline passes
-	w.Step(env, &Input{Kind: InMsg, Msg: Msg{Type: MsgUpload, Ev: evB}}, ctx)
+	w.Step(env, WorkerAddr(0), &Input{Kind: InTimer, Timer: 0}, ctx) // A's deadline passes
+	w.Step(env, WorkerAddr(0), &Input{Kind: InMsg, Msg: Msg{Type: MsgUpload, Ev: evB}}, ctx)
 	if redial, _ := ctx.last(MsgCacheDial); redial.Gen != dial.Gen {
 		// discard-on-timeout closed the connection: B waits for the new one.
-		w.Step(env, &Input{Kind: InMsg, Msg: Msg{Type: MsgCacheDialOK, Conn: 0, Gen: redial.Gen}}, ctx)
+		w.Step(env, WorkerAddr(0), &Input{Kind: InMsg, Msg: Msg{Type: MsgCacheDialOK, Conn: 0, Gen: redial.Gen}}, ctx)
 	}
 	getB, _ := ctx.last(MsgCacheReq)
 	if getB.Req.Key != 2 {
@@ -75,7 +75,7 @@ func upToLateReply(t *testing.T, env *Env) (*Worker, *recCtx) {
 	// connection that now serves B.
 	late := CacheReply{Op: OpGet, Key: 1, Token: getA.Req.Token, Found: true,
 		Val: CacheValue{Device: 1, Owners: MakeOwners(10)}}
-	w.Step(env, &Input{Kind: InMsg, Msg: Msg{Type: MsgCacheReply, Conn: 0, Gen: getA.Gen, Reply: late}}, ctx)
+	w.Step(env, WorkerAddr(0), &Input{Kind: InMsg, Msg: Msg{Type: MsgCacheReply, Conn: 0, Gen: getA.Gen, Reply: late}}, ctx)
 	return w, ctx
 }
 
@@ -139,9 +139,9 @@ func TestCameraDropsOldestWhenBufferFull(t *testing.T) {
 			Backoff: Backoff{Initial: time.Second, Multiplier: 2, Cap: time.Minute}}}}}
 	c := &Camera{Stamp: MakeOwners(0)}
 	ctx := newRec()
-	c.Step(env, 3, &Input{Kind: InInit}, ctx) // booting: not connected, so events pile up
+	c.Step(env, CameraAddr(3), &Input{Kind: InInit}, ctx) // booting: not connected, so events pile up
 	for i := 0; i < 4; i++ {
-		c.Step(env, 3, &Input{Kind: InTimer, Timer: TCapture}, ctx)
+		c.Step(env, CameraAddr(3), &Input{Kind: InTimer, Timer: TCapture}, ctx)
 	}
 	drops := ctx.find(ObsDrop)
 	if len(drops) != 2 || drops[0].Seq != 0 || drops[1].Seq != 1 || drops[0].Reason != ReasonBufferFull {

@@ -19,7 +19,7 @@ type Notifier struct {
 }
 
 // Step advances the notifier by one input.
-func (n *Notifier) Step(env *Env, in *Input, ctx Ctx) {
+func (n *Notifier) Step(env *Env, self Addr, in *Input, ctx Ctx) {
 	switch in.Kind {
 	case InFault:
 		switch in.Fault.Kind {

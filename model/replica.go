@@ -18,7 +18,7 @@ type Replica struct {
 }
 
 // Step advances the replica by one input.
-func (r *Replica) Step(env *Env, in *Input, ctx Ctx) {
+func (r *Replica) Step(env *Env, self Addr, in *Input, ctx Ctx) {
 	switch in.Kind {
 	case InFault:
 		switch in.Fault.Kind {
@@ -81,7 +81,7 @@ type Reader struct {
 const TReader uint16 = 0
 
 // Step advances the reader by one input.
-func (r *Reader) Step(env *Env, in *Input, ctx Ctx) {
+func (r *Reader) Step(env *Env, self Addr, in *Input, ctx Ctx) {
 	rp := &env.P.Replica
 	switch in.Kind {
 	case InInit:

@@ -31,7 +31,7 @@ type Cache struct {
 const TService uint16 = 0
 
 // Step advances the cache server by one input.
-func (s *Cache) Step(env *Env, in *Input, ctx Ctx) {
+func (s *Cache) Step(env *Env, self Addr, in *Input, ctx Ctx) {
 	switch in.Kind {
 	case InFault:
 		switch in.Fault.Kind {
@@ -124,7 +124,7 @@ type Registry struct {
 }
 
 // Step advances the registry by one input.
-func (r *Registry) Step(env *Env, in *Input, ctx Ctx) {
+func (r *Registry) Step(env *Env, self Addr, in *Input, ctx Ctx) {
 	switch in.Kind {
 	case InInit:
 		for d := range r.Owners {
@@ -176,7 +176,7 @@ type Store struct {
 }
 
 // Step advances the store by one input.
-func (s *Store) Step(env *Env, in *Input, ctx Ctx) {
+func (s *Store) Step(env *Env, self Addr, in *Input, ctx Ctx) {
 	switch in.Kind {
 	case InFault:
 		if in.Fault.Kind == FaultEventsTabOff {
@@ -222,9 +222,13 @@ func (s *Store) refuse(m *Msg, why Reason, ctx Ctx) {
 	ctx.Observe(Obs{Kind: ObsViewRefused, Device: m.Ev.Device, Seq: m.Ev.Seq, Account: m.Account, View: m.View, Reason: why})
 }
 
-// StepApp advances account a's app. Apps hold no state: a push is recorded
-// as a delivery, and the user may tap it.
-func StepApp(env *Env, a AccountID, in *Input, ctx Ctx) {
+// App is an account's phone app. Apps hold no state: a push is recorded as
+// a delivery, and the user may tap it.
+type App struct{}
+
+// Step advances the app of account self.Index.
+func (App) Step(env *Env, self Addr, in *Input, ctx Ctx) {
+	a := AccountID(self.Index)
 	if in.Kind != InMsg || in.Msg.Type != MsgPush {
 		return
 	}

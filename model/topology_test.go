@@ -77,3 +77,29 @@ func TestFaultMenu(t *testing.T) {
 		t.Error("an outage is not a window of this kind")
 	}
 }
+
+// Every actor a world has is an Actor at its address; an address the world
+// has no actor at (a part it lacks, an index past its end) is none.
+func TestWorldActor(t *testing.T) {
+	w := &World{Env: incidentEnv(0), Cameras: make([]Camera, 2), Workers: make([]Worker, 1)}
+	for _, a := range []Addr{CameraAddr(1), GatewayAddr, WorkerAddr(0), CacheAddr, RegistryAddr, StoreAddr,
+		AppAddr(2), WebAddr, NotifierAddr, ReplicaAddr, ReaderAddr} {
+		if w.Actor(a) == nil {
+			t.Errorf("no actor at %v", a)
+		}
+	}
+	if w.Actor(CameraAddr(1)) != Actor(&w.Cameras[1]) {
+		t.Error("the camera's Actor is not the world's camera")
+	}
+	for _, a := range []Addr{CameraAddr(2), WorkerAddr(1), AppAddr(3), EngineAddr} {
+		if w.Actor(a) != nil {
+			t.Errorf("an actor at %v", a)
+		}
+	}
+	w.Env = &Env{P: &Params{}, Fleet: &Fleet{Accounts: 1}}
+	for _, a := range []Addr{WebAddr, NotifierAddr, ReplicaAddr, ReaderAddr} {
+		if w.Actor(a) != nil {
+			t.Errorf("a 2024 world has an actor at %v", a)
+		}
+	}
+}

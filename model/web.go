@@ -32,7 +32,7 @@ type Web struct {
 const TWebTTL uint16 = 0
 
 // Step advances the portal by one input.
-func (w *Web) Step(env *Env, in *Input, ctx Ctx) {
+func (w *Web) Step(env *Env, self Addr, in *Input, ctx Ctx) {
 	switch in.Kind {
 	case InFault:
 		switch in.Fault.Kind {

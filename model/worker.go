@@ -55,7 +55,7 @@ type Worker struct {
 // Worker timers: timer c is connection c's deadline (or dial timeout).
 
 // Step advances the worker by one input.
-func (w *Worker) Step(env *Env, in *Input, ctx Ctx) {
+func (w *Worker) Step(env *Env, self Addr, in *Input, ctx Ctx) {
 	switch in.Kind {
 	case InInit:
 		w.Conns = make([]PoolConn, env.P.PoolSize)

@@ -105,30 +105,83 @@ func b2i(v bool) int {
 // billions of inputs).
 func (w *World) Step(to Addr, in *Input, ctx Ctx) {
 	env := w.Env
+	// A switch, not w.Actor(to).Step: the engines step billions of inputs,
+	// and a direct call is inlined where an interface call is not.
 	switch to.Kind {
 	case KindCamera:
-		w.Cameras[to.Index].Step(env, DeviceID(to.Index), in, ctx)
+		w.Cameras[to.Index].Step(env, to, in, ctx)
 	case KindGateway:
-		w.Gateway.Step(env, in, ctx)
+		w.Gateway.Step(env, to, in, ctx)
 	case KindWorker:
-		w.Workers[to.Index].Step(env, in, ctx)
+		w.Workers[to.Index].Step(env, to, in, ctx)
 	case KindCache:
-		w.Cache.Step(env, in, ctx)
+		w.Cache.Step(env, to, in, ctx)
 	case KindRegistry:
-		w.Registry.Step(env, in, ctx)
+		w.Registry.Step(env, to, in, ctx)
 	case KindStore:
-		w.Store.Step(env, in, ctx)
+		w.Store.Step(env, to, in, ctx)
 	case KindApp:
-		StepApp(env, AccountID(to.Index), in, ctx)
+		App{}.Step(env, to, in, ctx)
 	case KindWeb:
-		w.Web.Step(env, in, ctx)
+		w.Web.Step(env, to, in, ctx)
 	case KindNotifier:
-		w.Notifier.Step(env, in, ctx)
+		w.Notifier.Step(env, to, in, ctx)
 	case KindReplica:
-		w.Replica.Step(env, in, ctx)
+		w.Replica.Step(env, to, in, ctx)
 	case KindReader:
-		w.Reader.Step(env, in, ctx)
+		w.Reader.Step(env, to, in, ctx)
 	}
+}
+
+// Actor is every actor of the model: it steps on one input at a time, as
+// the actor at self, and acts on the world only through ctx (sends, timers,
+// observations, chances). Its state is its own value; it reads env, never
+// another actor.
+type Actor interface {
+	Step(env *Env, self Addr, in *Input, ctx Ctx)
+}
+
+// Actor is the actor at a, or nil if the world has none there.
+func (w *World) Actor(a Addr) Actor {
+	switch a.Kind {
+	case KindCamera:
+		if int(a.Index) < len(w.Cameras) {
+			return &w.Cameras[a.Index]
+		}
+	case KindGateway:
+		return &w.Gateway
+	case KindWorker:
+		if int(a.Index) < len(w.Workers) {
+			return &w.Workers[a.Index]
+		}
+	case KindCache:
+		return &w.Cache
+	case KindRegistry:
+		return &w.Registry
+	case KindStore:
+		return &w.Store
+	case KindApp:
+		if int(a.Index) < w.Env.Fleet.Accounts {
+			return App{}
+		}
+	case KindWeb:
+		if w.Env.P.Web.On {
+			return &w.Web
+		}
+	case KindNotifier:
+		if w.Env.P.Notifier {
+			return &w.Notifier
+		}
+	case KindReplica:
+		if w.Env.P.Replica.On {
+			return &w.Replica
+		}
+	case KindReader:
+		if w.Env.P.Replica.On {
+			return &w.Reader
+		}
+	}
+	return nil
 }
 
 // Actors calls fn for every actor that has state or timers, in a fixed

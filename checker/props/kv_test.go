@@ -270,12 +270,12 @@ func (h *kvHarness) push(ev model.EventRef, a model.AccountID) {
 
 func (h *kvHarness) stepWorker(in model.Input) {
 	h.cur = model.WorkerAddr(0)
-	h.worker.Step(h.env, &in, h)
+	h.worker.Step(h.env, h.cur, &in, h)
 }
 
 func (h *kvHarness) stepCache(in model.Input) {
 	h.cur = model.CacheAddr
-	h.cache.Step(h.env, &in, h)
+	h.cache.Step(h.env, h.cur, &in, h)
 	h.snapshot()
 }
 
