@@ -356,15 +356,17 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 
 	res = &Result{ServerVersion: srv.Version, Duration: o.Duration, Compression: comp, Drops: drops,
 		Stats: svc.Stats(), Wall: time.Since(origin), ConnsClosed: -1}
+	res.Workload.Captures, res.Workload.Uploads = wl.Captures, wl.Uploads
+	if drop != nil {
+		// Detached before the server is asked for its counters: a drop
+		// window still open at the end would lose that question too.
+		res.PacketsSeen, res.PacketsDropped = drop.Stats()
+		drop.Close()
+	}
 	if after, err := srv.Connections(); err == nil && connErr == nil {
 		// Connections the clients opened during the run and no longer
 		// hold (the counting connections open and close alike).
 		res.ConnsClosed = (after.Accepted - before.Accepted) - (after.Open - before.Open) - 1
-	}
-	res.Workload.Captures, res.Workload.Uploads = wl.Captures, wl.Uploads
-	if drop != nil {
-		res.PacketsSeen, res.PacketsDropped = drop.Stats()
-		drop.Close()
 	}
 	events := rec.Events()
 	if wit != nil {
