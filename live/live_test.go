@@ -179,69 +179,6 @@ func run(t *testing.T, o Options) (*Result, *checker.Report, string) {
 	return res, rep, path
 }
 
-// Under the default outage schedule the naive pooled client pushes events
-// to strangers and its cache history is not linearizable (a GET answered
-// with another key's value), and the witness agrees with the record. The
-// client libraries hold under the same schedule: each adapter module's
-// test (live/adapters/*, livetest.Holds).
-func TestNaiveFailsUnderTheOutage(t *testing.T) {
-	needLive(t, "redis")
-	res, rep, path := run(t, Options{Server: "redis", Client: "naive"})
-	if res.PacketsDropped == 0 {
-		t.Fatalf("the drop schedule %s dropped nothing", res.Drops)
-	}
-	if res.Stats.Timeouts == 0 {
-		t.Fatal("no cache call timed out: the outage did not reach the client")
-	}
-	if v := rep.Verdict("NoForeignDelivery"); v == nil || !v.Judged || v.Count == 0 {
-		t.Fatalf("naive: NoForeignDelivery %+v, want violated", v)
-	}
-	if v := rep.Verdict(checker.CacheLinearizable); v == nil || !v.Judged || v.Count == 0 {
-		t.Fatalf("naive: cache history %+v, want not linearizable", v)
-	}
-	if n := foreignHits(t, path); n == 0 {
-		t.Fatal("naive: no GET in the trace returned another key's value")
-	}
-	if !res.Witness.Agree() || res.Witness.Seen == 0 {
-		t.Fatalf("naive: witness %+v should agree with the record", res.Witness)
-	}
-	if ok, why := res.Exercised(); !ok {
-		t.Fatalf("naive: not exercised: %s", why)
-	}
-}
-
-// foreignHits counts GETs in a trace answered with another key's value.
-func foreignHits(t *testing.T, path string) int {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	n := 0
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if !strings.Contains(string(line), `"k":"cache-ret"`) || !strings.Contains(string(line), `"out":"hit"`) {
-			continue
-		}
-		var r struct {
-			Key int `json:"key"`
-			Val struct {
-				Dev int `json:"dev"`
-			} `json:"val"`
-		}
-		if err := json.Unmarshal(line, &r); err != nil {
-			t.Fatal(err)
-		}
-		if r.Val.Dev != r.Key {
-			n++
-		}
-	}
-	return n
-}
-
 // A delivery the record lacks is caught by the witness: the service is
 // made to lose the record of one event's deliveries.
 func TestWitnessCatchesADeliveryTheRecordLacks(t *testing.T) {

@@ -27,43 +27,6 @@ func startServer(t *testing.T, kind string) *server.Server {
 	return s
 }
 
-// Every adapter registered here (the naive reference) does a real round
-// trip: miss, set, hit, and an expired deadline is an error, never a
-// result. The library adapters do the same in their modules' tests
-// (livetest.RoundTrip).
-func TestAdaptersRoundTrip(t *testing.T) {
-	for _, a := range All() {
-		t.Run(a.Name, func(t *testing.T) {
-			s := startServer(t, a.Server)
-			c, settings, err := a.Open(Options{Addr: s.Addr, User: s.User, Password: s.Password, PoolSize: 2, Timeout: time.Second, DialTimeout: time.Second})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			if len(settings) == 0 {
-				t.Fatal("an adapter must say which settings it used")
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			if _, found, err := c.Get(ctx, "dev:1"); err != nil || found {
-				t.Fatalf("GET of a missing key: found=%v err=%v", found, err)
-			}
-			if err := c.Set(ctx, "dev:1", []byte(`{"dev":1}`)); err != nil {
-				t.Fatal(err)
-			}
-			v, found, err := c.Get(ctx, "dev:1")
-			if err != nil || !found || string(v) != `{"dev":1}` {
-				t.Fatalf("GET dev:1 = %q found=%v err=%v", v, found, err)
-			}
-			dead, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Millisecond))
-			defer cancel2()
-			if _, _, err := c.Get(dead, "dev:1"); err == nil {
-				t.Fatal("a GET past its deadline returned a result")
-			}
-		})
-	}
-}
-
 func TestLookupAndAdd(t *testing.T) {
 	mc := Adapter{Name: "test-memcached", Server: "memcached", Open: func(Options) (Client, Settings, error) { return nil, nil, nil }}
 	if err := Add(mc); err != nil {
