@@ -1,6 +1,20 @@
 package commands
 
-import "github.com/stormproof/stormproof/model"
+import (
+	"strings"
+
+	"github.com/stormproof/stormproof/model"
+)
+
+// clientNames are the registered clients' names, for help texts (a program
+// built on commands.Main may have registered its own).
+func clientNames() string {
+	var names []string
+	for _, c := range model.Clients() {
+		names = append(names, c.String())
+	}
+	return strings.Join(names, ", ")
+}
 
 // clientFlag is an optional --client: nil until given. Its value is read by
 // the model's own parser, as scenario and explorer files are.

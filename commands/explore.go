@@ -27,7 +27,7 @@ const exploreSynopsis = "stormproof explore [CONFIG|FILE] [--client V] [--mitiga
 func cmdExplore(args []string) error {
 	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
 	var client clientFlag
-	fs.Var(&client, "client", "cache client `V`: naive-pool, discard-on-timeout or tagged (default: the configuration's)")
+	fs.Var(&client, "client", "cache client `V`: "+clientNames()+" (default: the configuration's)")
 	var mitigate mitigateFlag
 	fs.Var(&mitigate, "mitigate", "mitigations `a,b` to switch on (comma-separated, repeatable)")
 	maxStates := fs.Uint64("max-states", 0, "stop after `N` distinct states (0: no bound)")

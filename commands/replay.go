@@ -30,7 +30,7 @@ const replaySynopsis = "stormproof replay TRACE [--client V] [--mitigate a,b] [-
 func cmdReplay(args []string) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	var client clientFlag
-	fs.Var(&client, "client", "re-run with cache client `V`: naive-pool, discard-on-timeout or tagged")
+	fs.Var(&client, "client", "re-run with cache client `V`: "+clientNames())
 	var mitigate mitigateFlag
 	fs.Var(&mitigate, "mitigate", "re-run with mitigations `a,b` switched on (comma-separated, repeatable)")
 	maxMem := membudget.NewValue()

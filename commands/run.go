@@ -44,7 +44,7 @@ func (f *scenarioFlags) register(fs *flag.FlagSet) {
 		strconv.Itoa(int(membudget.Share*100))+" % of the machine's memory)")
 	fs.StringVar(&f.seed, "seed", "", "random seed (default: the scenario's)")
 	fs.Var((*sim.ScaleFlag)(&f.scale), "scale", "multiply the fleet and its capacities by `F`")
-	fs.Var(&f.client, "client", "cache client `V`: naive-pool, discard-on-timeout or tagged")
+	fs.Var(&f.client, "client", "cache client `V`: "+clientNames())
 	fs.Var(&f.mitigate, "mitigate", "mitigations `a,b` to switch on (comma-separated, repeatable)")
 	fs.StringVar(&f.rule, "rule", "", "authorization rule the run is judged by: capture (the owner when the event was captured) or capture-or-delivery (default: the scenario's, else capture)")
 }
