@@ -130,6 +130,18 @@ func (c ClientVariant) Behaviour() ClientBehaviour {
 	return b
 }
 
+// behaviour is the variant's behaviour in place, for the actors' steps: a
+// published list is never modified, so a pointer into it stays valid. A
+// variant nobody registered reads as the zero behaviour.
+func (c ClientVariant) behaviour() *ClientBehaviour {
+	if all := clients.all(); int(c) < len(all) {
+		return &all[c]
+	}
+	return &noBehaviour
+}
+
+var noBehaviour ClientBehaviour
+
 func (c ClientVariant) lookup() (ClientBehaviour, bool) { return clients.get(int(c)) }
 
 func (c ClientVariant) known() bool { _, ok := c.lookup(); return ok }

@@ -73,7 +73,7 @@ func (w *Worker) Step(env *Env, self Addr, in *Input, ctx Ctx) {
 			pr := conn.Active
 			ctx.Observe(Obs{Kind: ObsCacheRet, Conn: uint16(c), Gen: conn.Gen, Token: pr.Req.Token,
 				Op: pr.Req.Op, Key: pr.Req.Key, Outcome: OutTimeout, Reason: ReasonTimeout})
-			if w.Client.Behaviour().CloseOnTimeout {
+			if w.Client.behaviour().CloseOnTimeout {
 				w.close(env, c, ReasonTimeout, ctx)
 			} else {
 				// The reply is still coming; the connection goes back to the pool.
@@ -237,7 +237,7 @@ func (w *Worker) issue(env *Env, pr PendingReq, ctx Ctx) {
 // skips says whether the worker's client drops reply r, read on busy
 // connection conn, as not its request's.
 func (w *Worker) skips(conn *PoolConn, r CacheReply) bool {
-	return r.Token != conn.Active.Req.Token && w.Client.Behaviour().Mismatch == SkipMismatch
+	return r.Token != conn.Active.Req.Token && w.Client.behaviour().Mismatch == SkipMismatch
 }
 
 // NoConn marks a cache-ret of a request that never got a connection.
@@ -290,7 +290,7 @@ func (w *Worker) complete(env *Env, c int, r CacheReply, ctx Ctx) {
 	case r.Op != pr.Req.Op:
 		// e.g. a SET's "OK" read by a GET: even a naive client sees garbage.
 		o.Outcome, o.Reason, closeIt = OutError, ReasonTypeMismatch, true
-	case w.Client.Behaviour().Mismatch == CloseOnMismatch && r.Token != pr.Req.Token:
+	case r.Token != pr.Req.Token && w.Client.behaviour().Mismatch == CloseOnMismatch:
 		o.Outcome, o.Reason, closeIt = OutError, ReasonTokenMismatch, true
 	case r.Op == OpGet && r.Found:
 		o.Outcome, o.Val = OutHit, r.Val
