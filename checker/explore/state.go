@@ -25,14 +25,10 @@ type mstate struct {
 // Premature-timeout kinds: a timeout that fires while its answer may still
 // arrive (model.World.Premature) spends one unit of its kind's budget. The
 // budgets are indexed by the model's Timeout less one.
-const (
-	prematureCache   = int(model.TimeoutCache) - 1
-	prematureDial    = int(model.TimeoutDial) - 1
-	prematureConnect = int(model.TimeoutConnect) - 1
-	prematureUpload  = int(model.TimeoutUpload) - 1
-	numPremature     = int(model.TimeoutUpload)
-)
+const numPremature = int(model.TimeoutUpload)
 
+// prematureNames are the budgets' names in the configuration, in the
+// model's order (TimeoutCache first).
 var prematureNames = [numPremature]string{"cache", "dial", "connect", "upload"}
 
 type budgets struct {
@@ -55,12 +51,7 @@ type window struct {
 	open bool
 }
 
-const (
-	winWeb      = int(model.WindowWeb)
-	winNotifier = int(model.WindowNotifier)
-	winReplica  = int(model.WindowReplica)
-	numWindows  = int(model.NumWindows)
-)
+const numWindows = int(model.NumWindows)
 
 func newMState(l *layout, w *model.World) *mstate {
 	st := &mstate{

@@ -167,16 +167,16 @@ func (x *expander) initial() error {
 	pt := cfg.Bounds.PrematureTimeouts
 	x.work.bud.premature = [numPremature]uint8{uint8(pt.Cache), uint8(pt.Dial), uint8(pt.Connect), uint8(pt.Upload)}
 	if cfg.Web != nil {
-		x.work.bud.windows[winWeb].left = uint8(cfg.Web.FaultWindows)
+		x.work.bud.windows[model.WindowWeb].left = uint8(cfg.Web.FaultWindows)
 		for a := 0; a < cfg.Accounts; a++ {
 			x.work.bud.logins[a] = uint8(cfg.Web.Logins)
 		}
 	}
 	if cfg.Notifier != nil {
-		x.work.bud.windows[winNotifier].left = uint8(cfg.Notifier.DefectWindows)
+		x.work.bud.windows[model.WindowNotifier].left = uint8(cfg.Notifier.DefectWindows)
 	}
 	if cfg.Replica != nil {
-		x.work.bud.windows[winReplica].left = uint8(cfg.Replica.AuthOffWindows)
+		x.work.bud.windows[model.WindowReplica].left = uint8(cfg.Replica.AuthOffWindows)
 	}
 	x.workMon, x.touched = model.NewMonitor(len(w.Cameras)), true
 	x.workMon.Rule = x.s.rule
