@@ -7,8 +7,10 @@
 // reaches the world through a Ctx: send a message on a FIFO channel, set or
 // cancel a timer, make a weighted choice, record an observation. The
 // simulator (package sim) runs these actors at fleet scale with virtual time
-// and seeded randomness; the explorer (package checker/explore) runs the very
-// same Step functions over every interleaving of a small configuration.
+// and seeded randomness; package model/statespace composes the very same Step
+// functions into one transition system (FIFO channels and armed timers in
+// place of time), whose every interleaving the explorer (package
+// checker/explore) searches in a small configuration.
 //
 // The shape follows etcd's raft package: the state machine is pure and all
 // effects are handed to the caller.

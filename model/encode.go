@@ -5,7 +5,7 @@ import (
 	"slices"
 )
 
-// This file gives the explorer (package checker/explore) what it needs to
+// This file gives the state space (package model/statespace) what it needs to
 // keep the Monitor as ghost state: a compact, canonical byte encoding of the
 // monitor's state under a renaming of devices and accounts, and a decoder
 // that rebuilds a monitor from it without allocating in the common case.

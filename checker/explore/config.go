@@ -10,6 +10,7 @@ import (
 	"github.com/stormproof/stormproof/hwprofiles"
 	"github.com/stormproof/stormproof/internal/spec"
 	"github.com/stormproof/stormproof/model"
+	"github.com/stormproof/stormproof/model/statespace"
 )
 
 //go:embed configs/*.yaml
@@ -121,12 +122,13 @@ type PrematureSpec struct {
 	Upload  int `yaml:"upload" json:"upload"`
 }
 
-// Limits of a configuration: small worlds only (timers fit in 64 bits,
-// transfers in 16, renamings are enumerated).
-const (
-	MaxCameras  = 8
-	MaxAccounts = 6
-)
+// prematureNames are the budgets' names, in the model's order of Timeout
+// kinds (TimeoutCache first), as budgets lists them.
+var prematureNames = [statespace.NumPremature]string{"cache", "dial", "connect", "upload"}
+
+func (p PrematureSpec) budgets() [statespace.NumPremature]int {
+	return [statespace.NumPremature]int{p.Cache, p.Dial, p.Connect, p.Upload}
+}
 
 // Embedded lists the embedded configuration names. An incident's
 // configuration has the name of its scenario (sim.Incidents).
@@ -182,10 +184,10 @@ var CloudLimits = model.CloudLimits{Workers: 4, PoolSize: 4, MaxWaiting: 16, Adm
 func (c *Config) validate() (string, string) {
 	f := func(format string, a ...any) string { return fmt.Sprintf(format, a...) }
 	switch {
-	case c.Accounts < 1 || c.Accounts > MaxAccounts:
-		return "accounts", f("must be in 1..%d, got %d", MaxAccounts, c.Accounts)
-	case len(c.Cameras) < 1 || len(c.Cameras) > MaxCameras:
-		return "cameras", f("need 1..%d cameras, got %d", MaxCameras, len(c.Cameras))
+	case c.Accounts < 1 || c.Accounts > statespace.MaxAccounts:
+		return "accounts", f("must be in 1..%d, got %d", statespace.MaxAccounts, c.Accounts)
+	case len(c.Cameras) < 1 || len(c.Cameras) > statespace.MaxCameras:
+		return "cameras", f("need 1..%d cameras, got %d", statespace.MaxCameras, len(c.Cameras))
 	case c.Start != "connected" && c.Start != "booting":
 		return "start", f("must be connected or booting, got %q", c.Start)
 	case c.EventsPerCamera < 0 || c.EventsPerCamera > 8:
@@ -198,8 +200,8 @@ func (c *Config) validate() (string, string) {
 		return "faults.outages", f("must be in 0..3, got %d", c.Faults.Outages)
 	case c.Faults.CacheRestarts < 0 || c.Faults.CacheRestarts > 3:
 		return "faults.cache_restarts", f("must be in 0..3, got %d", c.Faults.CacheRestarts)
-	case len(c.Faults.Transfers) > 16:
-		return "faults.transfers", f("at most 16, got %d", len(c.Faults.Transfers))
+	case len(c.Faults.Transfers) > statespace.MaxTransfers:
+		return "faults.transfers", f("at most %d, got %d", statespace.MaxTransfers, len(c.Faults.Transfers))
 	case c.Bounds.MaxConnectAttempt < 1 || c.Bounds.MaxConnectAttempt > 255:
 		return "bounds.max_connect_attempt", f("must be in 1..255, got %d", c.Bounds.MaxConnectAttempt)
 	}
@@ -209,15 +211,13 @@ func (c *Config) validate() (string, string) {
 	if field, msg := c.validateParts(); field != "" {
 		return field, msg
 	}
-	l := newLayout(len(c.Cameras), c.Accounts, c.Cloud.Workers, c.Cloud.PoolSize, c.parts())
-	if l.nChan > 64 {
-		return "cameras", fmt.Sprintf("too many channels for the explorer (%d > 64): fewer cameras, accounts, workers or connections", l.nChan)
+	p, _ := c.build()
+	if nc, nt := statespace.Size(p, len(c.Cameras), c.Accounts); nc > statespace.MaxChannels {
+		return "cameras", fmt.Sprintf("too many channels for the explorer (%d > %d): fewer cameras, accounts, workers or connections", nc, statespace.MaxChannels)
+	} else if nt > statespace.MaxTimers {
+		return "cloud.pool_size", fmt.Sprintf("too many timers for the explorer (3 per camera + 2 + workers×pool_size + web + reader ≤ %d)", statespace.MaxTimers)
 	}
-	if l.nTimers > 64 {
-		return "cloud.pool_size", "too many timers for the explorer (3 per camera + 2 + workers×pool_size + web + reader ≤ 64)"
-	}
-	for i, v := range []int{c.Bounds.PrematureTimeouts.Cache, c.Bounds.PrematureTimeouts.Dial,
-		c.Bounds.PrematureTimeouts.Connect, c.Bounds.PrematureTimeouts.Upload} {
+	for i, v := range c.Bounds.PrematureTimeouts.budgets() {
 		if v < 0 || v > 15 {
 			return "bounds.premature_timeouts." + prematureNames[i], f("must be in 0..15, got %d", v)
 		}
@@ -252,11 +252,6 @@ func (c *Config) validate() (string, string) {
 		}
 	}
 	return "", ""
-}
-
-// parts says which of the other incidents' actors the world has.
-func (c *Config) parts() parts {
-	return parts{web: c.Web != nil, notifier: c.Notifier != nil, replica: c.Replica != nil}
 }
 
 func (c *Config) validateParts() (string, string) {
@@ -366,4 +361,24 @@ func (c *Config) build() (*model.Params, *model.Fleet) {
 		f.Devices = append(f.Devices, model.Device{Profile: uint8(idx[cam.Profile]), Owners: owners(cam.Owners), Video: cam.Video})
 	}
 	return p, f
+}
+
+// Spec is the world c describes, with its budgets.
+func (c *Config) Spec() statespace.Spec {
+	p, f := c.build()
+	s := statespace.Spec{Params: p, Fleet: f, WarmCache: c.WarmCache, Outages: c.Faults.Outages,
+		CacheRestarts: c.Faults.CacheRestarts, Premature: c.Bounds.PrematureTimeouts.budgets()}
+	for _, t := range c.Faults.Transfers {
+		s.Transfers = append(s.Transfers, model.Fault{Kind: model.FaultTransfer, Device: model.DeviceID(t.Device), Owners: owners(t.To)})
+	}
+	if c.Web != nil {
+		s.Windows[model.WindowWeb], s.Logins = c.Web.FaultWindows, c.Web.Logins
+	}
+	if c.Notifier != nil {
+		s.Windows[model.WindowNotifier] = c.Notifier.DefectWindows
+	}
+	if c.Replica != nil {
+		s.Windows[model.WindowReplica] = c.Replica.AuthOffWindows
+	}
+	return s
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stormproof/stormproof/checker"
 	"github.com/stormproof/stormproof/model"
+	"github.com/stormproof/stormproof/model/statespace"
 )
 
 func load(t *testing.T, name, client string, mit ...string) *Config {
@@ -199,23 +200,6 @@ func TestTransferRestartForgetsTombstone(t *testing.T) {
 	}
 }
 
-func TestEmbeddedConfigsLoad(t *testing.T) {
-	names := Embedded()
-	if len(names) < 4 {
-		t.Fatalf("embedded: %v", names)
-	}
-	for _, n := range names {
-		cfg, err := Load(n)
-		if err != nil {
-			t.Errorf("%s: %v", n, err)
-			continue
-		}
-		if _, err := newModelSys(cfg, true); err != nil {
-			t.Errorf("%s: %v", n, err)
-		}
-	}
-}
-
 // Same configuration, any number of workers: same counts, same
 // counterexample, byte-identical trace.
 func TestExploreDeterministic(t *testing.T) {
@@ -262,50 +246,6 @@ func TestSymmetryFactor(t *testing.T) {
 		with.Search.Distinct >= without.Search.Distinct {
 		t.Errorf("with symmetry %+v, without %+v", with.Search, without.Search)
 	}
-}
-
-// Every state the search stores decodes to a state whose canonical
-// encoding is the stored bytes (the codec is exact, and canon idempotent).
-func TestCodecRoundTrip(t *testing.T) {
-	for _, name := range []string{DefaultConfig, "transfer"} {
-		cfg := load(t, name, "tagged", "invalidate-on-transfer")
-		s, err := newModelSys(cfg, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.rule = model.OwnerAtCaptureOrDelivery // no violation stops the search early
-		x := s.newExpander()
-		checked := 0
-		check := &roundTrip{t: t, x: x, n: &checked}
-		if _, err := Search(check, SearchOptions{MaxStates: 20_000, Workers: 1}); err != nil {
-			t.Fatal(err)
-		}
-		if checked < 5_000 {
-			t.Errorf("%s: only %d states checked", name, checked)
-		}
-	}
-}
-
-type roundTrip struct {
-	t *testing.T
-	x *expander
-	n *int
-}
-
-func (r *roundTrip) Initial() ([]byte, uint32, error) { return r.x.s.Initial() }
-func (r *roundTrip) NewExpander() Expander            { return r }
-func (r *roundTrip) Expand(state []byte, emit func([]byte, uint32, bool)) (int, error) {
-	x := r.x
-	if err := x.load(state); err != nil {
-		return 0, err
-	}
-	x.work.copyFrom(x.base)
-	x.touched = false
-	if b, _ := x.canon(); !bytes.Equal(b, state) {
-		r.t.Fatalf("state %x re-encodes as %x", state, b)
-	}
-	*r.n++
-	return x.Expand(state, emit)
 }
 
 func TestConfigErrors(t *testing.T) {
@@ -377,8 +317,8 @@ func TestConfigFloatsAreFinite(t *testing.T) {
 func TestTraceEndLine(t *testing.T) {
 	cfg := load(t, "transfer", "")
 	for _, inv := range []model.Invariant{model.NoSilentLoss, model.NoForeignDelivery} {
-		r := &Result{Config: cfg, Counterexample: &Counterexample{Violation: model.Violation{Inv: inv},
-			Steps: []Step{{What: "x", Obs: []model.Obs{{Kind: model.ObsSleep, Actor: model.CameraAddr(0)}}}}}}
+		r := &Result{Config: cfg, Counterexample: &statespace.Counterexample{Violation: model.Violation{Inv: inv},
+			Steps: []statespace.Step{{What: "x", Obs: []model.Obs{{Kind: model.ObsSleep, Actor: model.CameraAddr(0)}}}}}}
 		var buf bytes.Buffer
 		if err := r.WriteTrace(&buf, "test", "x"); err != nil {
 			t.Fatal(err)
@@ -387,48 +327,6 @@ func TestTraceEndLine(t *testing.T) {
 		last := lines[len(lines)-1]
 		if quiet := strings.Contains(last, `"k":"end"`) && strings.Contains(last, `"quiet":true`); quiet != (inv == model.NoSilentLoss) {
 			t.Errorf("%v: last line %s", inv, last)
-		}
-	}
-}
-
-// Restoring only what a transition changed gives the same successors as a
-// whole copy of the base state per successor: same counts, same paths.
-func TestRestoreMatchesCopy(t *testing.T) {
-	for _, name := range Embedded() {
-		cfg, err := Load(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		run := func(all bool) string {
-			copyAll = all
-			defer func() { copyAll = false }()
-			res, err := Run(cfg, Options{Search: SearchOptions{MaxStates: 100_000}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			sr := *res.Search
-			path := sr.Violation
-			sr.Violation = nil
-			return fmt.Sprintf("%+v %v", sr, path)
-		}
-		if got, want := run(false), run(true); got != want {
-			t.Errorf("%s: restoring the changes gives %s, whole copies %s", name, got, want)
-		}
-	}
-}
-
-// Encoding a successor from its base state's encoding, re-encoding only the
-// sections the transition changed, gives the bytes a whole encoding gives.
-func TestEncodeChanged(t *testing.T) {
-	checkChanged = true
-	defer func() { checkChanged = false }()
-	for _, name := range Embedded() {
-		cfg, err := Load(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := Run(cfg, Options{Search: SearchOptions{MaxStates: 100_000}}); err != nil {
-			t.Fatalf("%s: %v", name, err)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package explore
+package statespace
 
 import (
 	"bytes"
@@ -8,11 +8,14 @@ import (
 	"github.com/stormproof/stormproof/model"
 )
 
-// modelSys is the camera-fleet model of a configuration as a System: the
-// model's own actors, stepped through model.World.Step and FaultTargets by
-// the explorer's Ctx.
-type modelSys struct {
-	cfg       *Config
+// System is the model's actors composed into one transition system, as
+// the explorer searches it: the model's own actors, stepped through
+// model.World.Step and FaultTargets, with FIFO channels and armed timers
+// in place of time. It implements the explorer's System; every name of an
+// actor's field the search needs is here and in the codec, none in the
+// search.
+type System struct {
+	spec      Spec
 	p         *model.Params
 	fleet     *model.Fleet
 	l         *layout
@@ -23,7 +26,40 @@ type modelSys struct {
 	rule      model.AuthRule
 }
 
-func (s *modelSys) judges(inv model.Invariant) bool { return s.ignore&(1<<inv) == 0 }
+// Spec is a world small enough to explore: the model's parameters and
+// fleet, and the budgets that bound what an untimed world could otherwise
+// repeat forever. Durations play no part.
+type Spec struct {
+	Params *model.Params
+	Fleet  *model.Fleet
+	// WarmCache: the run starts with every device's owners cached, as the
+	// registry holds them (steady state before an outage).
+	WarmCache bool
+	// Outages and CacheRestarts: how often each may happen in a run.
+	Outages, CacheRestarts int
+	// Transfers: ownership transfers that may each happen once.
+	Transfers []model.Fault
+	// Premature: how often a timeout of each kind (indexed by the model's
+	// Timeout less one) may fire while its answer can still arrive.
+	Premature [NumPremature]int
+	// Windows: how often each window (model.Window) may open, then close.
+	Windows [model.NumWindows]int
+	// Logins: the sessions each account may open (with the web portal).
+	Logins int
+}
+
+// Options are the choices of one search of a Spec.
+type Options struct {
+	// Symmetry reduces states that differ by a renaming of cameras and
+	// accounts to one.
+	Symmetry bool
+	// Ignore lists invariants whose violations do not count.
+	Ignore []model.Invariant
+	// Rule is the authorization rule the monitor judges by.
+	Rule model.AuthRule
+}
+
+func (s *System) judges(inv model.Invariant) bool { return s.ignore&(1<<inv) == 0 }
 
 // faultDef is one entry of the configuration's fault menu.
 type faultDef struct {
@@ -31,14 +67,47 @@ type faultDef struct {
 	transfer int // index of the transfer, or -1
 }
 
-func newModelSys(cfg *Config, symmetry bool) (*modelSys, error) {
-	p, f := cfg.build()
+// Limits of a world: timers fit in 64 bits, channels in a 64-bit mask,
+// transfers in 16 bits, renamings are enumerated.
+const (
+	MaxCameras   = 8
+	MaxAccounts  = 6
+	MaxTransfers = 16
+	MaxChannels  = 64
+	MaxTimers    = 64
+)
+
+// Size is how many channels and timers a world of nCam cameras and nAcct
+// accounts under p has (each must be at most MaxChannels, MaxTimers).
+func Size(p *model.Params, nCam, nAcct int) (channels, timers int) {
+	l := newLayout(nCam, nAcct, p.Workers, p.PoolSize, partsOf(p))
+	return l.nChan, l.nTimers
+}
+
+func partsOf(p *model.Params) parts {
+	return parts{web: p.Web.On, notifier: p.Notifier, replica: p.Replica.On}
+}
+
+// New composes spec's world into a System.
+func New(spec Spec, opt Options) (*System, error) {
+	p, f := spec.Params, spec.Fleet
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := &modelSys{cfg: cfg, p: p, fleet: f, l: newLayout(len(f.Devices), f.Accounts, p.Workers, p.PoolSize, cfg.parts())}
-	for _, t := range cfg.Faults.Transfers {
-		s.transfers = append(s.transfers, model.Fault{Kind: model.FaultTransfer, Device: model.DeviceID(t.Device), Owners: owners(t.To)})
+	switch nc, nt := Size(p, len(f.Devices), f.Accounts); {
+	case len(f.Devices) < 1 || len(f.Devices) > MaxCameras:
+		return nil, fmt.Errorf("statespace: need 1..%d cameras, got %d", MaxCameras, len(f.Devices))
+	case f.Accounts < 1 || f.Accounts > MaxAccounts:
+		return nil, fmt.Errorf("statespace: need 1..%d accounts, got %d", MaxAccounts, f.Accounts)
+	case len(spec.Transfers) > MaxTransfers:
+		return nil, fmt.Errorf("statespace: at most %d transfers, got %d", MaxTransfers, len(spec.Transfers))
+	case nc > MaxChannels || nt > MaxTimers:
+		return nil, fmt.Errorf("statespace: %d channels and %d timers, at most %d and %d", nc, nt, MaxChannels, MaxTimers)
+	}
+	s := &System{spec: spec, p: p, fleet: f, l: newLayout(len(f.Devices), f.Accounts, p.Workers, p.PoolSize, partsOf(p)),
+		transfers: spec.Transfers, rule: opt.Rule}
+	for _, inv := range opt.Ignore {
+		s.ignore |= 1 << inv
 	}
 	ti := 0
 	for _, ft := range model.FaultMenu(p, f.Accounts, s.transfers) {
@@ -51,12 +120,15 @@ func newModelSys(cfg *Config, symmetry bool) (*modelSys, error) {
 	// The web portal's sessions and the replica's documents belong to
 	// particular accounts: no renaming maps them onto themselves in
 	// general, so those worlds are explored without symmetry reduction.
-	s.group = symmetries(p, f, s.transfers, symmetry && cfg.Web == nil && cfg.Replica == nil)
+	s.group = symmetries(p, f, s.transfers, opt.Symmetry && !p.Web.On && !p.Replica.On)
 	for i := range s.group {
 		s.group[i].setChannels(s.l)
 	}
 	return s, nil
 }
+
+// Group is the order of the symmetry group the search reduces by.
+func (s *System) Group() int { return len(s.group) }
 
 // windowOf is the window a fault opens or closes (model.WindowOf).
 func windowOf(k model.FaultKind) (int, bool, bool) {
@@ -77,10 +149,10 @@ type trans struct {
 	premature int // -1, or the premature-timeout kind a timer spends
 }
 
-// expander steps concrete states decoded from canonical encodings. It is
+// Expander steps concrete states decoded from canonical encodings. It is
 // the model.Ctx of the actors it steps.
-type expander struct {
-	s        *modelSys
+type Expander struct {
+	s        *System
 	l        *layout
 	inFlight model.InFlight // channel, bound once
 	base     *mstate
@@ -125,9 +197,9 @@ type traces0 struct {
 	o model.Obs
 }
 
-func (s *modelSys) newExpander() *expander {
+func (s *System) newExpander() *Expander {
 	w, _ := model.NewWorld(s.p, s.fleet)
-	x := &expander{s: s, l: s.l, enc: newEncoder(s.l), dec: decoder{l: s.l}}
+	x := &Expander{s: s, l: s.l, enc: newEncoder(s.l), dec: decoder{l: s.l}}
 	x.inFlight = x.channel
 	x.base = newMState(s.l, w)
 	x.work = newMState(s.l, w)
@@ -137,11 +209,12 @@ func (s *modelSys) newExpander() *expander {
 	return x
 }
 
-// NewExpander implements System.
-func (s *modelSys) NewExpander() Expander { return s.newExpander() }
+// NewExpander returns an expander for one goroutine.
+func (s *System) NewExpander() *Expander { return s.newExpander() }
 
-// Initial implements System: every actor's Init, in the model's order.
-func (s *modelSys) Initial() ([]byte, uint32, error) {
+// Initial returns the canonical encoding of the initial state (every
+// actor's Init, in the model's order) and the size of its orbit.
+func (s *System) Initial() ([]byte, uint32, error) {
 	x := s.newExpander()
 	if err := x.initial(); err != nil {
 		return nil, 0, err
@@ -151,37 +224,37 @@ func (s *modelSys) Initial() ([]byte, uint32, error) {
 }
 
 // initial sets x.work to the initial state (monitor in x.workMon).
-func (x *expander) initial() error {
+func (x *Expander) initial() error {
 	w, err := model.NewWorld(x.s.p, x.s.fleet)
 	if err != nil {
 		return err
 	}
-	cfg := x.s.cfg
-	if cfg.WarmCache {
+	sp := &x.s.spec
+	if sp.WarmCache {
 		for d, dev := range x.s.fleet.Devices {
 			w.Cache.Data[d] = model.CacheEntry{Present: true, Val: model.CacheValue{Device: model.DeviceID(d), Owners: dev.Owners}}
 		}
 	}
 	x.work = newMState(x.l, w)
-	x.work.bud = budgets{outages: uint8(cfg.Faults.Outages), restarts: uint8(cfg.Faults.CacheRestarts)}
-	pt := cfg.Bounds.PrematureTimeouts
-	x.work.bud.premature = [numPremature]uint8{uint8(pt.Cache), uint8(pt.Dial), uint8(pt.Connect), uint8(pt.Upload)}
-	if cfg.Web != nil {
-		x.work.bud.windows[model.WindowWeb].left = uint8(cfg.Web.FaultWindows)
-		for a := 0; a < cfg.Accounts; a++ {
-			x.work.bud.logins[a] = uint8(cfg.Web.Logins)
+	x.work.bud = budgets{outages: uint8(sp.Outages), restarts: uint8(sp.CacheRestarts)}
+	for k, n := range sp.Premature {
+		x.work.bud.premature[k] = uint8(n)
+	}
+	pt := x.l.parts
+	for wi, on := range [numWindows]bool{pt.web, pt.notifier, pt.replica} {
+		if on {
+			x.work.bud.windows[wi].left = uint8(sp.Windows[wi])
 		}
 	}
-	if cfg.Notifier != nil {
-		x.work.bud.windows[model.WindowNotifier].left = uint8(cfg.Notifier.DefectWindows)
-	}
-	if cfg.Replica != nil {
-		x.work.bud.windows[model.WindowReplica].left = uint8(cfg.Replica.AuthOffWindows)
+	if pt.web {
+		for a := 0; a < x.l.nAcct; a++ {
+			x.work.bud.logins[a] = uint8(sp.Logins)
+		}
 	}
 	x.workMon, x.touched = model.NewMonitor(len(w.Cameras)), true
 	x.workMon.Rule = x.s.rule
 	x.resetStep()
-	if cfg.WarmCache {
+	if sp.WarmCache {
 		// The trace shows the warm contents as SETs made before the run, so
 		// the cache history a checker reads starts from them.
 		x.cur = model.EngineAddr
@@ -194,7 +267,7 @@ func (x *expander) initial() error {
 		}
 	}
 	x.work.w.Actors(func(a model.Addr) { x.step(a, model.Input{Kind: model.InInit}) })
-	if cfg.EventsPerCamera == 0 {
+	if x.s.p.MaxEventsPerCamera == 0 {
 		// Cameras that capture nothing (the incident does not involve
 		// events): quiesced before the run begins.
 		x.work.w.FaultTargets(model.Fault{Kind: model.FaultQuiesce}, func(a model.Addr, in model.Input) { x.step(a, in) })
@@ -209,19 +282,19 @@ func (x *expander) initial() error {
 	return nil
 }
 
-func (x *expander) resetStep() {
+func (x *Expander) resetStep() {
 	x.violated, x.err, x.pos = false, nil, 0
 	x.obs = x.obs[:0]
 }
 
-func (x *expander) step(a model.Addr, in model.Input) {
+func (x *Expander) step(a model.Addr, in model.Input) {
 	x.cur = a
 	x.dirt.stepped(a)
 	x.work.w.Step(a, &in, x)
 }
 
 // Send implements model.Ctx: the message joins the tail of its FIFO channel.
-func (x *expander) Send(to model.Addr, m model.Msg, _ model.Dur) {
+func (x *Expander) Send(to model.Addr, m model.Msg, _ model.Dur) {
 	m.From = x.cur
 	ch := x.l.chanOf(x.cur, to, m.Conn)
 	x.dirt.chans |= 1 << ch
@@ -229,18 +302,18 @@ func (x *expander) Send(to model.Addr, m model.Msg, _ model.Dur) {
 }
 
 // SetTimer implements model.Ctx: durations play no part.
-func (x *expander) SetTimer(id uint16, _ model.Dur) {
+func (x *Expander) SetTimer(id uint16, _ model.Dur) {
 	x.work.timers |= 1 << x.l.timerBit(x.cur, id)
 }
 
 // CancelTimer implements model.Ctx.
-func (x *expander) CancelTimer(id uint16) {
+func (x *Expander) CancelTimer(id uint16) {
 	x.work.timers &^= 1 << x.l.timerBit(x.cur, id)
 }
 
 // Chance implements model.Ctx: both outcomes are explored when 0<p<1, by
 // re-running the step with a script of outcomes (false first).
-func (x *expander) Chance(site model.Choice, p float64) bool {
+func (x *Expander) Chance(site model.Choice, p float64) bool {
 	if p <= 0 {
 		return false
 	}
@@ -262,7 +335,7 @@ func (x *expander) Chance(site model.Choice, p float64) bool {
 
 // Observe implements model.Ctx: observations the invariants judge go to the
 // ghost monitor.
-func (x *expander) Observe(o model.Obs) {
+func (x *Expander) Observe(o model.Obs) {
 	o.Actor = x.cur
 	if x.tracing {
 		x.obs = append(x.obs, traces0{t: x.t, o: o})
@@ -290,7 +363,7 @@ func (x *expander) Observe(o model.Obs) {
 
 // monitor returns the work state's monitor, decoding it from the base
 // state's on first use in a step.
-func (x *expander) monitor() *model.Monitor {
+func (x *Expander) monitor() *model.Monitor {
 	if !x.touched {
 		m, _, err := x.workDec.Decode(x.baseMon, x.l.nCam)
 		if err != nil {
@@ -305,7 +378,7 @@ func (x *expander) monitor() *model.Monitor {
 }
 
 // load makes state the base of the next expansion.
-func (x *expander) load(state []byte) error {
+func (x *Expander) load(state []byte) error {
 	rest, err := x.dec.decode(state, x.base)
 	if err != nil {
 		return err
@@ -320,8 +393,9 @@ func (x *expander) load(state []byte) error {
 	return nil
 }
 
-// Expand implements Expander.
-func (x *expander) Expand(state []byte, emit func([]byte, uint32, bool)) (int, error) {
+// Expand calls emit for every successor of state, in a fixed order, and
+// returns its class: 0 busy, 1 quiescent, 2 quiescent and final, 3 stuck.
+func (x *Expander) Expand(state []byte, emit func([]byte, uint32, bool)) (int, error) {
 	if err := x.load(state); err != nil {
 		return 0, err
 	}
@@ -346,7 +420,7 @@ func (x *expander) Expand(state []byte, emit func([]byte, uint32, bool)) (int, e
 
 // enabled lists the transitions enabled in the base state, in a fixed order:
 // deliveries by channel, timers by bit, faults by menu order.
-func (x *expander) enabled() []trans {
+func (x *Expander) enabled() []trans {
 	b := x.base
 	x.trs = x.trs[:0]
 	for i, c := range b.ch {
@@ -396,18 +470,18 @@ func trailingZeros(v uint64) int { return bits.TrailingZeros64(v) }
 // prematureKind says whether firing timer bit now would be premature (its
 // answer may still arrive: the model's World.Premature) and of which kind
 // (an index of the budgets); -1 when it may always fire.
-func (x *expander) prematureKind(bit uint) int {
+func (x *Expander) prematureKind(bit uint) int {
 	a, id := x.l.timerOf(bit)
 	return int(x.base.w.Premature(a, id, x.inFlight)) - 1
 }
 
 // channel is what the base state holds on the channel from → to on lane.
-func (x *expander) channel(from, to model.Addr, lane uint16) []model.Msg {
+func (x *Expander) channel(from, to model.Addr, lane uint16) []model.Msg {
 	return x.base.ch[x.l.chanOf(from, to, lane)]
 }
 
 // apply performs transition t on the work state.
-func (x *expander) apply(t trans) {
+func (x *Expander) apply(t trans) {
 	w := x.work
 	switch t.kind {
 	case tDeliver:
@@ -441,7 +515,7 @@ func (x *expander) apply(t trans) {
 		if f.Kind == model.FaultLogin {
 			// Session numbers: account a's k-th login is session a + k·accounts.
 			a := f.Account
-			k := uint32(x.s.cfg.Web.Logins) - uint32(w.bud.logins[a])
+			k := uint32(x.s.spec.Logins) - uint32(w.bud.logins[a])
 			w.bud.logins[a]--
 			f.Session = uint32(a) + k*uint32(x.l.nAcct)
 		}
@@ -473,7 +547,7 @@ var copyAll = false
 // chances, on a copy of the base state and calls fn with the canonical
 // encoding of each result; fn returns true to stop. It returns how many
 // successors there were.
-func (x *expander) successors(fn func(next []byte, orbit uint32, bad bool) bool) (int, error) {
+func (x *Expander) successors(fn func(next []byte, orbit uint32, bad bool) bool) (int, error) {
 	n := 0
 	trs := x.enabled()
 	for ti := 0; ti < len(trs); ti++ {
@@ -522,7 +596,7 @@ func (x *expander) successors(fn func(next []byte, orbit uint32, bad bool) bool)
 // canon returns the canonical encoding of the work state with its monitor
 // (valid until the next call) and the size of its orbit. x.dirt says how
 // the work state differs from the base state.
-func (x *expander) canon() ([]byte, uint32) {
+func (x *Expander) canon() ([]byte, uint32) {
 	x.enc.rankChanged(x.work, &x.dirt)
 	if x.dirt.all {
 		x.enc.filled = x.work.filled()
@@ -572,7 +646,7 @@ func (x *expander) canon() ([]byte, uint32) {
 	return best, uint32(len(x.s.group) / same)
 }
 
-func (x *expander) appendMon(b []byte, pi int, p *perm) []byte {
+func (x *Expander) appendMon(b []byte, pi int, p *perm) []byte {
 	var order []model.DeviceID
 	var acct []model.AccountID
 	if !p.identity {

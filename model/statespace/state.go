@@ -1,4 +1,4 @@
-package explore
+package statespace
 
 import "github.com/stormproof/stormproof/model"
 
@@ -25,18 +25,14 @@ type mstate struct {
 // Premature-timeout kinds: a timeout that fires while its answer may still
 // arrive (model.World.Premature) spends one unit of its kind's budget. The
 // budgets are indexed by the model's Timeout less one.
-const numPremature = int(model.TimeoutUpload)
-
-// prematureNames are the budgets' names in the configuration, in the
-// model's order (TimeoutCache first).
-var prematureNames = [numPremature]string{"cache", "dial", "connect", "upload"}
+const NumPremature = int(model.TimeoutUpload)
 
 type budgets struct {
 	outages   uint8  // gateway outages that may still begin
 	restarts  uint8  // cache restarts left
 	transfers uint16 // bit i: transfer i has happened
 	tabOff    bool   // the events-tab kill switch has flipped
-	premature [numPremature]uint8
+	premature [NumPremature]uint8
 
 	// The other incidents' (encoded only when the part is configured):
 	// windows that may still open and whether one is open now, and the

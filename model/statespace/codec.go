@@ -1,4 +1,4 @@
-package explore
+package statespace
 
 import (
 	"bytes"
@@ -804,14 +804,14 @@ func (d *decoder) decode(b []byte, st *mstate) ([]byte, error) {
 	l := d.l
 	w := &st.w
 	bd := &st.bud
-	if len(d.b) < 5+numPremature {
+	if len(d.b) < 5+NumPremature {
 		return nil, errCorrupt
 	}
 	bd.outages, bd.restarts = d.b[0], d.b[1]
 	bd.transfers = uint16(d.b[2]) | uint16(d.b[3])<<8
 	bd.tabOff = d.b[4] != 0
 	copy(bd.premature[:], d.b[5:])
-	d.b = d.b[5+numPremature:]
+	d.b = d.b[5+NumPremature:]
 	st.timers = 0
 	w.Gateway.Down = d.flag()
 	w.Gateway.Refilling = d.flag()

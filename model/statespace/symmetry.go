@@ -1,4 +1,4 @@
-package explore
+package statespace
 
 import "github.com/stormproof/stormproof/model"
 

@@ -1,4 +1,4 @@
-package explore
+package statespace
 
 import (
 	"reflect"
@@ -44,7 +44,7 @@ func TestCodecKnowsEveryField(t *testing.T) {
 		}
 		for i := 0; i < typ.NumField(); i++ {
 			if f := typ.Field(i); !ok[f.Name] {
-				t.Errorf("model.%s has a field %s the explorer's codec does not know", typ.Name(), f.Name)
+				t.Errorf("model.%s has a field %s the state codec does not know", typ.Name(), f.Name)
 			}
 		}
 	}
