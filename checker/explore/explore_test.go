@@ -183,8 +183,8 @@ func TestTransferRestartForgetsTombstone(t *testing.T) {
 		t.Fatal(err)
 	}
 	ce := res.Counterexample
-	if ce == nil || ce.Violation.Inv != model.NoForeignDelivery || len(ce.Steps) != 28 {
-		t.Fatalf("want a 28-step foreign delivery: %+v", res.Search)
+	if ce == nil || ce.Violation.Inv != model.NoForeignDelivery || len(ce.Steps) != 28 || res.Search.Distinct != 1_702_569 {
+		t.Fatalf("want a 28-step foreign delivery after 1,702,569 distinct states: %+v", res.Search)
 	}
 	var transfer, restart int
 	for i, st := range ce.Steps {

@@ -1,0 +1,87 @@
+package explore
+
+import (
+	"testing"
+
+	"github.com/stormproof/stormproof/model"
+)
+
+// docs/explore.md, "Why small worlds suffice", argues each invariant down to
+// a world of a given size and quotes what the explorer finds there. Each
+// quoted figure is checked here: a verdict (the invariant violated and the
+// counterexample's length, or a complete search) and the distinct states.
+func TestSmallWorldClaims(t *testing.T) {
+	nfd, nfv, nsl := model.NoForeignDelivery, model.NoForeignView, model.NoSilentLoss
+	const complete = model.Invariant(255)
+	for _, c := range []struct {
+		config, client string
+		mit            []string
+		ignore         []model.Invariant
+		rule           model.AuthRule
+		inv            model.Invariant // complete: no violation
+		steps          int
+		distinct       uint64
+		long           bool // skipped with -short
+	}{
+		{config: "pair", inv: nfd, steps: 15, distinct: 280},
+		{config: "pair-no-late", inv: complete, distinct: 175},
+		{config: "pair-two-workers", inv: complete, distinct: 6_873},
+		{config: "pair-cold", inv: nfd, steps: 31, distinct: 25_763},
+		{config: "pair-pool2", inv: nfd, steps: 15},
+		{config: "pair-pool2", client: "discard-on-timeout", inv: complete, distinct: 321_462, long: true},
+		{config: "pair-pool2", client: "tagged", inv: complete, distinct: 335_926, long: true},
+		{config: "pair-pool2", mit: []string{"key-in-value"}, inv: complete, distinct: 301_456, long: true},
+		{config: "transfer", inv: nfd, steps: 12, distinct: 616},
+		{config: "notify-2020-06", inv: nfd, steps: 22, distinct: 1_619},
+		{config: DefaultConfig, ignore: []model.Invariant{nfd}, inv: nfv, steps: 16, distinct: 7_082},
+		{config: "pair", ignore: []model.Invariant{nfd}, inv: nsl, steps: 32, distinct: 3_746},
+		{config: "dup", client: "discard-on-timeout", inv: complete, distinct: 224_690, long: true},
+		{config: "outage", client: "discard-on-timeout", inv: complete, distinct: 3_454_400, long: true},
+		{config: "dup", ignore: []model.Invariant{nfd, nfv, nsl}, inv: complete, distinct: 369_954, long: true},
+		{config: "web-one", inv: model.NoForeignStream, steps: 5, distinct: 100},
+		{config: "web-one", mit: []string{"key-in-value"}, inv: complete, distinct: 312},
+		{config: "web-one", mit: []string{"stamped-media"}, inv: complete, distinct: 312},
+		{config: "web-one", mit: []string{"verify-on-view"}, inv: complete, distinct: 498},
+		{config: "web-one", mit: []string{"bypass-cache-ownership"}, inv: complete, distinct: 162},
+		{config: "web-transfer", inv: model.NoForeignStream, steps: 4, distinct: 88},
+		{config: "web-transfer", mit: []string{"key-in-value"}, inv: model.NoForeignStream, steps: 4, distinct: 88},
+		{config: "web-transfer", mit: []string{"verify-on-view"}, inv: model.NoForeignStream, steps: 6, distinct: 738},
+		{config: "replica-one", inv: model.NoForeignRead, steps: 3, distinct: 10},
+		{config: "replica-one", mit: []string{"config-guard"}, inv: complete, distinct: 63},
+		{config: "replica-one", mit: []string{"exposure-alarm"}, inv: model.NoForeignRead, steps: 3},
+	} {
+		if c.long && testing.Short() {
+			continue
+		}
+		name := c.config
+		if !isEmbedded(name) {
+			name = "../../docs/smallworld/" + name + ".yaml"
+		}
+		res, err := Run(load(t, name, c.client, c.mit...), Options{Ignore: c.ignore, Rule: c.rule})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		sr, ce := res.Search, res.Counterexample
+		what := c.config + " " + c.client
+		for _, m := range c.mit {
+			what += " +" + m
+		}
+		switch {
+		case c.inv == complete && !sr.Complete():
+			t.Errorf("%s: not complete (%s, violation %v)", what, sr.Bound, ce)
+		case c.inv != complete && (ce == nil || ce.Violation.Inv != c.inv || len(ce.Steps) != c.steps):
+			t.Errorf("%s: want %v in %d steps, got %+v", what, c.inv, c.steps, ce)
+		case c.distinct != 0 && sr.Distinct != c.distinct:
+			t.Errorf("%s: %d distinct states, the page says %d", what, sr.Distinct, c.distinct)
+		}
+	}
+}
+
+func isEmbedded(name string) bool {
+	for _, n := range Embedded() {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
