@@ -253,3 +253,36 @@ func (c *Camera) transmit(p *Profile, d DeviceID, ctx Ctx) {
 		ctx.SetTimer(TUpload, Const(p.UploadTimeout))
 	}
 }
+
+// AppendState appends the camera's state to a state encoding: timers are
+// its NumTimers timer bits, gen ranks its connect attempt numbers. Profile
+// and Video are fixed for a run and not written.
+func (c *Camera) AppendState(b []byte, w *StateWriter, timers uint8, gen *Ranker) []byte {
+	b = append(b, byte(c.State), c.Attempt, boolByte(c.Capturing)|boolByte(c.Inflight)<<1|timers<<2)
+	b = w.U(b, gen.Rank(c.Gen))
+	if c.Inflight {
+		b = w.U(b, c.InflightSeq)
+		b = append(b, c.Retries)
+	}
+	b = w.U(b, c.BufLo)
+	b = w.U(b, c.Next)
+	return w.Owners(b, c.Stamp)
+}
+
+// ReadState reads what AppendState wrote into c and returns the timer bits.
+func (c *Camera) ReadState(r *StateReader) (timers uint8) {
+	c.State = CamState(r.Byte())
+	c.Attempt = r.Byte()
+	f := r.Byte()
+	c.Capturing, c.Inflight = f&1 != 0, f&2 != 0
+	c.Gen = r.U()
+	c.InflightSeq, c.Retries = 0, 0
+	if c.Inflight {
+		c.InflightSeq = r.U()
+		c.Retries = r.Byte()
+	}
+	c.BufLo = r.U()
+	c.Next = r.U()
+	c.Stamp = r.Owners()
+	return f >> 2 & 7
+}

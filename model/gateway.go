@@ -78,3 +78,18 @@ func (g *Gateway) Step(env *Env, self Addr, in *Input, ctx Ctx) {
 		}
 	}
 }
+
+// AppendState appends the gateway's state to a state encoding; timer is
+// its refill timer's bit.
+func (g *Gateway) AppendState(b []byte, w *StateWriter, timer uint8) []byte {
+	b = append(b, boolByte(g.Down)|boolByte(g.Refilling)<<1|timer<<2)
+	return w.U(b, uint32(g.Tokens))
+}
+
+// ReadState reads what AppendState wrote into g and returns the timer bit.
+func (g *Gateway) ReadState(r *StateReader) (timer uint8) {
+	f := r.Byte()
+	g.Down, g.Refilling = f&1 != 0, f&2 != 0
+	g.Tokens = int32(r.U())
+	return f >> 2 & 1
+}

@@ -236,3 +236,149 @@ type Fault struct {
 	Account AccountID
 	Session uint32
 }
+
+// AppendState appends the fields of m the model reads for its type to a
+// state encoding (From and Conn are its channel's, so not written): gen
+// ranks a connect attempt number or a cache connection's generation, tok
+// a cache connection's tokens (nil on other channels).
+func (m *Msg) AppendState(b []byte, w *StateWriter, gen, tok *Ranker) []byte {
+	b = append(b, byte(m.Type))
+	switch m.Type {
+	case MsgConnect, MsgAccept, MsgReject, MsgCacheDial, MsgCacheReset:
+		b = w.U(b, gen.Rank(m.Gen))
+	case MsgUpload, MsgPut:
+		b = w.Ev(b, m.Ev)
+		b = w.U(b, m.Slot)
+	case MsgAck:
+		b = w.Dev(b, m.Ev.Device)
+		b = w.U(b, m.Ev.Seq)
+	case MsgCacheDialOK:
+		b = w.U(b, gen.Rank(m.Gen))
+		b = w.U(b, m.Epoch)
+	case MsgCacheReq:
+		b = w.U(b, gen.Rank(m.Gen))
+		b = w.U(b, m.Epoch)
+		b = w.Req(b, &m.Req, tok)
+	case MsgCacheReply:
+		b = w.U(b, gen.Rank(m.Gen))
+		b = w.Reply(b, &m.Reply, tok)
+	case MsgCacheInvalidate:
+		b = w.Dev(b, m.Req.Key)
+		b = w.U(b, m.Req.Val.Version)
+	case MsgRegRead:
+		b = w.U(b, m.Slot)
+		b = w.Dev(b, m.Ev.Device)
+	case MsgRegReply:
+		b = w.U(b, m.Slot)
+		b = w.Owners(b, m.Owners)
+		b = w.U(b, m.Version)
+	case MsgPutReply:
+		b = w.U(b, m.Slot)
+		b = w.Flag(b, m.Flag)
+	case MsgPush:
+		b = w.Ev(b, m.Ev)
+	case MsgView, MsgViewCheck, MsgViewCheckReply:
+		b = w.Ev(b, m.Ev)
+		b = w.Acct(b, m.Account)
+		b = append(b, byte(m.View))
+		b = w.Flag(b, m.Flag)
+		if m.View == ViewLive {
+			b = w.U(b, m.Slot) // the web session a live check is for
+		}
+	case MsgWebPageReq:
+		b = w.Acct(b, m.Account)
+		b = w.U(b, m.Slot)
+		b = w.Flag(b, m.Flag)
+	case MsgWebPage:
+		b = w.Acct(b, m.Account)
+		b = w.U(b, m.Slot)
+		b = w.Flag(b, m.Flag)
+		b = w.Dev(b, m.Ev.Device)
+		b = w.Owners(b, m.Ev.Stamp)
+	case MsgNotify:
+		b = w.Ev(b, m.Ev)
+		b = w.Owners(b, m.Owners)
+	case MsgReplicaRead:
+		b = w.U(b, m.Slot)
+		b = w.Acct(b, m.Account)
+	case MsgReplicaReply:
+		b = w.U(b, m.Slot)
+		b = w.Flag(b, m.Flag)
+	default:
+		panic("model: no state encoding for message " + m.Type.String())
+	}
+	return b
+}
+
+// Msg reads what Msg.AppendState wrote: a message of the channel
+// from → its receiver on lane conn.
+func (r *StateReader) Msg(from Addr, conn uint16) Msg {
+	m := Msg{Type: MsgType(r.Byte()), From: from, Conn: conn}
+	switch m.Type {
+	case MsgConnect, MsgAccept, MsgReject, MsgCacheDial, MsgCacheReset:
+		m.Gen = r.U()
+	case MsgUpload, MsgPut:
+		m.Ev = r.Ev()
+		m.Slot = r.U()
+	case MsgAck:
+		m.Ev.Device = DeviceID(r.U())
+		m.Ev.Seq = r.U()
+	case MsgCacheDialOK:
+		m.Gen = r.U()
+		m.Epoch = r.U()
+	case MsgCacheReq:
+		m.Gen = r.U()
+		m.Epoch = r.U()
+		m.Req = r.Req()
+	case MsgCacheReply:
+		m.Gen = r.U()
+		m.Reply = r.Reply()
+	case MsgCacheInvalidate:
+		m.Req.Op = OpDel
+		m.Req.Key = DeviceID(r.U())
+		m.Req.Val.Device = m.Req.Key
+		m.Req.Val.Version = r.U()
+	case MsgRegRead:
+		m.Slot = r.U()
+		m.Ev.Device = DeviceID(r.U())
+	case MsgRegReply:
+		m.Slot = r.U()
+		m.Owners = r.Owners()
+		m.Version = r.U()
+	case MsgPutReply:
+		m.Slot = r.U()
+		m.Flag = r.Flag()
+	case MsgPush:
+		m.Ev = r.Ev()
+	case MsgView, MsgViewCheck, MsgViewCheckReply:
+		m.Ev = r.Ev()
+		m.Account = AccountID(r.U())
+		m.View = ViewKind(r.Byte())
+		m.Flag = r.Flag()
+		if m.View == ViewLive {
+			m.Slot = r.U()
+		}
+	case MsgWebPageReq:
+		m.Account = AccountID(r.U())
+		m.Slot = r.U()
+		m.Flag = r.Flag()
+	case MsgWebPage:
+		m.Account = AccountID(r.U())
+		m.Slot = r.U()
+		m.Flag = r.Flag()
+		m.Ev.Device = DeviceID(r.U())
+		m.Ev.Stamp = r.Owners()
+	case MsgNotify:
+		m.Ev = r.Ev()
+		m.Owners = r.Owners()
+	case MsgReplicaRead:
+		m.Slot = r.U()
+		m.Account = AccountID(r.U())
+	case MsgReplicaReply:
+		m.Slot = r.U()
+		m.Flag = r.Flag()
+	default:
+		r.Bad = true
+	}
+	return m
+}

@@ -49,3 +49,12 @@ func (n *Notifier) Step(env *Env, self Addr, in *Input, ctx Ctx) {
 		}
 	}
 }
+
+// AppendState appends the notifier's state to a state encoding.
+func (n *Notifier) AppendState(b []byte, w *StateWriter) []byte {
+	b = w.Flag(b, n.Defect)
+	return w.Owners(b, n.Last)
+}
+
+// ReadState reads what AppendState wrote into n.
+func (n *Notifier) ReadState(r *StateReader) { *n = Notifier{Defect: r.Flag(), Last: r.Owners()} }

@@ -116,3 +116,27 @@ func (r *Reader) Step(env *Env, self Addr, in *Input, ctx Ctx) {
 		}
 	}
 }
+
+// AppendState appends the replica's state to a state encoding.
+func (rp *Replica) AppendState(b []byte, w *StateWriter) []byte {
+	b = w.Flag(b, rp.Open)
+	return w.U(b, rp.Anon)
+}
+
+// ReadState reads what AppendState wrote into rp.
+func (rp *Replica) ReadState(r *StateReader) { *rp = Replica{Open: r.Flag(), Anon: r.U()} }
+
+// AppendState appends the reader's state to a state encoding; timer is
+// its timer's bit.
+func (rd *Reader) AppendState(b []byte, w *StateWriter, timer uint8) []byte {
+	b = append(b, byte(rd.State)|timer<<2)
+	b = w.U(b, rd.Next)
+	return w.U(b, rd.Probes)
+}
+
+// ReadState reads what AppendState wrote into rd and returns the timer bit.
+func (rd *Reader) ReadState(r *StateReader) (timer uint8) {
+	f := r.Byte()
+	*rd = Reader{State: ReaderState(f & 3), Next: r.U(), Probes: r.U()}
+	return f >> 2 & 1
+}

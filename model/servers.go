@@ -244,3 +244,89 @@ func (App) Step(env *Env, self Addr, in *Input, ctx Ctx) {
 	ctx.Observe(Obs{Kind: ObsTap, Device: ev.Device, Seq: ev.Seq, Account: a, View: view})
 	ctx.Send(StoreAddr, Msg{Type: MsgView, Ev: ev, Account: a, View: view}, env.P.TapDelay)
 }
+
+// AppendState appends the cache's own state to a state encoding (its
+// entries are written per device, by AppendEntry): timer is its service
+// timer's bit, and a queued request of connection k (worker·pool + lane)
+// is ranked by gen[k] and tok[k].
+func (c *Cache) AppendState(b []byte, w *StateWriter, timer uint8, pool int, gen, tok []*Ranker) []byte {
+	b = append(b, boolByte(c.Down)|boolByte(c.Busy)<<1|timer<<2)
+	b = w.U(b, c.Epoch)
+	b = w.U(b, uint32(len(c.Queue)))
+	for i := range c.Queue {
+		q := &c.Queue[i]
+		k := int(q.From.Index)*pool + int(q.Conn)
+		b = w.U(b, q.From.Index)
+		b = w.U(b, uint32(q.Conn))
+		b = w.U(b, gen[k].Rank(q.Gen))
+		b = w.Req(b, &q.Req, tok[k])
+	}
+	return b
+}
+
+// ReadState reads what AppendState wrote into c, its queue into the
+// storage of *queue, and returns the timer bit.
+func (c *Cache) ReadState(r *StateReader, queue *[]Queued) (timer uint8) {
+	f := r.Byte()
+	c.Down, c.Busy = f&1 != 0, f&2 != 0
+	c.Epoch = r.U()
+	n := r.Len()
+	q := (*queue)[:0]
+	for i := 0; i < n; i++ {
+		from := WorkerAddr(int(r.U()))
+		conn := uint16(r.U())
+		gen := r.U()
+		q = append(q, Queued{From: from, Conn: conn, Gen: gen, Req: r.Req()})
+	}
+	*queue = q
+	c.Queue = nil
+	if n > 0 {
+		c.Queue = q
+	}
+	return f >> 2 & 1
+}
+
+// AppendEntry appends the cache's entry for device d.
+func (c *Cache) AppendEntry(b []byte, w *StateWriter, d DeviceID) []byte {
+	ce := &c.Data[d]
+	b = w.Flag(b, ce.Present)
+	if ce.Present {
+		b = w.Val(b, ce.Val)
+	}
+	return w.U(b, ce.Tomb)
+}
+
+// ReadEntry reads what AppendEntry wrote into device d's entry.
+func (c *Cache) ReadEntry(r *StateReader, d DeviceID) {
+	ce := &c.Data[d]
+	*ce = CacheEntry{Present: r.Flag()}
+	if ce.Present {
+		ce.Val = r.Val()
+	}
+	ce.Tomb = r.U()
+}
+
+// AppendDevice appends the registry's record of device d.
+func (g *Registry) AppendDevice(b []byte, w *StateWriter, d DeviceID) []byte {
+	b = w.Owners(b, g.Owners[d])
+	return w.U(b, g.Version[d])
+}
+
+// ReadDevice reads what AppendDevice wrote into device d's record.
+func (g *Registry) ReadDevice(r *StateReader, d DeviceID) {
+	g.Owners[d] = r.Owners()
+	g.Version[d] = r.U()
+}
+
+// AppendDevice appends the store's record of device d (its next sequence
+// number); AppendState its own state.
+func (s *Store) AppendDevice(b []byte, w *StateWriter, d DeviceID) []byte { return w.U(b, s.Next[d]) }
+
+// ReadDevice reads what AppendDevice wrote into device d's record.
+func (s *Store) ReadDevice(r *StateReader, d DeviceID) { s.Next[d] = r.U() }
+
+// AppendState appends the store's own state to a state encoding.
+func (s *Store) AppendState(b []byte, w *StateWriter) []byte { return w.Flag(b, s.TabOff) }
+
+// ReadState reads what AppendState wrote into s.
+func (s *Store) ReadState(r *StateReader) { s.TabOff = r.Flag() }

@@ -111,3 +111,24 @@ func (w *Web) serve(env *Env, u AccountID, s uint32, page EventRef, ctx Ctx) {
 		ctx.Observe(Obs{Kind: ObsStream, Slot: s, Device: page.Device, Account: u})
 	}
 }
+
+// AppendState appends the portal's state to a state encoding; timer is
+// its shared entry's expiry timer bit.
+func (we *Web) AppendState(b []byte, w *StateWriter, timer uint8) []byte {
+	b = append(b, boolByte(we.Shared)|boolByte(we.Entry.Present)<<1|timer<<2)
+	if we.Entry.Present {
+		b = w.Acct(b, we.Entry.For)
+		b = w.Ev(b, we.Entry.Page)
+	}
+	return b
+}
+
+// ReadState reads what AppendState wrote into we and returns the timer bit.
+func (we *Web) ReadState(r *StateReader) (timer uint8) {
+	f := r.Byte()
+	*we = Web{Shared: f&1 != 0}
+	if f&2 != 0 {
+		we.Entry = WebEntry{Present: true, For: AccountID(r.U()), Page: r.Ev()}
+	}
+	return f >> 2 & 1
+}

@@ -342,3 +342,116 @@ func (w *Worker) regRead(slot uint32, ctx Ctx) {
 func (w *Worker) put(slot uint32, ctx Ctx) {
 	ctx.Send(StoreAddr, Msg{Type: MsgPut, Slot: slot, Ev: w.Slots[slot].Ev}, Dur{})
 }
+
+// AppendState appends the worker's state to a state encoding: bit c of
+// timers is connection c's deadline; gen[c] and tok[c] rank connection c's
+// generations and tokens (a waiting request has no token yet: tok[0]).
+func (wk *Worker) AppendState(b []byte, w *StateWriter, timers uint64, gen, tok []*Ranker) []byte {
+	b = w.Flag(b, wk.TabOff)
+	for ci := range wk.Conns {
+		conn := &wk.Conns[ci]
+		b = append(b, byte(conn.State)|byte(timers>>ci&1)<<2)
+		b = w.U(b, gen[ci].Rank(conn.Gen))
+		if conn.State != ConnDialing {
+			b = w.U(b, conn.Epoch)
+		}
+		b = w.U(b, tok[ci].TokRank(conn.Token))
+		if conn.State == ConnBusy {
+			b = w.Pending(b, &conn.Active, tok[ci])
+		}
+		b = w.U(b, uint32(len(conn.Unread)))
+		for j := range conn.Unread {
+			b = w.Reply(b, &conn.Unread[j], tok[ci])
+		}
+	}
+	b = w.U(b, uint32(len(wk.Waiting)))
+	for j := range wk.Waiting {
+		b = w.Pending(b, &wk.Waiting[j], tok[0])
+	}
+	b = w.U(b, uint32(len(wk.Slots)))
+	for j := range wk.Slots {
+		s := &wk.Slots[j]
+		b = w.Flag(b, s.Used)
+		if s.Used {
+			b = w.Ev(b, s.Ev)
+			b = w.Owners(b, s.Owners)
+		}
+	}
+	b = w.U(b, uint32(len(wk.Free)))
+	for _, f := range wk.Free {
+		b = w.U(b, f)
+	}
+	return b
+}
+
+// WorkerStorage is the storage a decoded worker's slices reuse: a list of
+// unread replies per connection, and the waiting, slot and free lists.
+type WorkerStorage struct {
+	Unread  [][]CacheReply
+	Waiting []PendingReq
+	Slots   []Upload
+	Free    []uint32
+}
+
+// ReadState reads what AppendState wrote into wk (its connections must
+// number as many as when written; the settings fixed for a run are kept),
+// its lists into buf's storage, and returns the timer bits.
+func (wk *Worker) ReadState(r *StateReader, buf *WorkerStorage) (timers uint64) {
+	wk.TabOff = r.Flag()
+	for ci := range wk.Conns {
+		conn := &wk.Conns[ci]
+		f := r.Byte()
+		*conn = PoolConn{State: ConnState(f & 3)}
+		timers |= uint64(f>>2&1) << ci
+		conn.Gen = r.U()
+		if conn.State != ConnDialing {
+			conn.Epoch = r.U()
+		}
+		conn.Token = r.U()
+		if conn.State == ConnBusy {
+			conn.Active = r.Pending()
+		}
+		n := r.Len()
+		u := buf.Unread[ci][:0]
+		for j := 0; j < n; j++ {
+			u = append(u, r.Reply())
+		}
+		buf.Unread[ci] = u
+		if n > 0 {
+			conn.Unread = u
+		}
+	}
+	n := r.Len()
+	wt := buf.Waiting[:0]
+	for j := 0; j < n; j++ {
+		wt = append(wt, r.Pending())
+	}
+	buf.Waiting, wk.Waiting = wt, nil
+	if n > 0 {
+		wk.Waiting = wt
+	}
+	n = r.Len()
+	sl := buf.Slots[:0]
+	for j := 0; j < n; j++ {
+		var s Upload
+		if s.Used = r.Flag(); s.Used {
+			s.Ev = r.Ev()
+			s.Owners = r.Owners()
+		}
+		sl = append(sl, s)
+	}
+	buf.Slots, wk.Slots = sl, nil
+	if n > 0 {
+		wk.Slots = sl
+	}
+	n = r.Len()
+	fr := buf.Free[:0]
+	for j := 0; j < n; j++ {
+		fr = append(fr, r.U())
+	}
+	buf.Free, wk.Free = fr, nil
+	if n > 0 {
+		wk.Free = fr
+	}
+	return timers
+}

@@ -14,12 +14,9 @@ type mstate struct {
 
 	// Backing storage the copies reuse: the model reslices and nils these
 	// slices as it steps, so the state keeps its own references.
-	chBuf     [][]model.Msg
-	unreadBuf [][]model.CacheReply // worker*pool + conn
-	waitBuf   [][]model.PendingReq
-	slotBuf   [][]model.Upload
-	freeBuf   [][]uint32
-	queueBuf  []model.Queued
+	chBuf    [][]model.Msg
+	wbuf     []model.WorkerStorage
+	queueBuf []model.Queued
 }
 
 // Premature-timeout kinds: a timeout that fires while its answer may still
@@ -51,12 +48,12 @@ const numWindows = int(model.NumWindows)
 
 func newMState(l *layout, w *model.World) *mstate {
 	st := &mstate{
-		ch:        make([][]model.Msg, l.nChan),
-		chBuf:     make([][]model.Msg, l.nChan),
-		unreadBuf: make([][]model.CacheReply, l.nW*l.pool),
-		waitBuf:   make([][]model.PendingReq, l.nW),
-		slotBuf:   make([][]model.Upload, l.nW),
-		freeBuf:   make([][]uint32, l.nW),
+		ch:    make([][]model.Msg, l.nChan),
+		chBuf: make([][]model.Msg, l.nChan),
+		wbuf:  make([]model.WorkerStorage, l.nW),
+	}
+	for i := range st.wbuf {
+		st.wbuf[i].Unread = make([][]model.CacheReply, l.pool)
 	}
 	st.w = *w
 	st.w.Cameras = append([]model.Camera(nil), w.Cameras...)
@@ -143,15 +140,15 @@ func (st *mstate) restore(src *mstate, d *dirty) {
 		conns := dk.Conns
 		*dk = *sk // every field, then the slices into the state's own storage
 		dk.Conns = conns
-		pool := len(sk.Conns)
+		buf := &st.wbuf[i]
 		for c := range sk.Conns {
-			u := copyInto(&st.unreadBuf[i*pool+c], sk.Conns[c].Unread)
+			u := copyInto(&buf.Unread[c], sk.Conns[c].Unread)
 			dk.Conns[c] = sk.Conns[c]
 			dk.Conns[c].Unread = u
 		}
-		dk.Waiting = copyInto(&st.waitBuf[i], sk.Waiting)
-		dk.Slots = copyInto(&st.slotBuf[i], sk.Slots)
-		dk.Free = copyInto(&st.freeBuf[i], sk.Free)
+		dk.Waiting = copyInto(&buf.Waiting, sk.Waiting)
+		dk.Slots = copyInto(&buf.Slots, sk.Slots)
+		dk.Free = copyInto(&buf.Free, sk.Free)
 	}
 	if d.kind(model.KindCache) {
 		data := dw.Cache.Data
