@@ -411,47 +411,32 @@ func (wk *Worker) ReadState(r *StateReader, buf *WorkerStorage) (timers uint64) 
 		if conn.State == ConnBusy {
 			conn.Active = r.Pending()
 		}
-		n := r.Len()
-		u := buf.Unread[ci][:0]
-		for j := 0; j < n; j++ {
-			u = append(u, r.Reply())
-		}
-		buf.Unread[ci] = u
-		if n > 0 {
-			conn.Unread = u
-		}
+		conn.Unread = readList(r, &buf.Unread[ci], r.Reply)
 	}
-	n := r.Len()
-	wt := buf.Waiting[:0]
-	for j := 0; j < n; j++ {
-		wt = append(wt, r.Pending())
-	}
-	buf.Waiting, wk.Waiting = wt, nil
-	if n > 0 {
-		wk.Waiting = wt
-	}
-	n = r.Len()
-	sl := buf.Slots[:0]
-	for j := 0; j < n; j++ {
+	wk.Waiting = readList(r, &buf.Waiting, r.Pending)
+	wk.Slots = readList(r, &buf.Slots, func() Upload {
 		var s Upload
 		if s.Used = r.Flag(); s.Used {
 			s.Ev = r.Ev()
 			s.Owners = r.Owners()
 		}
-		sl = append(sl, s)
-	}
-	buf.Slots, wk.Slots = sl, nil
-	if n > 0 {
-		wk.Slots = sl
-	}
-	n = r.Len()
-	fr := buf.Free[:0]
-	for j := 0; j < n; j++ {
-		fr = append(fr, r.U())
-	}
-	buf.Free, wk.Free = fr, nil
-	if n > 0 {
-		wk.Free = fr
-	}
+		return s
+	})
+	wk.Free = readList(r, &buf.Free, r.U)
 	return timers
+}
+
+// readList reads a counted list into *buf's storage and returns it (nil
+// when empty, as the model keeps an empty list).
+func readList[T any](r *StateReader, buf *[]T, read func() T) []T {
+	n := r.Len()
+	l := (*buf)[:0]
+	for j := 0; j < n; j++ {
+		l = append(l, read())
+	}
+	*buf = l
+	if n == 0 {
+		return nil
+	}
+	return l
 }

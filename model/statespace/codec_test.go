@@ -2,7 +2,6 @@ package statespace_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/stormproof/stormproof/checker/explore"
@@ -10,24 +9,15 @@ import (
 	"github.com/stormproof/stormproof/model/statespace"
 )
 
-func load(t *testing.T, name, client string, mit ...string) *explore.Config {
+// load is an embedded configuration with a client (nil: its own) and
+// mitigations switched on.
+func load(t *testing.T, name string, client *model.ClientVariant, mit ...model.Mitigation) *explore.Config {
 	t.Helper()
 	cfg, err := explore.Load(name)
+	if err == nil {
+		cfg, err = cfg.Override(client, model.MitigationSet(mit...))
+	}
 	if err != nil {
-		t.Fatal(err)
-	}
-	var c *model.ClientVariant
-	if client != "" {
-		c = new(model.ClientVariant)
-		if err := c.UnmarshalText([]byte(client)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var m model.Mitigations
-	if err := m.UnmarshalText([]byte(strings.Join(mit, ","))); err != nil {
-		t.Fatal(err)
-	}
-	if cfg, err = cfg.Override(c, m); err != nil {
 		t.Fatal(err)
 	}
 	return cfg
@@ -55,16 +45,18 @@ func TestEmbeddedConfigsCompose(t *testing.T) {
 // encoding is the stored bytes (the codec is exact, and canon idempotent),
 // on the 2024 worlds and on the other incidents' parts.
 func TestCodecRoundTrip(t *testing.T) {
+	tagged := model.Tagged
 	for _, c := range []struct {
-		name, client string
-		mit          []string
-		min          int
+		name   string
+		client *model.ClientVariant
+		mit    []model.Mitigation
+		min    int
 	}{
-		{explore.DefaultConfig, "tagged", []string{"invalidate-on-transfer"}, 5_000},
-		{"transfer", "tagged", []string{"invalidate-on-transfer"}, 5_000},
-		{"web-2023-09", "", []string{"verify-on-view", "key-in-value"}, 60},
-		{"notify-2020-06", "", []string{"verify-on-view"}, 60},
-		{"analytics-2019-12", "", []string{"config-guard", "exposure-alarm"}, 60},
+		{explore.DefaultConfig, &tagged, []model.Mitigation{model.InvalidateOnTransfer}, 5_000},
+		{"transfer", &tagged, []model.Mitigation{model.InvalidateOnTransfer}, 5_000},
+		{"web-2023-09", nil, []model.Mitigation{model.VerifyOnView, model.KeyInValue}, 60},
+		{"notify-2020-06", nil, []model.Mitigation{model.VerifyOnView}, 60},
+		{"analytics-2019-12", nil, []model.Mitigation{model.ConfigGuard, model.ExposureAlarm}, 60},
 	} {
 		cfg := load(t, c.name, c.client, c.mit...)
 		// The lenient rule: no violation stops the search early.
