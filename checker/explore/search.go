@@ -118,9 +118,11 @@ type cand struct {
 	orbit  uint32
 }
 
-// maxSeg bounds a segment of a worker's arena, so that offsets fit in 32
-// bits however large a level is (a variable for a test).
-var maxSeg = 1 << 30
+// segSize is the size of a worker's arena segments once a level outgrows
+// the first (which doubles up to it): full segments are never copied, so a
+// level's bytes take their own size plus less than a segment per worker
+// (a variable for a test).
+var segSize = 4 << 20
 
 type chunkOut struct {
 	// The chunk's candidates are cands[lo:hi] of the buffer of the worker
@@ -497,12 +499,20 @@ func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, wb *wo
 			return
 		}
 		seg := &wb.segs[len(wb.segs)-1]
-		if len(*seg)+len(next) > maxSeg {
-			wb.segs = append(wb.segs, nil)
-			seg = &wb.segs[len(wb.segs)-1]
+		if len(*seg)+len(next) > cap(*seg) {
+			if cap(*seg) < segSize {
+				*seg = growBig(*seg, len(next)) // small levels stay small
+			} else {
+				if len(wb.segs) > math.MaxUint16 {
+					o.err = fmt.Errorf("explore: a worker's level passed %d segments of %d bytes", math.MaxUint16, segSize)
+					o.bad = true
+					return
+				}
+				wb.segs = append(wb.segs, bigSlice[byte](segSize)[:0])
+				seg = &wb.segs[len(wb.segs)-1]
+			}
 		}
 		wb.cands = growBig(wb.cands, 1)
-		*seg = growBig(*seg, len(next))
 		wb.cands = append(wb.cands, cand{fp: fp, parent: parent, off: uint32(len(*seg)), seg: uint16(len(wb.segs) - 1),
 			n: uint16(len(next)), orbit: orbit})
 		*seg = append(*seg, next...)

@@ -460,10 +460,10 @@ func TestSearchSegments(t *testing.T) {
 		return fmt.Sprintf("%+v", *res.Search)
 	}
 	want := run()
-	defer func(m int) { maxSeg = m }(maxSeg)
-	maxSeg = 4096
+	defer func(m int) { segSize = m }(segSize)
+	segSize = 4096
 	if got := run(); got != want {
-		t.Errorf("4 KiB segments: %s, 1 GiB: %s", got, want)
+		t.Errorf("4 KiB segments: %s, 4 MiB: %s", got, want)
 	}
 }
 
