@@ -53,6 +53,9 @@ func TestSmallWorldClaims(t *testing.T) {
 		{config: "replica-one", mit: []string{"config-guard"}, inv: complete, distinct: 63},
 		{config: "replica-one", mit: []string{"exposure-alarm"}, inv: model.NoForeignRead, steps: 3},
 		// "Bigger worlds".
+		{config: "four-three-two", client: "naive-pool", inv: nfd, steps: 15, distinct: 62_816},
+		{config: "four-three-two-transfer", client: "tagged", inv: nfd, steps: 12, distinct: 33_472},
+		{config: "four-three-two-transfer", client: "tagged", mit: []string{"invalidate-on-transfer"}, inv: nfd, steps: 12, distinct: 44_672},
 		{config: "three-accounts", client: "tagged", inv: complete, distinct: 3_248_340, large: true},
 		{config: "two-workers", client: "tagged", inv: complete, distinct: 18_966_886, large: true},
 	} {
