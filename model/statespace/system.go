@@ -11,9 +11,8 @@ import (
 // System is the model's actors composed into one transition system, as
 // the explorer searches it: the model's own actors, stepped through
 // model.World.Step and FaultTargets, with FIFO channels and armed timers
-// in place of time. It implements the explorer's System; every name of an
-// actor's field the search needs is here and in the codec, none in the
-// search.
+// in place of time. It implements the explorer's System, whose search
+// sees only the canonical bytes.
 type System struct {
 	spec      Spec
 	p         *model.Params
