@@ -12,7 +12,6 @@ import (
 	"github.com/stormproof/stormproof/internal/atomicfile"
 	"github.com/stormproof/stormproof/internal/cli"
 	"github.com/stormproof/stormproof/internal/storyfiles"
-	"github.com/stormproof/stormproof/traces"
 	"github.com/stormproof/stormproof/traces/render"
 )
 
@@ -55,7 +54,7 @@ func cmdRender(args []string) error {
 			return badTrace(err)
 		}
 		o := render.PerfettoOptions{Story: firstStory(rep), Slice: *slice}
-		draw = func(w io.Writer) error { return perfettoStoryFile(w, path, o) }
+		draw = func(w io.Writer) error { return storyfiles.PerfettoStory(w, path, o) }
 	default:
 		opt := checker.Options{Explain: *explain, NoLinearizability: *format != "porcupine"}
 		rep, err := checkTrace(path, opt)
@@ -92,18 +91,4 @@ func cmdRender(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s\n", *out)
 	return nil
-}
-
-// perfettoStoryFile draws the trace at path for Perfetto with o's story.
-func perfettoStoryFile(w io.Writer, path string, o render.PerfettoOptions) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	tr, err := traces.NewReader(f, path)
-	if err != nil {
-		return err
-	}
-	return render.PerfettoStory(w, tr, o)
 }

@@ -52,16 +52,7 @@ func Write(path string, rep *checker.Report, dir string) ([]string, error) {
 		return written, err
 	}
 	if err := write("perfetto.json", func(w io.Writer) error {
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		tr, err := traces.NewReader(f, path)
-		if err != nil {
-			return err
-		}
-		return render.PerfettoStory(w, tr, render.PerfettoOptions{Story: story})
+		return PerfettoStory(w, path, render.PerfettoOptions{Story: story})
 	}); err != nil {
 		return written, err
 	}
@@ -87,4 +78,18 @@ func PorcupinePage(rep *checker.Report) *render.LinPage {
 		}
 	}
 	return nil
+}
+
+// PerfettoStory draws the trace at path for Perfetto with o's story.
+func PerfettoStory(w io.Writer, path string, o render.PerfettoOptions) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tr, err := traces.NewReader(f, path)
+	if err != nil {
+		return err
+	}
+	return render.PerfettoStory(w, tr, o)
 }
