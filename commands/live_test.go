@@ -83,15 +83,7 @@ func TestLiveMissingServer(t *testing.T) {
 // deliveries and the non-linearizable cache in the report, and the renders
 // of the first violation written (the porcupine page among them).
 func TestLiveNaiveEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a live run takes seconds: skipped with -short")
-	}
-	if err := faults.Check(); err != nil {
-		t.Skipf("%v; CI runs the live tests as root", err)
-	}
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not on PATH (apt-get install -y redis-server); CI installs it")
-	}
+	needLiveRedis(t)
 	dir := t.TempDir()
 	stdout, stderr, code := runCLI(t, dir, "live", "--server", "redis", "--client", "naive",
 		"--scenario", liveScenario(t), "--duration", "6s", "--out", "out")
@@ -145,15 +137,7 @@ func TestLiveNaiveEndToEnd(t *testing.T) {
 // SIGTERM, one line, the server gone, the drop program detached, no trace
 // written.
 func TestLiveSignalCleansUp(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a live run takes seconds: skipped with -short")
-	}
-	if err := faults.Check(); err != nil {
-		t.Skipf("%v; CI runs the live tests as root", err)
-	}
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not on PATH (apt-get install -y redis-server); CI installs it")
-	}
+	needLiveRedis(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		dir := t.TempDir()
 		cmd := exec.Command(binary, "live", "--server", "redis", "--client", "go-redis",
@@ -219,15 +203,7 @@ func TestLiveSignalCleansUp(t *testing.T) {
 // (set-up), while the service drains and the trace is written, and while
 // the judge reads the trace (which the run keeps: it is whole).
 func TestLiveSignalInEveryPhase(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a live run takes seconds: skipped with -short")
-	}
-	if err := faults.Check(); err != nil {
-		t.Skipf("%v; CI runs the live tests as root", err)
-	}
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not on PATH (apt-get install -y redis-server); CI installs it")
-	}
+	needLiveRedis(t)
 	for _, c := range []struct {
 		phase string
 		sig   syscall.Signal
@@ -288,5 +264,20 @@ func TestLiveSignalInEveryPhase(t *testing.T) {
 			}
 			t.Logf("%v in the %s phase: stopped in %v", c.sig, c.phase, took.Round(time.Millisecond))
 		})
+	}
+}
+
+// needLiveRedis skips a live run where it cannot happen: with -short, when
+// eBPF faults cannot be attached (not root), or without redis-server.
+func needLiveRedis(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("a live run takes seconds: skipped with -short")
+	}
+	if err := faults.Check(); err != nil {
+		t.Skipf("%v; CI runs the live tests as root", err)
+	}
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server not on PATH (apt-get install -y redis-server); CI installs it")
 	}
 }
