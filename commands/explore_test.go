@@ -106,7 +106,7 @@ func TestExploreMaxMemHolds(t *testing.T) {
 		bound uint64
 	}{
 		{[]string{"explore", "--client", "tagged", "--max-mem", "64MiB"}, 64 << 20},
-		{[]string{"explore", "../docs/smallworld/four-three-two.yaml", "--client", "tagged", "--max-mem", "160MiB"}, 160 << 20},
+		{[]string{"explore", repoFile(t, "docs/smallworld/four-three-two.yaml"), "--client", "tagged", "--max-mem", "160MiB"}, 160 << 20},
 	} {
 		if testing.Short() && c.bound > 64<<20 {
 			continue
@@ -126,15 +126,6 @@ func TestExploreMaxMemHolds(t *testing.T) {
 // returns its peak RSS.
 func maxMemPeak(t *testing.T, args []string) uint64 {
 	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, a := range args {
-		if strings.HasPrefix(a, "../") {
-			args[i] = filepath.Join(dir, a)
-		}
-	}
 	cmd := exec.Command(binary, append(args, "--out", "res")...)
 	cmd.Dir = t.TempDir()
 	var out bytes.Buffer
@@ -149,6 +140,7 @@ func maxMemPeak(t *testing.T, args []string) uint64 {
 	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	var err error
 poll:
 	for {
 		if b, rerr := os.ReadFile(status); rerr == nil {
@@ -199,4 +191,15 @@ func TestExploreBadInput(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("bad input left files behind: %v", entries)
 	}
+}
+
+// repoFile is the absolute path of a file of the repository (the tests run
+// the binary in a temporary directory).
+func repoFile(t *testing.T, rel string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -24,11 +24,7 @@ import (
 
 func liveScenario(t *testing.T) string {
 	t.Helper()
-	p, err := filepath.Abs("../live/testdata/short-storm.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return repoFile(t, "live/testdata/short-storm.yaml")
 }
 
 func TestLiveBadInput(t *testing.T) {

@@ -16,6 +16,8 @@ type codecCase struct {
 	fix   func(v any, rnd *rand.Rand)
 	write func(v any, w *StateWriter) []byte
 	read  func(v any, r *StateReader)
+	// like is a value to read into, with v's fixed sizes (nil: a zero value).
+	like func(v any) any
 	// fixed are the leaf fields the encoding leaves out on purpose: set once
 	// per run, or implied by where the value lives.
 	fixed []string
@@ -51,6 +53,7 @@ func codecCases() []codecCase {
 					q.From, q.Conn = WorkerAddr(int(q.From.Index%2)), q.Conn%2
 				}
 			},
+			like: func(v any) any { return &Cache{Data: make([]CacheEntry, len(v.(*Cache).Data))} },
 			write: func(v any, w *StateWriter) []byte {
 				c := v.(*Cache)
 				b := c.AppendState(nil, w, 1, 2, ids, ids)
@@ -76,6 +79,10 @@ func codecCases() []codecCase {
 					g.Version[i] = uint32(rnd.IntN(4))
 				}
 			},
+			like: func(v any) any {
+				n := len(v.(*Registry).Owners)
+				return &Registry{Owners: make([]Owners, n), Version: make([]uint32, n)}
+			},
 			write: func(v any, w *StateWriter) []byte {
 				g := v.(*Registry)
 				var b []byte
@@ -91,6 +98,7 @@ func codecCases() []codecCase {
 				}
 			}},
 		{name: "Store", new: func() any { return new(Store) },
+			like: func(v any) any { return &Store{Next: make([]uint32, len(v.(*Store).Next))} },
 			write: func(v any, w *StateWriter) []byte {
 				s := v.(*Store)
 				b := s.AppendState(nil, w)
@@ -112,6 +120,7 @@ func codecCases() []codecCase {
 					wk.Conns = make([]PoolConn, 1) // a pool has a connection at least
 				}
 			},
+			like:  func(v any) any { return &Worker{Conns: make([]PoolConn, len(v.(*Worker).Conns))} },
 			write: func(v any, w *StateWriter) []byte { return v.(*Worker).AppendState(nil, w, 3, ids, ids) },
 			read: func(v any, r *StateReader) {
 				buf := WorkerStorage{Unread: make([][]CacheReply, len(v.(*Worker).Conns))}
@@ -287,18 +296,8 @@ func TestEveryFieldIsEncoded(t *testing.T) {
 				continue
 			}
 			back := c.new()
-			if c.name == "Worker" {
-				back.(*Worker).Conns = make([]PoolConn, len(v.(*Worker).Conns))
-			}
-			if c.name == "Cache" {
-				back.(*Cache).Data = make([]CacheEntry, len(v.(*Cache).Data))
-			}
-			if c.name == "Registry" {
-				n := len(v.(*Registry).Owners)
-				back.(*Registry).Owners, back.(*Registry).Version = make([]Owners, n), make([]uint32, n)
-			}
-			if c.name == "Store" {
-				back.(*Store).Next = make([]uint32, len(v.(*Store).Next))
+			if c.like != nil {
+				back = c.like(v)
 			}
 			r := &StateReader{B: b}
 			c.read(back, r)

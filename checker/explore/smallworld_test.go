@@ -2,6 +2,7 @@ package explore
 
 import (
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/stormproof/stormproof/model"
@@ -63,7 +64,7 @@ func TestSmallWorldClaims(t *testing.T) {
 			continue
 		}
 		name := c.config
-		if !isEmbedded(name) {
+		if !slices.Contains(Embedded(), name) {
 			name = "../../docs/smallworld/" + name + ".yaml"
 		}
 		res, err := Run(load(t, name, c.client, c.mit...), Options{Ignore: c.ignore, Rule: c.rule})
@@ -84,13 +85,4 @@ func TestSmallWorldClaims(t *testing.T) {
 			t.Errorf("%s: %d distinct states, the page says %d", what, sr.Distinct, c.distinct)
 		}
 	}
-}
-
-func isEmbedded(name string) bool {
-	for _, n := range Embedded() {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
