@@ -35,6 +35,7 @@ func cmdExplore(args []string) error {
 	maxMem := fs.String("max-mem", "6GiB", "stop when the state store and frontier would pass `SIZE` (estimated from the counts)")
 	out := fs.String("out", defaultOutRoot, "output root: the search writes explore.json and, on a violation, counterexample.jsonl into its own directory `DIR`/CONFIG-explore-DESIGN, and points DIR/latest at it")
 	noSym := fs.Bool("no-symmetry", false, "turn symmetry reduction off (to measure its factor)")
+	reduce := fs.Bool("reduce", false, "partial-order reduction: store fewer states, same verdict and shortest counterexample")
 	list := fs.Bool("list", false, "list the embedded configurations")
 	var ignore cli.StringList
 	fs.Var(&ignore, "ignore", "comma-separated invariants whose violations do not stop the search (to ask whether the others hold)")
@@ -96,7 +97,7 @@ func cmdExplore(args []string) error {
 		return err
 	}
 	defer ro.abort()
-	opt := explore.Options{NoSymmetry: *noSym, Ignore: ignored, Rule: rule, Search: explore.SearchOptions{MaxStates: *maxStates, MaxDepth: *maxDepth, MaxMem: mem}}
+	opt := explore.Options{NoSymmetry: *noSym, Reduce: *reduce, Ignore: ignored, Rule: rule, Search: explore.SearchOptions{MaxStates: *maxStates, MaxDepth: *maxDepth, MaxMem: mem}}
 	start := time.Now()
 	if cli.IsTerminal(os.Stderr) {
 		opt.Search.Progress = func(p explore.Progress) {

@@ -281,3 +281,81 @@ func WindowOf(k FaultKind) (w Window, opens, ok bool) {
 	}
 	return 0, false, false
 }
+
+// MaySend says whether actor from may send on its channel to `to` (on lane)
+// before `to` sends it anything more. It is false only where every message
+// on that channel answers one of to's and none is owed: the cache answers
+// requests on their connection (on its way, or queued), the registry and
+// the store answer requests, and the gateway writes to a camera only about
+// that camera's own connect or upload (on its way, relayed, or held by a
+// worker). A false answer turns true only by a step of `to`. The explorer's
+// partial-order reduction builds on it; a test checks both halves on every
+// step of the small worlds.
+func (w *World) MaySend(from, to Addr, lane uint16, ch InFlight) bool {
+	switch {
+	case from.Kind == KindCache && to.Kind == KindWorker:
+		if len(ch(to, CacheAddr, lane)) > 0 {
+			return true
+		}
+		for _, q := range w.Cache.Queue {
+			if q.From == to && q.Conn == lane {
+				return true
+			}
+		}
+		return false
+	case from.Kind == KindRegistry && to.Kind == KindCache:
+		return false // the registry sends the cache nothing (a transfer's invalidation is a fault's target)
+	case from.Kind == KindRegistry, from.Kind == KindStore && to.Kind == KindWorker:
+		return len(ch(to, from, 0)) > 0
+	case from.Kind == KindGateway && to.Kind == KindCamera:
+		if len(ch(to, GatewayAddr, 0)) > 0 {
+			return true
+		}
+		d := DeviceID(to.Index)
+		for i := range w.Workers {
+			wa := WorkerAddr(i)
+			for _, m := range ch(GatewayAddr, wa, 0) {
+				if m.Ev.Device == d {
+					return true
+				}
+			}
+			for _, m := range ch(wa, GatewayAddr, 0) {
+				if m.Ev.Device == d {
+					return true
+				}
+			}
+			for _, s := range w.Workers[i].Slots {
+				if s.Used && s.Ev.Device == d {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// PrematureDeps says which kinds of premature timeout (bit k for Timeout k)
+// actor a's timer id can be, and calls fn with every other actor whose step
+// may change what Premature says of it: the actors holding or relaying the
+// answer it waits for.
+func (w *World) PrematureDeps(a Addr, id uint16, fn func(Addr)) (kinds uint8) {
+	switch a.Kind {
+	case KindCamera:
+		switch id {
+		case TConn:
+			fn(GatewayAddr)
+			return 1 << TimeoutConnect
+		case TUpload:
+			fn(GatewayAddr)
+			for i := range w.Workers {
+				fn(WorkerAddr(i))
+			}
+			return 1 << TimeoutUpload
+		}
+	case KindWorker:
+		fn(CacheAddr)
+		return 1<<TimeoutDial | 1<<TimeoutCache
+	}
+	return 0
+}

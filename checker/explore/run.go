@@ -28,6 +28,10 @@ type Options struct {
 	Search SearchOptions
 	// Rule is the authorization rule the search judges by.
 	Rule model.AuthRule
+	// Reduce searches with partial-order reduction (statespace.Options).
+	// A violation it finds is then looked for again without it, up to the
+	// length found, so the counterexample is a shortest one.
+	Reduce bool
 }
 
 // Result is what an exploration found.
@@ -42,12 +46,16 @@ type Result struct {
 	Rule model.AuthRule
 	// Counterexample is the replayed shortest path, when a violation was found.
 	Counterexample *statespace.Counterexample
+	// Shortest is the search without reduction that found the shortest
+	// violation, when a reduced search found one (nil otherwise).
+	Shortest *SearchResult
 }
 
 // Run explores cfg: the model's state space (package statespace) searched
 // breadth first, and the shortest violation replayed into a counterexample.
 func Run(cfg *Config, opt Options) (*Result, error) {
-	s, err := statespace.New(cfg.Spec(), statespace.Options{Symmetry: !opt.NoSymmetry, Ignore: opt.Ignore, Rule: opt.Rule})
+	sopt := statespace.Options{Symmetry: !opt.NoSymmetry, Ignore: opt.Ignore, Rule: opt.Rule, Reduce: opt.Reduce}
+	s, err := statespace.New(cfg.Spec(), sopt)
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +64,23 @@ func Run(cfg *Config, opt Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Config: cfg, Search: sr, Group: s.Group(), Ignored: opt.Ignore, Rule: opt.Rule}
+	if v := sr.Violation; v != nil && opt.Reduce {
+		// The reduced search may reach a violation by a longer run: the
+		// plain search up to that length finds a shortest one.
+		sopt.Reduce = false
+		if s, err = statespace.New(cfg.Spec(), sopt); err != nil {
+			return nil, err
+		}
+		po := opt.Search
+		po.MaxDepth = len(v.States)
+		if res.Shortest, err = Search(modelSystem{s}, po); err != nil {
+			return nil, err
+		}
+		if res.Shortest.Violation == nil {
+			return nil, fmt.Errorf("explore: the search without reduction found no violation within %d steps", len(v.States))
+		}
+		sr.Violation = res.Shortest.Violation
+	}
 	if v := sr.Violation; v != nil {
 		if res.Counterexample, err = s.Replay(v.States, v.Bad, Fingerprint); err != nil {
 			return nil, err

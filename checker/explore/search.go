@@ -26,10 +26,13 @@ type Expander interface {
 	// Expand calls emit for every successor of state in a fixed order (the
 	// order may depend only on state's bytes). next is valid only during the
 	// call; orbit is the size of its symmetry orbit; bad marks a successor
-	// reached by a transition that violates the property. Expand returns the
-	// class of state (0..NumClasses-1, e.g. quiescent or stuck) for the
-	// statistics, or an error if state is malformed.
-	Expand(state []byte, emit func(next []byte, orbit uint32, bad bool)) (class int, err error)
+	// reached by a transition that violates the property. emit returns
+	// whether next was stored at a level before the successors' (a
+	// reduction's cycle proviso needs it; the answer depends only on the
+	// levels, never on the workers). Expand returns the class of state
+	// (0..NumClasses-1, e.g. quiescent or stuck) for the statistics, or an
+	// error if state is malformed.
+	Expand(state []byte, emit func(next []byte, orbit uint32, bad bool) (old bool)) (class int, err error)
 }
 
 // NumClasses is how many state classes Expand may report.
@@ -475,9 +478,9 @@ func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, wb *wo
 	hi := min(lo+chunkSize, cur.len())
 	// One closure per chunk (not per state: it escapes into the interface call).
 	var parent uint32
-	emit := func(next []byte, orbit uint32, bad bool) {
+	emit := func(next []byte, orbit uint32, bad bool) bool {
 		if o.bad {
-			return
+			return false
 		}
 		o.generated++
 		fp := Fingerprint(next)
@@ -486,17 +489,22 @@ func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, wb *wo
 		}
 		if bad && !probe {
 			o.bad, o.badParent, o.badFP = true, parent, fp
-			return
+			return false
 		}
+		// The set holds the levels up to the one expanded (the next is
+		// merged after it); recent only spares a lookup within a level.
 		slot := &wb.recent[fp&(recentSize-1)]
-		if *slot == fp || set.has(fp) {
-			return
+		if *slot == fp {
+			return set.has(fp)
+		}
+		if set.has(fp) {
+			return true
 		}
 		*slot = fp
 		if len(next) > math.MaxUint16 {
 			o.err = fmt.Errorf("explore: a state's encoding has %d bytes, more than %d", len(next), math.MaxUint16)
 			o.bad = true
-			return
+			return false
 		}
 		seg := &wb.segs[len(wb.segs)-1]
 		if len(*seg)+len(next) > cap(*seg) {
@@ -506,7 +514,7 @@ func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, wb *wo
 				if len(wb.segs) > math.MaxUint16 {
 					o.err = fmt.Errorf("explore: a worker's level passed %d segments of %d bytes", math.MaxUint16, segSize)
 					o.bad = true
-					return
+					return false
 				}
 				wb.segs = append(wb.segs, bigSlice[byte](segSize)[:0])
 				seg = &wb.segs[len(wb.segs)-1]
@@ -516,6 +524,7 @@ func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, wb *wo
 		wb.cands = append(wb.cands, cand{fp: fp, parent: parent, off: uint32(len(*seg)), seg: uint16(len(wb.segs) - 1),
 			n: uint16(len(next)), orbit: orbit})
 		*seg = append(*seg, next...)
+		return false
 	}
 	for i := lo; i < hi && !o.bad; i++ {
 		parent = uint32(i - lo)

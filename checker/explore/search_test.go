@@ -134,7 +134,7 @@ func (t *tinySys) NewExpander() Expander { return tinyExp{t} }
 
 type tinyExp struct{ t *tinySys }
 
-func (e tinyExp) Expand(state []byte, emit func([]byte, uint32, bool)) (int, error) {
+func (e tinyExp) Expand(state []byte, emit func([]byte, uint32, bool) bool) (int, error) {
 	e.t.succ(e.t.dec(state), func(ns tinyState, bad bool) {
 		b, o := e.t.enc(ns)
 		emit(b, o, bad)
@@ -321,7 +321,7 @@ func (f *freeSys) NewExpander() Expander { return freeExp{f} }
 
 type freeExp struct{ f *freeSys }
 
-func (e freeExp) Expand(state []byte, emit func([]byte, uint32, bool)) (int, error) {
+func (e freeExp) Expand(state []byte, emit func([]byte, uint32, bool) bool) (int, error) {
 	e.f.succ(e.f.dec(state), func(ns tinyState, bad bool) {
 		b, o := e.f.enc(ns)
 		emit(b, o, bad)

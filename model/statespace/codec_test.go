@@ -84,7 +84,7 @@ type roundTrip struct {
 
 func (r *roundTrip) Initial() ([]byte, uint32, error) { return r.s.Initial() }
 func (r *roundTrip) NewExpander() explore.Expander    { return r }
-func (r *roundTrip) Expand(state []byte, emit func([]byte, uint32, bool)) (int, error) {
+func (r *roundTrip) Expand(state []byte, emit func([]byte, uint32, bool) bool) (int, error) {
 	ok, b, err := r.x.ReEncodes(state)
 	if err != nil {
 		return 0, err

@@ -27,6 +27,12 @@ type layout struct {
 	// Timer bits of the other incidents' actors (-1 when absent).
 	webTimer, readerTimer int
 	nTimers               int
+
+	// Actors, numbered for the partial-order reduction (numberActors):
+	// the first index of each kind and each actor's input channels.
+	actors    []model.Addr
+	actorBase [numKinds]int
+	inChans   [][]int
 }
 
 const numKinds = int(model.KindEngine)
@@ -109,6 +115,7 @@ func newLayout(nCam, nAcct, nW, pool int, pt parts) *layout {
 	if pt.replica {
 		l.readerTimer = l.timerBase[model.KindReader]
 	}
+	l.numberActors(p)
 	return l
 }
 

@@ -46,9 +46,9 @@ func (s *System) Replay(states []uint64, badFP uint64, fingerprint func([]byte) 
 		last := i == len(targets)-1
 		x.t = model.Time(i + 1)
 		var step *Step
-		_, err := x.successors(func(next []byte, _ uint32, bad bool) bool {
+		_, err := x.successors(false, func(next []byte, _ uint32, bad bool) (bool, bool) {
 			if fingerprint(next) != fp || bad != last {
-				return false
+				return false, false
 			}
 			step = &Step{What: x.describe()}
 			for _, o := range x.obs {
@@ -57,7 +57,7 @@ func (s *System) Replay(states []uint64, badFP uint64, fingerprint func([]byte) 
 			if last {
 				ce.Violation = x.viol
 			}
-			return true
+			return true, false
 		})
 		if err != nil {
 			return nil, err

@@ -23,6 +23,7 @@ type System struct {
 	faults    []faultDef
 	ignore    uint32 // bit i: violations of invariant i do not count
 	rule      model.AuthRule
+	reduce    bool
 }
 
 // Spec is a world small enough to explore: the model's parameters and
@@ -56,6 +57,10 @@ type Options struct {
 	Ignore []model.Invariant
 	// Rule is the authorization rule the monitor judges by.
 	Rule model.AuthRule
+	// Reduce takes only a stubborn set of each state's transitions
+	// (partial-order reduction, reduce.go): every verdict is kept, but a
+	// violation may be found by a longer run than the shortest.
+	Reduce bool
 }
 
 func (s *System) judges(inv model.Invariant) bool { return s.ignore&(1<<inv) == 0 }
@@ -104,7 +109,7 @@ func New(spec Spec, opt Options) (*System, error) {
 		return nil, fmt.Errorf("statespace: %d channels and %d timers, at most %d and %d", nc, nt, MaxChannels, MaxTimers)
 	}
 	s := &System{spec: spec, p: p, fleet: f, l: newLayout(len(f.Devices), f.Accounts, p.Workers, p.PoolSize, partsOf(p)),
-		transfers: spec.Transfers, rule: opt.Rule}
+		transfers: spec.Transfers, rule: opt.Rule, reduce: opt.Reduce}
 	for _, inv := range opt.Ignore {
 		s.ignore |= 1 << inv
 	}
@@ -174,6 +179,7 @@ type Expander struct {
 
 	bufs [][]byte
 	trs  []trans
+	red  reducer
 
 	// The step in progress.
 	cur      model.Addr
@@ -394,13 +400,14 @@ func (x *Expander) load(state []byte) error {
 
 // Expand calls emit for every successor of state, in a fixed order, and
 // returns its class: 0 busy, 1 quiescent, 2 quiescent and final, 3 stuck.
-func (x *Expander) Expand(state []byte, emit func([]byte, uint32, bool)) (int, error) {
+// emit says whether the successor was stored at an earlier level than
+// the state's successors (the reduction's cycle proviso reads it).
+func (x *Expander) Expand(state []byte, emit func([]byte, uint32, bool) bool) (int, error) {
 	if err := x.load(state); err != nil {
 		return 0, err
 	}
-	n, err := x.successors(func(next []byte, orbit uint32, bad bool) bool {
-		emit(next, orbit, bad)
-		return false
+	n, err := x.successors(x.s.reduce, func(next []byte, orbit uint32, bad bool) (bool, bool) {
+		return false, emit(next, orbit, bad)
 	})
 	if err != nil {
 		return 0, err
@@ -544,12 +551,32 @@ var copyAll = false
 
 // successors runs every enabled transition, with every outcome of its
 // chances, on a copy of the base state and calls fn with the canonical
-// encoding of each result; fn returns true to stop. It returns how many
-// successors there were.
-func (x *Expander) successors(fn func(next []byte, orbit uint32, bad bool) bool) (int, error) {
-	n := 0
+// encoding of each result; fn returns true to stop, and whether the
+// successor was stored earlier. With reduce it runs a stubborn set's
+// transitions only, unless one of theirs was stored earlier. It returns
+// how many successors there were.
+func (x *Expander) successors(reduce bool, fn func(next []byte, orbit uint32, bad bool) (stop, old bool)) (int, error) {
 	trs := x.enabled()
+	if !reduce || !x.stubborn(trs) {
+		n, _, _, err := x.run(trs, nil, true, fn)
+		return n, err
+	}
+	n, old, stop, err := x.run(trs, x.red.best, true, fn)
+	if err != nil || stop || !old {
+		return n, err
+	}
+	m, _, _, err := x.run(trs, x.red.best, false, fn)
+	return n + m, err
+}
+
+// run runs the transitions trs[i] with sel[i] == want (all when sel is
+// nil), as successors says, and reports whether any successor was stored
+// earlier and whether fn stopped it.
+func (x *Expander) run(trs []trans, sel []bool, want bool, fn func(next []byte, orbit uint32, bad bool) (stop, old bool)) (n int, anyOld, stop bool, err error) {
 	for ti := 0; ti < len(trs); ti++ {
+		if sel != nil && sel[ti] != want {
+			continue
+		}
 		t := trs[ti]
 		x.script = x.script[:0]
 		x.sites = x.sites[:0]
@@ -561,7 +588,7 @@ func (x *Expander) successors(fn func(next []byte, orbit uint32, bad bool) bool)
 			x.resetStep()
 			x.apply(t)
 			if x.err != nil {
-				return n, x.err
+				return n, anyOld, false, x.err
 			}
 			if !x.violated && !x.work.busy() && x.work.timers == 0 && x.s.judges(model.NoSilentLoss) {
 				// Quiescent: nothing in flight, no timer armed. Judge NoSilentLoss.
@@ -571,13 +598,15 @@ func (x *Expander) successors(fn func(next []byte, orbit uint32, bad bool) bool)
 					}
 				}
 				if x.err != nil {
-					return n, x.err
+					return n, anyOld, false, x.err
 				}
 			}
 			next, orbit := x.canon()
 			n++
-			if fn(next, orbit, x.violated) {
-				return n, nil
+			stop, old := fn(next, orbit, x.violated)
+			anyOld = anyOld || old
+			if stop {
+				return n, anyOld, true, nil
 			}
 			// Next outcome script: flip the last false, drop what follows.
 			for len(x.script) > 0 && x.script[len(x.script)-1] {
@@ -589,7 +618,7 @@ func (x *Expander) successors(fn func(next []byte, orbit uint32, bad bool) bool)
 			x.script[len(x.script)-1] = true
 		}
 	}
-	return n, nil
+	return n, anyOld, false, nil
 }
 
 // canon returns the canonical encoding of the work state with its monitor
