@@ -7,33 +7,38 @@ import (
 )
 
 // Partial-order reduction: at each state the search may take only a
-// stubborn set of the enabled transitions (Valmari): a set T such that no
-// run of transitions outside T can touch what T's transitions touch, or
-// enable one of T's, before some transition of T is taken. Every state
-// with nothing left to deliver or fire (a deadlock, or a quiescent state
-// where only faults remain) stays reachable, by a run that is a
-// reordering of independent transitions of any run reaching it; a
-// violation is kept because a reordering of independent transitions
-// keeps each transition's verdict (the monitor's observations of
-// different actors commute: a test checks every such pair in the small
-// worlds) and a run that violates can be run on to such a state.
+// stubborn set T of the enabled transitions (Valmari): no run of
+// transitions outside T can touch what an enabled transition of T
+// touches, or enable a disabled one, before some transition of T is
+// taken. Then any run from the state is matched by one the reduced search
+// takes: the first of the run's transitions in T moves to the front
+// (it commutes with those before it); if none is in T, one of T's
+// transitions commutes with the whole run and is taken first. The proviso
+// below stops that second case from going round a cycle forever. Moving a
+// transition past independent ones keeps the states after both and
+// whether either violates (the monitor's observations of different
+// actors commute), so every violation is still found — perhaps at the end
+// of a longer run, which is why a reduced search that finds one is
+// followed by a plain one up to that length (explore.Run).
 //
 // Independence is the actors' own: a step touches its actor's state, the
 // tail of its outgoing channels and the head of the channel it reads, so
-// steps of different actors commute. What the model adds (model.World
-// MaySend and PrematureDeps) bounds which other actors must join:
-//   - an actor's empty input channel from an actor that may send on it
-//     (which would enable a transition of the set), unless the sender
-//     only answers and owes nothing;
+// steps of different actors commute. What the model declares (model.World
+// MaySend and PrematureDeps) bounds which other actors must join the set:
+//   - the sender on an actor's empty input channel, unless it only
+//     answers and owes nothing (its step would enable one of the set's);
 //   - the actors whose steps change whether an armed timer would fire
 //     early, and every actor whose early timer spends the same budget;
 //   - every enabled fault aimed at an actor of the set, with its targets.
 //
 // Faults that change what the monitor judges by (transfers, logins,
-// windows) are dependent on everything: while one is enabled the state is
-// expanded fully. So is a state any of whose chosen successors was
-// stored at an earlier level (the cycle proviso of breadth-first search:
-// no transition is postponed around a cycle).
+// windows) are dependent on every step: while one is enabled the state is
+// expanded fully. So is a state one of whose chosen successors was stored
+// at an earlier level (the cycle proviso of a breadth-first search: every
+// cycle of the reduced graph has an edge to an earlier level, so it passes
+// a fully expanded state). A test checks the declarations on every step
+// of the small worlds, and that every pair of enabled transitions this
+// treats as independent commutes.
 
 // actorSet is a set of actors by their index in layout.actors.
 type actorSet uint64
@@ -79,6 +84,17 @@ func (l *layout) numberActors(p *model.Params) {
 // actorIdx is actor a's index in l.actors.
 func (l *layout) actorIdx(a model.Addr) int { return l.actorBase[a.Kind] + int(a.Index) }
 
+// localFault says whether a fault of kind k acts on its targets alone. The
+// others (transfers, logins, windows) change what the monitor judges
+// deliveries by, so they are dependent on every step.
+func localFault(k model.FaultKind) bool {
+	switch k {
+	case model.FaultGatewayDown, model.FaultGatewayUp, model.FaultCacheRestart, model.FaultEventsTabOff:
+		return true
+	}
+	return false
+}
+
 // reducer is an expander's scratch for choosing a stubborn set.
 type reducer struct {
 	actorOf  []int      // per enabled transition: its actor, or -1 for a fault
@@ -110,12 +126,10 @@ func (x *Expander) stubborn(trs []trans) bool {
 			a = l.actorIdx(ad)
 		case tFault:
 			f := x.s.faults[t.idx].f
-			switch f.Kind {
-			case model.FaultGatewayDown, model.FaultGatewayUp, model.FaultCacheRestart, model.FaultEventsTabOff:
-				b.w.FaultTargets(f, func(ad model.Addr, _ model.Input) { tg |= 1 << l.actorIdx(ad) })
-			default:
-				return false // a fault the monitor judges by: dependent on everything
+			if !localFault(f.Kind) {
+				return false
 			}
+			b.w.FaultTargets(f, func(ad model.Addr, _ model.Input) { tg |= 1 << l.actorIdx(ad) })
 		}
 		r.actorOf = append(r.actorOf, a)
 		r.targets = append(r.targets, tg)

@@ -582,26 +582,10 @@ func (x *Expander) run(trs []trans, sel []bool, want bool, fn func(next []byte, 
 		x.sites = x.sites[:0]
 		x.curT = t
 		for {
-			x.work.restore(x.base, &x.dirt)
-			x.dirt.all = copyAll
-			x.touched = false
-			x.resetStep()
-			x.apply(t)
-			if x.err != nil {
-				return n, anyOld, false, x.err
+			next, orbit, err := x.once(t)
+			if err != nil {
+				return n, anyOld, false, err
 			}
-			if !x.violated && !x.work.busy() && x.work.timers == 0 && x.s.judges(model.NoSilentLoss) {
-				// Quiescent: nothing in flight, no timer armed. Judge NoSilentLoss.
-				if m := x.monitor(); m != nil {
-					if vs := m.Quiet(x.t); len(vs) > 0 {
-						x.violated, x.viol = true, vs[0]
-					}
-				}
-				if x.err != nil {
-					return n, anyOld, false, x.err
-				}
-			}
-			next, orbit := x.canon()
 			n++
 			stop, old := fn(next, orbit, x.violated)
 			anyOld = anyOld || old
@@ -619,6 +603,33 @@ func (x *Expander) run(trs []trans, sel []bool, want bool, fn func(next []byte, 
 		}
 	}
 	return n, anyOld, false, nil
+}
+
+// once performs t with the current outcome script on a copy of the base
+// state and returns the result's canonical encoding (x.violated: whether
+// the step violated an invariant).
+func (x *Expander) once(t trans) ([]byte, uint32, error) {
+	x.work.restore(x.base, &x.dirt)
+	x.dirt.all = copyAll
+	x.touched = false
+	x.resetStep()
+	x.apply(t)
+	if x.err != nil {
+		return nil, 0, x.err
+	}
+	if !x.violated && !x.work.busy() && x.work.timers == 0 && x.s.judges(model.NoSilentLoss) {
+		// Quiescent: nothing in flight, no timer armed. Judge NoSilentLoss.
+		if m := x.monitor(); m != nil {
+			if vs := m.Quiet(x.t); len(vs) > 0 {
+				x.violated, x.viol = true, vs[0]
+			}
+		}
+		if x.err != nil {
+			return nil, 0, x.err
+		}
+	}
+	next, orbit := x.canon()
+	return next, orbit, nil
 }
 
 // canon returns the canonical encoding of the work state with its monitor
