@@ -22,7 +22,7 @@ func init() {
 	register(command{"explore", "explore every interleaving of a small configuration (model checking)", cmdExplore})
 }
 
-const exploreSynopsis = "stormproof explore [CONFIG|FILE] [--client V] [--mitigate a,b] [--max-states N] [--max-depth D] [--max-mem SIZE] [--out DIR] [--no-symmetry] [--ignore INV,...] [--rule capture|capture-or-delivery] [--list]"
+const exploreSynopsis = "stormproof explore [CONFIG|FILE] [--client V] [--mitigate a,b] [--max-states N] [--max-depth D] [--max-mem SIZE] [--out DIR] [--no-symmetry] [--reduce] [--ignore INV,...] [--rule capture|capture-or-delivery] [--list]"
 
 func cmdExplore(args []string) error {
 	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
@@ -90,7 +90,7 @@ func cmdExplore(args []string) error {
 	// configuration, its design, and every bound or option set.
 	dirName := runName(scenarioPart(name), "explore", cfg.Design().String(),
 		bound("max-states", *maxStates), bound("max-depth", uint64(*maxDepth)),
-		when(*maxMem != "6GiB", "max-mem"+*maxMem), when(*noSym, "no-symmetry"),
+		when(*maxMem != "6GiB", "max-mem"+*maxMem), when(*noSym, "no-symmetry"), when(*reduce, "reduce"),
 		when(len(ignore) > 0, "ignore-"+strings.Join(ignore, "+")), when(*ruleName != "", rule.String()))
 	ro, err := openRunOut(*out, dirName, true)
 	if err != nil {
@@ -112,7 +112,7 @@ func cmdExplore(args []string) error {
 		return err
 	}
 	elapsed := time.Since(start)
-	repro := exploreReproduce(name, client, mitigate, *maxStates, *maxDepth, *maxMem, *noSym)
+	repro := exploreReproduce(name, client, mitigate, *maxStates, *maxDepth, *maxMem, *noSym, *reduce)
 	if len(ignore) > 0 {
 		repro += " --ignore " + strings.Join(ignore, ",")
 	}
@@ -193,6 +193,11 @@ type exploreJSON struct {
 	Ignored     []string `json:"ignored_invariants,omitempty"`
 	// Rule is the authorization rule the search judged by.
 	Rule string `json:"rule"`
+	// Reduced: the search took stubborn sets only (--reduce); the figures
+	// above are its own. ShortestStates: what the plain search that found
+	// the shortest counterexample stored, after a reduced one found one.
+	Reduced        bool   `json:"partial_order_reduction,omitempty"`
+	ShortestStates uint64 `json:"shortest_search_states,omitempty"`
 }
 
 func exploreSummary(res *explore.Result, repro string) *exploreJSON {
@@ -200,10 +205,13 @@ func exploreSummary(res *explore.Result, repro string) *exploreJSON {
 	s := &exploreJSON{Config: res.Config.Name, Design: res.Config.Design().String(), Verdict: exploreVerdict(res),
 		Complete: sr.Complete(), Bound: string(sr.Bound), Generated: sr.Generated, Distinct: sr.Distinct,
 		Unreduced: sr.Full, Symmetry: res.Group, Depth: sr.Depth, Quiescent: sr.Classes[1] + sr.Classes[2],
-		Stuck: sr.Classes[3], Reproduce: repro, Rule: res.Rule.String(),
+		Stuck: sr.Classes[3], Reproduce: repro, Rule: res.Rule.String(), Reduced: res.Reduced,
 		Fingerprint: fmt.Sprintf("%.1e", float64(sr.Distinct)*float64(sr.Distinct)/(1<<65))}
 	for _, inv := range res.Ignored {
 		s.Ignored = append(s.Ignored, inv.String())
+	}
+	if res.Shortest != nil {
+		s.ShortestStates = res.Shortest.Distinct
 	}
 	if ce := res.Counterexample; ce != nil {
 		s.Violation = ce.Violation.String()
@@ -244,6 +252,13 @@ func printExplore(w io.Writer, res *explore.Result, elapsed time.Duration) {
 		fmt.Fprintf(w, " (symmetry group of order %d: %d states without it, reduction ×%.2f)", res.Group, sr.Full, float64(sr.Full)/float64(sr.Distinct))
 	}
 	fmt.Fprintln(w)
+	if res.Reduced {
+		fmt.Fprintf(w, "reduction          partial-order (stubborn sets)")
+		if res.Shortest != nil {
+			fmt.Fprintf(w, "; the plain search to the counterexample's length stored %d states", res.Shortest.Distinct)
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "depth              %d\n", sr.Depth)
 	fmt.Fprintf(w, "quiescent / stuck  %d / %d\n", sr.Classes[1]+sr.Classes[2], sr.Classes[3])
 	fmt.Fprintf(w, "time               %.2f s (%.0f distinct states/s)\n", elapsed.Seconds(), float64(sr.Distinct)/elapsed.Seconds())
@@ -255,7 +270,7 @@ func printExplore(w io.Writer, res *explore.Result, elapsed time.Duration) {
 	}
 }
 
-func exploreReproduce(name string, client clientFlag, mit mitigateFlag, maxStates uint64, maxDepth int, maxMem string, noSym bool) string {
+func exploreReproduce(name string, client clientFlag, mit mitigateFlag, maxStates uint64, maxDepth int, maxMem string, noSym, reduce bool) string {
 	parts := []string{"stormproof explore", name}
 	if client.v != nil {
 		parts = append(parts, "--client", client.String())
@@ -274,6 +289,9 @@ func exploreReproduce(name string, client clientFlag, mit mitigateFlag, maxState
 	}
 	if noSym {
 		parts = append(parts, "--no-symmetry")
+	}
+	if reduce {
+		parts = append(parts, "--reduce")
 	}
 	return strings.Join(parts, " ")
 }

@@ -46,6 +46,8 @@ type Result struct {
 	Rule model.AuthRule
 	// Counterexample is the replayed shortest path, when a violation was found.
 	Counterexample *statespace.Counterexample
+	// Reduced: the search took stubborn sets only (Options.Reduce).
+	Reduced bool
 	// Shortest is the search without reduction that found the shortest
 	// violation, when a reduced search found one (nil otherwise).
 	Shortest *SearchResult
@@ -63,7 +65,7 @@ func Run(cfg *Config, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Config: cfg, Search: sr, Group: s.Group(), Ignored: opt.Ignore, Rule: opt.Rule}
+	res := &Result{Config: cfg, Search: sr, Group: s.Group(), Ignored: opt.Ignore, Rule: opt.Rule, Reduced: opt.Reduce}
 	if v := sr.Violation; v != nil && opt.Reduce {
 		// The reduced search may reach a violation by a longer run: the
 		// plain search up to that length finds a shortest one.

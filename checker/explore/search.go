@@ -435,12 +435,13 @@ func memPeak(nfps int, c storeCaps, curN, nextN int, curBytes, nextBytes uint64)
 type workerBuf struct {
 	segs  [][]byte
 	cands []cand
-	// recent is a direct-mapped filter of fingerprints this worker kept:
-	// diamonds in the state graph make many successors coincide. A worker
-	// takes chunks in increasing order, so a successor it drops was kept
-	// by an earlier chunk, or an earlier level, and the merge would have
+	// recent is a direct-mapped filter of fingerprints this worker kept
+	// in this level: diamonds in the state graph make many successors
+	// coincide. A worker takes chunks in increasing order, so a successor
+	// it drops was kept by an earlier chunk, and the merge would have
 	// dropped it too: the results do not depend on which worker had which
-	// chunk.
+	// chunk. It is cleared with each level, so what it holds is in no
+	// earlier level.
 	recent *[recentSize]uint64
 }
 
@@ -457,6 +458,7 @@ func (wb *workerBuf) reset() {
 	freeSlice(wb.cands)
 	wb.segs = [][]byte{nil}
 	wb.cands = nil
+	clear(wb.recent[:])
 }
 
 func (wb *workerBuf) free() {
@@ -492,10 +494,10 @@ func expandChunk(ex Expander, cur *level, c int, set *fpSet, o *chunkOut, wb *wo
 			return false
 		}
 		// The set holds the levels up to the one expanded (the next is
-		// merged after it); recent only spares a lookup within a level.
+		// merged after it); recent, only this level's successors.
 		slot := &wb.recent[fp&(recentSize-1)]
 		if *slot == fp {
-			return set.has(fp)
+			return false
 		}
 		if set.has(fp) {
 			return true

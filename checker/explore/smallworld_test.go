@@ -26,6 +26,7 @@ func TestSmallWorldClaims(t *testing.T) {
 		distinct       uint64
 		long           bool // skipped with -short
 		large          bool // run only with STORMPROOF_EXPLORE_LARGE=1 (minutes each)
+		reduce         bool // --reduce ("Partial-order reduction"; distinct: the reduced search's)
 	}{
 		{config: "pair", inv: nfd, steps: 15, distinct: 280},
 		{config: "pair-no-late", inv: complete, distinct: 175},
@@ -59,6 +60,18 @@ func TestSmallWorldClaims(t *testing.T) {
 		{config: "four-three-two-transfer", client: "tagged", mit: []string{"invalidate-on-transfer"}, inv: nfd, steps: 12, distinct: 44_672},
 		{config: "three-accounts", client: "tagged", inv: complete, distinct: 3_248_340, large: true},
 		{config: "two-workers", client: "tagged", inv: complete, distinct: 18_966_886, large: true},
+		// "Partial-order reduction".
+		{config: "small", client: "tagged", reduce: true, inv: complete, distinct: 1_574_457, long: true},
+		{config: "small", client: "discard-on-timeout", reduce: true, inv: complete, distinct: 1_075_435, long: true},
+		{config: "outage", client: "tagged", reduce: true, inv: complete, distinct: 2_928_522, long: true},
+		{config: "pair-pool2", client: "tagged", reduce: true, inv: complete, distinct: 147_476, long: true},
+		{config: "dup", client: "discard-on-timeout", reduce: true, inv: complete, distinct: 46_895, long: true},
+		{config: "pair-two-workers", reduce: true, inv: complete, distinct: 4_201},
+		{config: "small", reduce: true, inv: nfd, steps: 15, distinct: 2_109},
+		{config: "pair-cold", reduce: true, inv: nfd, steps: 31, distinct: 8_547},
+		{config: "transfer", reduce: true, inv: nfd, steps: 12, distinct: 760},
+		{config: "four-three-two-transfer", client: "tagged", reduce: true, inv: nfd, steps: 12, distinct: 731_123},
+		{config: "two-workers", client: "tagged", reduce: true, inv: complete, distinct: 15_430_593, large: true},
 	} {
 		if c.long && testing.Short() || c.large && os.Getenv("STORMPROOF_EXPLORE_LARGE") != "1" {
 			continue
@@ -67,7 +80,7 @@ func TestSmallWorldClaims(t *testing.T) {
 		if !slices.Contains(Embedded(), name) {
 			name = "../../docs/smallworld/" + name + ".yaml"
 		}
-		res, err := Run(load(t, name, c.client, c.mit...), Options{Ignore: c.ignore, Rule: c.rule})
+		res, err := Run(load(t, name, c.client, c.mit...), Options{Ignore: c.ignore, Rule: c.rule, Reduce: c.reduce})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -75,6 +88,9 @@ func TestSmallWorldClaims(t *testing.T) {
 		what := c.config + " " + c.client
 		for _, m := range c.mit {
 			what += " +" + m
+		}
+		if c.reduce {
+			what += " --reduce"
 		}
 		switch {
 		case c.inv == complete && !sr.Complete():
