@@ -8,7 +8,10 @@
 // a chance are successors. States are canonical byte strings: each actor
 // writes its own section (AppendState, beside its type in package model),
 // this package orders the sections, ranks equality-only counters and takes
-// the least encoding over the world's symmetries.
+// the least encoding over the world's symmetries. With Options.Reduce a
+// state's successors are those of a stubborn set of its transitions
+// (partial-order reduction, reduce.go), built from what the model declares
+// about who may send to whom (World.MaySend, PrematureDeps).
 //
 // The explorer (package checker/explore) searches a System through its
 // Initial and NewExpander; Replay turns the fingerprints of a path back into
