@@ -103,6 +103,7 @@ type reducer struct {
 	inT      []bool
 	best     []bool
 	stack    []int
+	items    []int // disabled transitions: a channel, or 64 + a timer bit
 }
 
 // stubborn marks in x.red.best the transitions of a stubborn set of trs,
@@ -172,52 +173,135 @@ func (x *Expander) stubborn(trs []trans) bool {
 	return bestN < len(trs)
 }
 
-// closure is the least set of actors containing a that is closed under
-// the rules above.
+// closure returns the actors all of whose transitions are in the least
+// stubborn set containing actor a's, by the rules above: an enabled
+// transition brings every transition of its actor; a disabled delivery
+// from Y brings the transitions of Y that may send on it (model.MayCause),
+// unless its receiver's transitions are all in and Y owes it nothing
+// (model.World.MaySend); a disabled timer brings what may enable it.
 func (x *Expander) closure(a int, spent uint8) actorSet {
 	r := &x.red
 	l, b := x.l, x.base
-	var s actorSet
-	r.stack = r.stack[:0]
-	add := func(i int) {
-		if s&(1<<i) == 0 {
-			s |= 1 << i
+	var full actorSet
+	var chs, tms uint64 // channels and timer bits whose transitions are in
+	r.stack, r.items = r.stack[:0], r.items[:0]
+	makeFull := func(i int) {
+		if full&(1<<i) == 0 {
+			full |= 1 << i
 			r.stack = append(r.stack, i)
 		}
 	}
-	add(a)
-	for len(r.stack) > 0 {
-		i := r.stack[len(r.stack)-1]
-		r.stack = r.stack[:len(r.stack)-1]
-		me := l.actors[i]
-		for _, c := range l.inChans[i] {
-			d := &l.chans[c]
-			if len(b.ch[c]) == 0 && b.w.MaySend(d.from, me, d.lane, x.inFlight) {
-				add(l.actorIdx(d.from))
-			}
+	addCh := func(c int) {
+		if chs&(1<<c) != 0 {
+			return
 		}
-		if kin := r.timerKin[i]; kin != 0 {
-			for t := b.timers; t != 0; t &= t - 1 {
-				ta, id := l.timerOf(uint(bits.TrailingZeros64(t)))
-				if l.actorIdx(ta) == i {
-					b.w.PrematureDeps(ta, id, func(d model.Addr) { add(l.actorIdx(d)) })
-				}
-			}
-			if live := kin &^ spent; live != 0 {
-				for j, k := range r.timerKin {
-					if k&live != 0 {
-						add(j)
-					}
-				}
-			}
+		chs |= 1 << c
+		if len(b.ch[c]) > 0 {
+			makeFull(l.actorIdx(l.chans[c].to))
+		} else {
+			r.items = append(r.items, c)
 		}
+	}
+	addTm := func(bit int) {
+		if tms&(1<<bit) != 0 {
+			return
+		}
+		tms |= 1 << bit
+		ta, _ := l.timerOf(uint(bit))
+		if x.timerEnabled(uint(bit)) {
+			makeFull(l.actorIdx(ta))
+		} else {
+			r.items = append(r.items, 64+bit)
+		}
+	}
+	addTimers := func(i int) {
+		ad := l.actors[i]
+		for id := 0; id < l.timerN[ad.Kind]; id++ {
+			addTm(int(l.timerBit(ad, uint16(id))))
+		}
+	}
+	addFaultsOn := func(i int) {
 		for _, tg := range r.targets {
 			if tg&(1<<i) != 0 {
 				for m := tg; m != 0; m &= m - 1 {
-					add(bits.TrailingZeros64(uint64(m)))
+					makeFull(bits.TrailingZeros64(uint64(m)))
 				}
 			}
 		}
 	}
-	return s
+	makeFull(a)
+	for len(r.stack) > 0 || len(r.items) > 0 {
+		if n := len(r.stack); n > 0 {
+			i := r.stack[n-1]
+			r.stack = r.stack[:n-1]
+			for _, c := range l.inChans[i] {
+				addCh(c)
+			}
+			addTimers(i)
+			if kin := r.timerKin[i]; kin != 0 {
+				for t := b.timers; t != 0; t &= t - 1 {
+					ta, id := l.timerOf(uint(bits.TrailingZeros64(t)))
+					if l.actorIdx(ta) == i {
+						b.w.PrematureDeps(ta, id, func(d model.Addr) { makeFull(l.actorIdx(d)) })
+					}
+				}
+				if live := kin &^ spent; live != 0 {
+					for j, k := range r.timerKin {
+						if k&live != 0 {
+							makeFull(j)
+						}
+					}
+				}
+			}
+			addFaultsOn(i)
+			continue
+		}
+		it := r.items[len(r.items)-1]
+		r.items = r.items[:len(r.items)-1]
+		if it < 64 { // a delivery on an empty channel Y → X
+			d := &l.chans[it]
+			y, xi := l.actorIdx(d.from), l.actorIdx(d.to)
+			if full&(1<<y) != 0 || full&(1<<xi) != 0 && !b.w.MaySend(d.from, d.to, d.lane, x.inFlight) {
+				continue
+			}
+			for _, c := range l.inChans[y] {
+				if model.MayCause(d.from, l.chans[c].from, d.to) {
+					addCh(c)
+				}
+			}
+			if model.MayCause(d.from, d.from, d.to) {
+				addTimers(y)
+			}
+			if model.MayCause(d.from, model.EngineAddr, d.to) {
+				addFaultsOn(y)
+			}
+			continue
+		}
+		bit := uint(it - 64)
+		ta, id := l.timerOf(bit)
+		ti := l.actorIdx(ta)
+		if b.timers&(1<<bit) != 0 {
+			// Armed but early with its budget spent: it fires once its
+			// answer is gone, which steps of its actor or of the actors
+			// PrematureDeps names decide.
+			b.w.PrematureDeps(ta, id, func(d model.Addr) { makeFull(l.actorIdx(d)) })
+		}
+		// Not armed: only a step of its own actor arms it.
+		for _, c := range l.inChans[ti] {
+			addCh(c)
+		}
+		addTimers(ti)
+		addFaultsOn(ti)
+	}
+	return full
+}
+
+// timerEnabled says whether timer bit may fire in the base state: armed,
+// and not early with its budget spent.
+func (x *Expander) timerEnabled(bit uint) bool {
+	if x.base.timers&(1<<bit) == 0 {
+		return false
+	}
+	k := x.prematureKind(bit)
+	return k < 0 || x.base.bud.premature[k] > 0
 }

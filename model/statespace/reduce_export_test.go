@@ -17,7 +17,8 @@ type ReductionCheck struct {
 // order and at every state of walks random runs (seeded by seed), the two
 // facts the partial-order reduction rests on:
 //   - the model's declarations hold on every transition: an actor sends on
-//     a channel only where model.World.MaySend said it may, a MaySend that
+//     a channel only where model.World.MaySend said it may and only to an
+//     actor model.MayCause allows for that input, a MaySend that
 //     is false stays false unless the receiver stepped, and an armed
 //     timer's Premature answer changes only by a step of its actor or of
 //     one PrematureDeps names (whose kinds include the answer);
@@ -170,6 +171,18 @@ func (x *Expander) checkDeclarations(t trans, stepped actorSet) error {
 		before := b.w.MaySend(d.from, d.to, d.lane, x.inFlight)
 		if sent > 0 && !before {
 			return fmt.Errorf("%v sent to %v on lane %d where MaySend said it may not", d.from, d.to, d.lane)
+		}
+		if sent > 0 {
+			src := model.EngineAddr
+			switch t.kind {
+			case tDeliver:
+				src = l.chans[t.idx].from
+			case tTimer:
+				src, _ = l.timerOf(uint(t.idx))
+			}
+			if !model.MayCause(d.from, src, d.to) {
+				return fmt.Errorf("%v, stepping on an input from %v, sent to %v, which MayCause does not allow", d.from, src, d.to)
+			}
 		}
 		if !before && stepped&(1<<l.actorIdx(d.to)) == 0 && w.w.MaySend(d.from, d.to, d.lane, workCh) {
 			return fmt.Errorf("MaySend(%v → %v, lane %d) turned true without a step of %v", d.from, d.to, d.lane, d.to)
