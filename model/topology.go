@@ -336,20 +336,23 @@ func (w *World) MaySend(from, to Addr, lane uint16, ch InFlight) bool {
 }
 
 // PrematureDeps says which kinds of premature timeout (bit k for Timeout k)
-// actor a's timer id can be, and calls fn with every other actor whose step
-// may change what Premature says of it: the actors holding or relaying the
-// answer it waits for.
-func (w *World) PrematureDeps(a Addr, id uint16, fn func(Addr)) (kinds uint8) {
+// actor a's timer id can be. It calls deps with every other actor whose
+// step may change what Premature says of it, and faults with every kind of
+// fault that may change it or add to those actors. The answer it waits for
+// stays pending while the actors holding or relaying it move it along:
+// the gateway answers a connect and relays an upload and its
+// acknowledgement in one step each, a worker moves an upload from its
+// channel into a slot and from the slot into its acknowledgement, the
+// cache moves a request into its queue and from the queue into its reply.
+// Only a server that is down loses what reaches it, and a cold restart
+// forgets the cache's queue.
+func (w *World) PrematureDeps(a Addr, id uint16, deps func(Addr), faults func(FaultKind)) (kinds uint8) {
 	switch a.Kind {
 	case KindCamera:
-		// The gateway answers a connect and relays an upload and its
-		// acknowledgement in one step each, and a worker moves an upload
-		// from its channel into a slot and from the slot into its
-		// acknowledgement: the answer stays pending throughout. Only a
-		// gateway that is down loses it.
 		if w.Gateway.Down {
-			fn(GatewayAddr)
+			deps(GatewayAddr)
 		}
+		faults(FaultGatewayDown)
 		switch id {
 		case TConn:
 			return 1 << TimeoutConnect
@@ -357,7 +360,11 @@ func (w *World) PrematureDeps(a Addr, id uint16, fn func(Addr)) (kinds uint8) {
 			return 1 << TimeoutUpload
 		}
 	case KindWorker:
-		fn(CacheAddr)
+		if w.Cache.Down {
+			deps(CacheAddr)
+		}
+		faults(FaultCacheDown)
+		faults(FaultCacheRestart)
 		return 1<<TimeoutDial | 1<<TimeoutCache
 	}
 	return 0
@@ -369,14 +376,14 @@ func (w *World) PrematureDeps(a Addr, id uint16, fn func(Addr)) (kinds uint8) {
 // input on to particular actors only. The explorer's partial-order
 // reduction builds on it; a test checks it on every step of the small
 // worlds.
-func MayCause(a, src, dst Addr) bool {
+func (w *World) MayCause(a, src, dst Addr) bool {
 	switch a.Kind {
 	case KindCamera:
 		return dst == GatewayAddr
 	case KindGateway:
 		switch src.Kind {
-		case KindCamera: // an accept or reject to it, its upload to a worker
-			return dst == src || dst.Kind == KindWorker
+		case KindCamera: // an accept or reject to it, its upload to its worker
+			return dst == src || dst == WorkerAddr(int(src.Index)%w.Env.P.Workers)
 		case KindWorker: // an acknowledgement to its camera
 			return dst.Kind == KindCamera
 		}

@@ -37,7 +37,7 @@ func TestReductionKeepsVerdicts(t *testing.T) {
 		tc{config: "dup", client: "discard-on-timeout", long: true},
 		tc{config: "four-three-two", client: "naive-pool"},
 		tc{config: "four-three-two-transfer", client: "tagged"},
-		tc{config: "four-three-two-transfer", client: "tagged", mit: []string{"invalidate-on-transfer"}},
+		tc{config: "four-three-two-transfer", client: "tagged", mit: []string{"invalidate-on-transfer"}, long: true},
 	)
 	var plainAll, reducedAll uint64
 	for _, c := range cases {

@@ -2,6 +2,7 @@ package statespace
 
 import (
 	"math/bits"
+	"slices"
 
 	"github.com/stormproof/stormproof/model"
 )
@@ -23,13 +24,18 @@ import (
 //
 // Independence is the actors' own: a step touches its actor's state, the
 // tail of its outgoing channels and the head of the channel it reads, so
-// steps of different actors commute. What the model declares (model.World
-// MaySend and PrematureDeps) bounds which other actors must join the set:
-//   - the sender on an actor's empty input channel, unless it only
-//     answers and owes nothing (its step would enable one of the set's);
-//   - the actors whose steps change whether an armed timer would fire
-//     early, and every actor whose early timer spends the same budget;
-//   - every enabled fault aimed at an actor of the set, with its targets.
+// steps of different actors commute. What the model declares
+// (model.World.MayCause, MaySend, PrematureDeps) bounds what else
+// must join the set:
+//   - an enabled transition brings every transition of its actor;
+//   - a delivery on an empty channel from Y brings the transitions of Y
+//     that may send on it (MayCause), or none when its receiver's are all
+//     in and Y only answers and owes nothing (MaySend);
+//   - a timer that may not fire brings its actor's transitions (which arm
+//     it), the actors whose steps change whether it would fire early, and
+//     every actor whose early timer spends the same budget;
+//   - an enabled fault aimed at an actor whose transitions are all in
+//     comes in with its targets.
 //
 // Faults that change what the monitor judges by (transfers, logins,
 // windows) are dependent on every step: while one is enabled the state is
@@ -95,20 +101,29 @@ func localFault(k model.FaultKind) bool {
 	return false
 }
 
+// cand is a stubborn set: the enabled transitions of the actors full and
+// the enabled faults aimed at them, n of them.
+type cand struct {
+	full actorSet
+	n    int
+}
+
 // reducer is an expander's scratch for choosing a stubborn set.
 type reducer struct {
 	actorOf  []int      // per enabled transition: its actor, or -1 for a fault
 	targets  []actorSet // per enabled transition: a fault's targets
 	timerKin []uint8    // per actor: the premature kinds of its armed timers
-	inT      []bool
-	best     []bool
+	cands    []cand     // proper stubborn sets, smallest first
+	sel      []bool
+	done     []bool
 	stack    []int
-	items    []int // disabled transitions: a channel, or 64 + a timer bit
+	items    []int             // disabled transitions: a channel, or 64 + a timer bit
+	kinds    []model.FaultKind // per enabled transition: a fault's kind
 }
 
-// stubborn marks in x.red.best the transitions of a stubborn set of trs,
-// the enabled transitions of the base state, and says whether it is a
-// proper subset.
+// stubborn lists in x.red.cands the proper stubborn sets of trs, the
+// enabled transitions of the base state, it finds, smallest first, and
+// says whether there is one.
 func (x *Expander) stubborn(trs []trans) bool {
 	r := &x.red
 	l, b := x.l, x.base
@@ -117,8 +132,9 @@ func (x *Expander) stubborn(trs []trans) bool {
 	}
 	r.actorOf = r.actorOf[:0]
 	r.targets = r.targets[:0]
+	r.kinds = r.kinds[:0]
 	for _, t := range trs {
-		a, tg := -1, actorSet(0)
+		a, tg, k := -1, actorSet(0), model.FaultKind(0)
 		switch t.kind {
 		case tDeliver:
 			a = l.actorIdx(l.chans[t.idx].to)
@@ -131,7 +147,9 @@ func (x *Expander) stubborn(trs []trans) bool {
 				return false
 			}
 			b.w.FaultTargets(f, func(ad model.Addr, _ model.Input) { tg |= 1 << l.actorIdx(ad) })
+			k = f.Kind
 		}
+		r.kinds = append(r.kinds, k)
 		r.actorOf = append(r.actorOf, a)
 		r.targets = append(r.targets, tg)
 	}
@@ -139,7 +157,7 @@ func (x *Expander) stubborn(trs []trans) bool {
 	r.timerKin = append(r.timerKin[:0], make([]uint8, len(l.actors))...)
 	for t := b.timers; t != 0; t &= t - 1 {
 		a, id := l.timerOf(uint(bits.TrailingZeros64(t)))
-		r.timerKin[l.actorIdx(a)] |= b.w.PrematureDeps(a, id, func(model.Addr) {})
+		r.timerKin[l.actorIdx(a)] |= b.w.PrematureDeps(a, id, func(model.Addr) {}, func(model.FaultKind) {})
 	}
 	var spent uint8 // kinds whose budget is spent
 	for k := range b.bud.premature {
@@ -147,9 +165,10 @@ func (x *Expander) stubborn(trs []trans) bool {
 			spent |= 1 << (k + 1)
 		}
 	}
-	bestN := len(trs)
-	r.inT = append(r.inT[:0], make([]bool, len(trs))...)
-	r.best = append(r.best[:0], make([]bool, len(trs))...)
+	// One candidate per actor with an enabled transition: the set its
+	// closure gives, smallest first (the successors take the first whose
+	// successors are not all stored already, see successors).
+	r.cands = r.cands[:0]
 	var tried actorSet
 	for _, a := range r.actorOf {
 		if a < 0 || tried&(1<<a) != 0 {
@@ -159,18 +178,22 @@ func (x *Expander) stubborn(trs []trans) bool {
 		s := x.closure(a, spent)
 		n := 0
 		for i := range trs {
-			in := r.actorOf[i] >= 0 && s&(1<<r.actorOf[i]) != 0 || r.targets[i]&s != 0
-			r.inT[i] = in
-			if in {
+			if r.in(i, s) {
 				n++
 			}
 		}
-		if n < bestN {
-			bestN = n
-			copy(r.best, r.inT)
+		if n < len(trs) && !slices.ContainsFunc(r.cands, func(c cand) bool { return c.full == s }) {
+			r.cands = append(r.cands, cand{s, n})
 		}
 	}
-	return bestN < len(trs)
+	slices.SortStableFunc(r.cands, func(a, b cand) int { return a.n - b.n })
+	return len(r.cands) > 0
+}
+
+// in says whether the i-th enabled transition is in the stubborn set of
+// the actors full.
+func (r *reducer) in(i int, full actorSet) bool {
+	return r.actorOf[i] >= 0 && full&(1<<r.actorOf[i]) != 0 || r.targets[i]&full != 0
 }
 
 // closure returns the actors all of whose transitions are in the least
@@ -229,6 +252,18 @@ func (x *Expander) closure(a int, spent uint8) actorSet {
 			}
 		}
 	}
+	// early brings what may change whether timer id of ta would fire early.
+	early := func(ta model.Addr, id uint16) {
+		b.w.PrematureDeps(ta, id, func(d model.Addr) { makeFull(l.actorIdx(d)) }, func(k model.FaultKind) {
+			for i, fk := range r.kinds {
+				if r.actorOf[i] < 0 && fk == k {
+					for m := r.targets[i]; m != 0; m &= m - 1 {
+						makeFull(bits.TrailingZeros64(uint64(m)))
+					}
+				}
+			}
+		})
+	}
 	makeFull(a)
 	for len(r.stack) > 0 || len(r.items) > 0 {
 		if n := len(r.stack); n > 0 {
@@ -242,7 +277,7 @@ func (x *Expander) closure(a int, spent uint8) actorSet {
 				for t := b.timers; t != 0; t &= t - 1 {
 					ta, id := l.timerOf(uint(bits.TrailingZeros64(t)))
 					if l.actorIdx(ta) == i {
-						b.w.PrematureDeps(ta, id, func(d model.Addr) { makeFull(l.actorIdx(d)) })
+						early(ta, id)
 					}
 				}
 				if live := kin &^ spent; live != 0 {
@@ -265,14 +300,14 @@ func (x *Expander) closure(a int, spent uint8) actorSet {
 				continue
 			}
 			for _, c := range l.inChans[y] {
-				if model.MayCause(d.from, l.chans[c].from, d.to) {
+				if b.w.MayCause(d.from, l.chans[c].from, d.to) {
 					addCh(c)
 				}
 			}
-			if model.MayCause(d.from, d.from, d.to) {
+			if b.w.MayCause(d.from, d.from, d.to) {
 				addTimers(y)
 			}
-			if model.MayCause(d.from, model.EngineAddr, d.to) {
+			if b.w.MayCause(d.from, model.EngineAddr, d.to) {
 				addFaultsOn(y)
 			}
 			continue
@@ -284,7 +319,7 @@ func (x *Expander) closure(a int, spent uint8) actorSet {
 			// Armed but early with its budget spent: it fires once its
 			// answer is gone, which steps of its actor or of the actors
 			// PrematureDeps names decide.
-			b.w.PrematureDeps(ta, id, func(d model.Addr) { makeFull(l.actorIdx(d)) })
+			early(ta, id)
 		}
 		// Not armed: only a step of its own actor arms it.
 		for _, c := range l.inChans[ti] {

@@ -20,8 +20,9 @@ type ReductionCheck struct {
 //     a channel only where model.World.MaySend said it may and only to an
 //     actor model.MayCause allows for that input, a MaySend that
 //     is false stays false unless the receiver stepped, and an armed
-//     timer's Premature answer changes only by a step of its actor or of
-//     one PrematureDeps names (whose kinds include the answer);
+//     timer's Premature answer changes, and the actors PrematureDeps names
+//     grow, only by a step of its actor, of one it names, or a fault of a
+//     kind it names (and its kinds include every answer);
 //   - every two enabled transitions the reduction treats as independent
 //     commute: taken in either order, with every outcome of their chances,
 //     they reach the same states, and violate in one order exactly when
@@ -180,7 +181,7 @@ func (x *Expander) checkDeclarations(t trans, stepped actorSet) error {
 			case tTimer:
 				src, _ = l.timerOf(uint(t.idx))
 			}
-			if !model.MayCause(d.from, src, d.to) {
+			if !b.w.MayCause(d.from, src, d.to) {
 				return fmt.Errorf("%v, stepping on an input from %v, sent to %v, which MayCause does not allow", d.from, src, d.to)
 			}
 		}
@@ -188,18 +189,31 @@ func (x *Expander) checkDeclarations(t trans, stepped actorSet) error {
 			return fmt.Errorf("MaySend(%v → %v, lane %d) turned true without a step of %v", d.from, d.to, d.lane, d.to)
 		}
 	}
+	var fk model.FaultKind = 255 // the fault t injects, if it is one
+	if t.kind == tFault {
+		fk = x.s.faults[t.idx].f.Kind
+	}
 	for tm := b.timers & w.timers; tm != 0; tm &= tm - 1 {
 		a, id := l.timerOf(uint(trailingZeros(tm)))
-		deps := actorSet(1) << l.actorIdx(a)
-		kinds := b.w.PrematureDeps(a, id, func(d model.Addr) { deps |= 1 << l.actorIdx(d) })
+		deps, declared := actorSet(1)<<l.actorIdx(a), false
+		kinds := b.w.PrematureDeps(a, id, func(d model.Addr) { deps |= 1 << l.actorIdx(d) },
+			func(k model.FaultKind) { declared = declared || k == fk })
 		k0, k1 := b.w.Premature(a, id, x.inFlight), w.w.Premature(a, id, workCh)
 		for _, k := range []model.Timeout{k0, k1} {
 			if k != model.TimeoutNone && kinds&(1<<k) == 0 {
 				return fmt.Errorf("%v timer %d is premature of kind %d, which PrematureDeps does not list", a, id, k)
 			}
 		}
+		if declared || stepped&(1<<l.actorIdx(a)) != 0 {
+			continue
+		}
 		if k0 != k1 && deps&stepped == 0 {
 			return fmt.Errorf("%v timer %d: premature %d turned %d by a step of none of its actors", a, id, k0, k1)
+		}
+		after := actorSet(1) << l.actorIdx(a)
+		w.w.PrematureDeps(a, id, func(d model.Addr) { after |= 1 << l.actorIdx(d) }, func(model.FaultKind) {})
+		if after&^deps != 0 {
+			return fmt.Errorf("%v timer %d: PrematureDeps grew from %b to %b by a step that is no declared fault", a, id, deps, after)
 		}
 	}
 	return nil
@@ -215,9 +229,9 @@ func (x *Expander) independent(t, u trans) bool {
 	if at&au != 0 {
 		return false
 	}
-	kt, dt := x.timerDeps(t)
-	ku, du := x.timerDeps(u)
-	if dt&au != 0 || du&at != 0 {
+	kt, dt, ft := x.timerDeps(t)
+	ku, du, fu := x.timerDeps(u)
+	if dt&au != 0 || du&at != 0 || ft(u) || fu(t) {
 		return false
 	}
 	var live uint8
@@ -233,16 +247,19 @@ func (x *Expander) global(t trans) bool {
 	return t.kind == tFault && !localFault(x.s.faults[t.idx].f.Kind)
 }
 
-// timerDeps is a timer transition's premature kinds and the actors
-// PrematureDeps names for it.
-func (x *Expander) timerDeps(t trans) (uint8, actorSet) {
+// timerDeps is a timer transition's premature kinds, the actors
+// PrematureDeps names for it, and whether a transition is a fault of a
+// kind it names.
+func (x *Expander) timerDeps(t trans) (uint8, actorSet, func(trans) bool) {
 	if t.kind != tTimer {
-		return 0, 0
+		return 0, 0, func(trans) bool { return false }
 	}
 	a, id := x.l.timerOf(uint(t.idx))
 	var s actorSet
-	k := x.base.w.PrematureDeps(a, id, func(d model.Addr) { s |= 1 << x.l.actorIdx(d) })
-	return k, s
+	var fks []model.FaultKind
+	k := x.base.w.PrematureDeps(a, id, func(d model.Addr) { s |= 1 << x.l.actorIdx(d) },
+		func(k model.FaultKind) { fks = append(fks, k) })
+	return k, s, func(u trans) bool { return u.kind == tFault && slices.Contains(fks, x.s.faults[u.idx].f.Kind) }
 }
 
 // diamond runs t then u from st, with every outcome of each, on concrete

@@ -553,26 +553,42 @@ var copyAll = false
 // chances, on a copy of the base state and calls fn with the canonical
 // encoding of each result; fn returns true to stop, and whether the
 // successor was stored earlier. With reduce it runs a stubborn set's
-// transitions only, unless one of theirs was stored earlier. It returns
-// how many successors there were.
+// transitions only, unless every one of theirs was stored earlier. It
+// returns how many successors there were.
 func (x *Expander) successors(reduce bool, fn func(next []byte, orbit uint32, bad bool) (stop, old bool)) (int, error) {
 	trs := x.enabled()
 	if !reduce || !x.stubborn(trs) {
 		n, _, _, err := x.run(trs, nil, true, fn)
 		return n, err
 	}
-	n, old, stop, err := x.run(trs, x.red.best, true, fn)
-	if err != nil || stop || !old {
-		return n, err
+	// The smallest stubborn set whose successors are not all stored at an
+	// earlier level, with the smaller ones before it (a union of stubborn
+	// sets is one): the cycle proviso of a breadth-first search. With
+	// none, every transition.
+	r := &x.red
+	r.done = append(r.done[:0], make([]bool, len(trs))...)
+	r.sel = append(r.sel[:0], make([]bool, len(trs))...)
+	total := 0
+	for _, c := range r.cands {
+		for i := range trs {
+			r.sel[i] = !r.done[i] && r.in(i, c.full)
+			r.done[i] = r.done[i] || r.sel[i]
+		}
+		n, allOld, stop, err := x.run(trs, r.sel, true, fn)
+		total += n
+		if err != nil || stop || !allOld {
+			return total, err
+		}
 	}
-	m, _, _, err := x.run(trs, x.red.best, false, fn)
-	return n + m, err
+	n, _, _, err := x.run(trs, r.done, false, fn)
+	return total + n, err
 }
 
 // run runs the transitions trs[i] with sel[i] == want (all when sel is
-// nil), as successors says, and reports whether any successor was stored
-// earlier and whether fn stopped it.
-func (x *Expander) run(trs []trans, sel []bool, want bool, fn func(next []byte, orbit uint32, bad bool) (stop, old bool)) (n int, anyOld, stop bool, err error) {
+// nil), as successors says, and reports whether every successor was
+// stored earlier and whether fn stopped it.
+func (x *Expander) run(trs []trans, sel []bool, want bool, fn func(next []byte, orbit uint32, bad bool) (stop, old bool)) (n int, allOld, stop bool, err error) {
+	allOld = true
 	for ti := 0; ti < len(trs); ti++ {
 		if sel != nil && sel[ti] != want {
 			continue
@@ -584,13 +600,13 @@ func (x *Expander) run(trs []trans, sel []bool, want bool, fn func(next []byte, 
 		for {
 			next, orbit, err := x.once(t)
 			if err != nil {
-				return n, anyOld, false, err
+				return n, allOld, false, err
 			}
 			n++
 			stop, old := fn(next, orbit, x.violated)
-			anyOld = anyOld || old
+			allOld = allOld && old
 			if stop {
-				return n, anyOld, true, nil
+				return n, allOld, true, nil
 			}
 			// Next outcome script: flip the last false, drop what follows.
 			for len(x.script) > 0 && x.script[len(x.script)-1] {
@@ -602,7 +618,7 @@ func (x *Expander) run(trs []trans, sel []bool, want bool, fn func(next []byte, 
 			x.script[len(x.script)-1] = true
 		}
 	}
-	return n, anyOld, false, nil
+	return n, allOld, false, nil
 }
 
 // once performs t with the current outcome script on a copy of the base
