@@ -345,8 +345,8 @@ func (w *World) MaySend(from, to Addr, lane uint16, ch InFlight) bool {
 // channel into a slot and from the slot into its acknowledgement, the
 // cache moves a request into its queue and from the queue into its reply.
 // Only a server that is down loses what reaches it, and a cold restart
-// forgets the cache's queue.
-func (w *World) PrematureDeps(a Addr, id uint16, deps func(Addr), faults func(FaultKind)) (kinds uint8) {
+// forgets the requests in the cache's queue.
+func (w *World) PrematureDeps(a Addr, id uint16, ch InFlight, deps func(Addr), faults func(FaultKind)) (kinds uint8) {
 	switch a.Kind {
 	case KindCamera:
 		if w.Gateway.Down {
@@ -364,7 +364,15 @@ func (w *World) PrematureDeps(a Addr, id uint16, deps func(Addr), faults func(Fa
 			deps(CacheAddr)
 		}
 		faults(FaultCacheDown)
-		faults(FaultCacheRestart)
+		// A cold restart forgets a queued request; one on its way may be
+		// queued before it. A reply on its way stays.
+		queued := len(ch(a, CacheAddr, id)) > 0
+		for _, q := range w.Cache.Queue {
+			queued = queued || q.From == a && q.Conn == id
+		}
+		if queued {
+			faults(FaultCacheRestart)
+		}
 		return 1<<TimeoutDial | 1<<TimeoutCache
 	}
 	return 0

@@ -12,15 +12,16 @@ import (
 // transitions outside T can touch what an enabled transition of T
 // touches, or enable a disabled one, before some transition of T is
 // taken. Then any run from the state is matched by one the reduced search
-// takes: the first of the run's transitions in T moves to the front
-// (it commutes with those before it); if none is in T, one of T's
-// transitions commutes with the whole run and is taken first. The proviso
-// below stops that second case from going round a cycle forever. Moving a
-// transition past independent ones keeps the states after both and
-// whether either violates (the monitor's observations of different
-// actors commute), so every violation is still found — perhaps at the end
-// of a longer run, which is why a reduced search that finds one is
-// followed by a plain one up to that length (explore.Run).
+// takes: the first of the run's transitions in T moves to the front (it
+// commutes with those before it); if none is in T, every enabled
+// transition of T commutes with the whole run, and one that leads a level
+// deeper is taken first. The proviso below makes sure there is one, so
+// the second case cannot repeat for ever. Moving a transition past
+// independent ones keeps the states after both and whether either
+// violates (the monitor's observations of different actors commute), so
+// every violation is still found — perhaps at the end of a longer run,
+// which is why a reduced search that finds one is followed by a plain one
+// up to that length (explore.Run).
 //
 // Independence is the actors' own: a step touches its actor's state, the
 // tail of its outgoing channels and the head of the channel it reads, so
@@ -39,10 +40,11 @@ import (
 //
 // Faults that change what the monitor judges by (transfers, logins,
 // windows) are dependent on every step: while one is enabled the state is
-// expanded fully. So is a state one of whose chosen successors was stored
-// at an earlier level (the cycle proviso of a breadth-first search: every
-// cycle of the reduced graph has an edge to an earlier level, so it passes
-// a fully expanded state). A test checks the declarations on every step
+// expanded fully. The cycle proviso of a breadth-first search: the
+// stubborn sets found are taken smallest first, in turn, until one has a
+// successor not stored at an earlier level (a union of stubborn sets is
+// one); with none, the state is expanded fully (Expander.successors). A
+// test checks the declarations on every step
 // of the small worlds, and that every pair of enabled transitions this
 // treats as independent commutes.
 
@@ -104,8 +106,9 @@ func localFault(k model.FaultKind) bool {
 // cand is a stubborn set: the enabled transitions of the actors full and
 // the enabled faults aimed at them, n of them.
 type cand struct {
-	full actorSet
-	n    int
+	full   actorSet
+	n      int
+	faults int // how many of them are faults
 }
 
 // reducer is an expander's scratch for choosing a stubborn set.
@@ -157,7 +160,7 @@ func (x *Expander) stubborn(trs []trans) bool {
 	r.timerKin = append(r.timerKin[:0], make([]uint8, len(l.actors))...)
 	for t := b.timers; t != 0; t &= t - 1 {
 		a, id := l.timerOf(uint(bits.TrailingZeros64(t)))
-		r.timerKin[l.actorIdx(a)] |= b.w.PrematureDeps(a, id, func(model.Addr) {}, func(model.FaultKind) {})
+		r.timerKin[l.actorIdx(a)] |= b.w.PrematureDeps(a, id, x.inFlight, func(model.Addr) {}, func(model.FaultKind) {})
 	}
 	var spent uint8 // kinds whose budget is spent
 	for k := range b.bud.premature {
@@ -176,17 +179,25 @@ func (x *Expander) stubborn(trs []trans) bool {
 		}
 		tried |= 1 << a
 		s := x.closure(a, spent)
-		n := 0
+		n, nf := 0, 0
 		for i := range trs {
 			if r.in(i, s) {
 				n++
+				if r.actorOf[i] < 0 {
+					nf++
+				}
 			}
 		}
 		if n < len(trs) && !slices.ContainsFunc(r.cands, func(c cand) bool { return c.full == s }) {
-			r.cands = append(r.cands, cand{s, n})
+			r.cands = append(r.cands, cand{s, n, nf})
 		}
 	}
-	slices.SortStableFunc(r.cands, func(a, b cand) int { return a.n - b.n })
+	slices.SortStableFunc(r.cands, func(a, b cand) int {
+		if a.faults != b.faults {
+			return a.faults - b.faults
+		}
+		return a.n - b.n
+	})
 	return len(r.cands) > 0
 }
 
@@ -254,7 +265,7 @@ func (x *Expander) closure(a int, spent uint8) actorSet {
 	}
 	// early brings what may change whether timer id of ta would fire early.
 	early := func(ta model.Addr, id uint16) {
-		b.w.PrematureDeps(ta, id, func(d model.Addr) { makeFull(l.actorIdx(d)) }, func(k model.FaultKind) {
+		b.w.PrematureDeps(ta, id, x.inFlight, func(d model.Addr) { makeFull(l.actorIdx(d)) }, func(k model.FaultKind) {
 			for i, fk := range r.kinds {
 				if r.actorOf[i] < 0 && fk == k {
 					for m := r.targets[i]; m != 0; m &= m - 1 {

@@ -196,24 +196,26 @@ func (x *Expander) checkDeclarations(t trans, stepped actorSet) error {
 	for tm := b.timers & w.timers; tm != 0; tm &= tm - 1 {
 		a, id := l.timerOf(uint(trailingZeros(tm)))
 		deps, declared := actorSet(1)<<l.actorIdx(a), false
-		kinds := b.w.PrematureDeps(a, id, func(d model.Addr) { deps |= 1 << l.actorIdx(d) },
-			func(k model.FaultKind) { declared = declared || k == fk })
+		var before, after uint64 // fault kinds named
+		kinds := b.w.PrematureDeps(a, id, x.inFlight, func(d model.Addr) { deps |= 1 << l.actorIdx(d) },
+			func(k model.FaultKind) { declared, before = declared || k == fk, before|1<<k })
 		k0, k1 := b.w.Premature(a, id, x.inFlight), w.w.Premature(a, id, workCh)
 		for _, k := range []model.Timeout{k0, k1} {
 			if k != model.TimeoutNone && kinds&(1<<k) == 0 {
 				return fmt.Errorf("%v timer %d is premature of kind %d, which PrematureDeps does not list", a, id, k)
 			}
 		}
-		if declared || stepped&(1<<l.actorIdx(a)) != 0 {
-			continue
+		if declared || deps&stepped != 0 {
+			continue // its actor, one it names or a fault it names stepped: anything may change
 		}
-		if k0 != k1 && deps&stepped == 0 {
+		if k0 != k1 {
 			return fmt.Errorf("%v timer %d: premature %d turned %d by a step of none of its actors", a, id, k0, k1)
 		}
-		after := actorSet(1) << l.actorIdx(a)
-		w.w.PrematureDeps(a, id, func(d model.Addr) { after |= 1 << l.actorIdx(d) }, func(model.FaultKind) {})
-		if after&^deps != 0 {
-			return fmt.Errorf("%v timer %d: PrematureDeps grew from %b to %b by a step that is no declared fault", a, id, deps, after)
+		grown := actorSet(0)
+		w.w.PrematureDeps(a, id, workCh, func(d model.Addr) { grown |= 1 << l.actorIdx(d) }, func(k model.FaultKind) { after |= 1 << k })
+		if grown&^deps != 0 || after&^before != 0 {
+			return fmt.Errorf("%v timer %d: what PrematureDeps names grew (actors %b to %b, faults %b to %b) by a step it does not name",
+				a, id, deps, grown|deps, before, after)
 		}
 	}
 	return nil
@@ -257,7 +259,7 @@ func (x *Expander) timerDeps(t trans) (uint8, actorSet, func(trans) bool) {
 	a, id := x.l.timerOf(uint(t.idx))
 	var s actorSet
 	var fks []model.FaultKind
-	k := x.base.w.PrematureDeps(a, id, func(d model.Addr) { s |= 1 << x.l.actorIdx(d) },
+	k := x.base.w.PrematureDeps(a, id, x.inFlight, func(d model.Addr) { s |= 1 << x.l.actorIdx(d) },
 		func(k model.FaultKind) { fks = append(fks, k) })
 	return k, s, func(u trans) bool { return u.kind == tFault && slices.Contains(fks, x.s.faults[u.idx].f.Kind) }
 }
