@@ -48,7 +48,9 @@ import (
 // of the small worlds, and that every pair of enabled transitions this
 // treats as independent commutes.
 
-// actorSet is a set of actors by their index in layout.actors.
+// actorSet is a set of actors by their index in layout.actors (at most
+// MaxCameras cameras, MaxAccounts apps, the workers that fit in
+// MaxChannels and the singletons: well under 64).
 type actorSet uint64
 
 // numberActors numbers the actors of a layout: cameras, then the singletons
@@ -116,7 +118,7 @@ type reducer struct {
 	actorOf  []int      // per enabled transition: its actor, or -1 for a fault
 	targets  []actorSet // per enabled transition: a fault's targets
 	timerKin []uint8    // per actor: the premature kinds of its armed timers
-	cands    []cand     // proper stubborn sets, smallest first
+	cands    []cand     // proper stubborn sets, in the order they are tried
 	sel      []bool
 	done     []bool
 	stack    []int
@@ -125,8 +127,10 @@ type reducer struct {
 }
 
 // stubborn lists in x.red.cands the proper stubborn sets of trs, the
-// enabled transitions of the base state, it finds, smallest first, and
-// says whether there is one.
+// enabled transitions of the base state, it finds — those with fewer
+// faults first (a fault postponed while anything else can go first is
+// tried at fewer places), then the smaller — and says whether there is
+// one.
 func (x *Expander) stubborn(trs []trans) bool {
 	r := &x.red
 	l, b := x.l, x.base
@@ -169,8 +173,8 @@ func (x *Expander) stubborn(trs []trans) bool {
 		}
 	}
 	// One candidate per actor with an enabled transition: the set its
-	// closure gives, smallest first (the successors take the first whose
-	// successors are not all stored already, see successors).
+	// closure gives (successors takes them in turn until one reaches a
+	// state not stored yet).
 	r.cands = r.cands[:0]
 	var tried actorSet
 	for _, a := range r.actorOf {

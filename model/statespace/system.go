@@ -561,10 +561,10 @@ func (x *Expander) successors(reduce bool, fn func(next []byte, orbit uint32, ba
 		n, _, _, err := x.run(trs, nil, true, fn)
 		return n, err
 	}
-	// The smallest stubborn set whose successors are not all stored at an
-	// earlier level, with the smaller ones before it (a union of stubborn
-	// sets is one): the cycle proviso of a breadth-first search. With
-	// none, every transition.
+	// The first stubborn set, in the order stubborn lists them, whose
+	// successors are not all stored at an earlier level, with those before
+	// it (a union of stubborn sets is one): the cycle proviso of a
+	// breadth-first search. With none, every transition.
 	r := &x.red
 	r.done = append(r.done[:0], make([]bool, len(trs))...)
 	r.sel = append(r.sel[:0], make([]bool, len(trs))...)
