@@ -28,3 +28,38 @@ func BenchmarkExplore(b *testing.B) {
 	}
 	b.ReportMetric(float64(distinct)/b.Elapsed().Seconds(), "states/s")
 }
+
+// BenchmarkProveTagged is the whole proof of the tagged client in the
+// default world, plain and with partial-order reduction: what --reduce
+// pays where it is meant to be used (run with -benchmem; "states" is what
+// each search stored).
+func BenchmarkProveTagged(b *testing.B) {
+	cfg, err := Load(DefaultConfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tagged := model.Tagged
+	if cfg, err = cfg.Override(&tagged, 0); err != nil {
+		b.Fatal(err)
+	}
+	for _, reduce := range []bool{false, true} {
+		name := "plain"
+		if reduce {
+			name = "reduce"
+		}
+		b.Run(name, func(b *testing.B) {
+			var states uint64
+			for i := 0; i < b.N; i++ {
+				res, err := Run(cfg, Options{Reduce: reduce})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !res.Search.Complete() {
+					b.Fatalf("not complete: %+v", res.Search)
+				}
+				states = res.Search.Distinct
+			}
+			b.ReportMetric(float64(states), "states")
+		})
+	}
+}
