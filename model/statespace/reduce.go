@@ -124,6 +124,7 @@ type reducer struct {
 	stack    []int
 	items    []int             // disabled transitions: a channel, or 64 + a timer bit
 	kinds    []model.FaultKind // per enabled transition: a fault's kind
+	firing   uint64            // the timer bits that may fire (enabled)
 }
 
 // stubborn lists in x.red.cands the proper stubborn sets of trs, the
@@ -140,6 +141,7 @@ func (x *Expander) stubborn(trs []trans) bool {
 	r.actorOf = r.actorOf[:0]
 	r.targets = r.targets[:0]
 	r.kinds = r.kinds[:0]
+	r.firing = 0
 	for _, t := range trs {
 		a, tg, k := -1, actorSet(0), model.FaultKind(0)
 		switch t.kind {
@@ -148,6 +150,7 @@ func (x *Expander) stubborn(trs []trans) bool {
 		case tTimer:
 			ad, _ := l.timerOf(uint(t.idx))
 			a = l.actorIdx(ad)
+			r.firing |= 1 << t.idx
 		case tFault:
 			f := x.s.faults[t.idx].f
 			if !localFault(f.Kind) {
@@ -246,7 +249,7 @@ func (x *Expander) closure(a int, spent uint8) actorSet {
 		}
 		tms |= 1 << bit
 		ta, _ := l.timerOf(uint(bit))
-		if x.timerEnabled(uint(bit)) {
+		if r.firing&(1<<bit) != 0 {
 			makeFull(l.actorIdx(ta))
 		} else {
 			r.items = append(r.items, 64+bit)
@@ -344,14 +347,4 @@ func (x *Expander) closure(a int, spent uint8) actorSet {
 		addFaultsOn(ti)
 	}
 	return full
-}
-
-// timerEnabled says whether timer bit may fire in the base state: armed,
-// and not early with its budget spent.
-func (x *Expander) timerEnabled(bit uint) bool {
-	if x.base.timers&(1<<bit) == 0 {
-		return false
-	}
-	k := x.prematureKind(bit)
-	return k < 0 || x.base.bud.premature[k] > 0
 }
