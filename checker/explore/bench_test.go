@@ -10,14 +10,7 @@ import (
 // configuration with the discard-on-timeout client (bounded at 500,000
 // states, so one iteration takes a few seconds).
 func BenchmarkExplore(b *testing.B) {
-	cfg, err := Load(DefaultConfig)
-	if err != nil {
-		b.Fatal(err)
-	}
-	discard := model.DiscardOnTimeout
-	if cfg, err = cfg.Override(&discard, 0); err != nil {
-		b.Fatal(err)
-	}
+	cfg := defaultWith(b, model.DiscardOnTimeout)
 	var distinct uint64
 	for i := 0; i < b.N; i++ {
 		res, err := Run(cfg, Options{Search: SearchOptions{MaxStates: 500_000}})
@@ -34,14 +27,7 @@ func BenchmarkExplore(b *testing.B) {
 // pays where it is meant to be used (run with -benchmem; "states" is what
 // each search stored).
 func BenchmarkProveTagged(b *testing.B) {
-	cfg, err := Load(DefaultConfig)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tagged := model.Tagged
-	if cfg, err = cfg.Override(&tagged, 0); err != nil {
-		b.Fatal(err)
-	}
+	cfg := defaultWith(b, model.Tagged)
 	for _, reduce := range []bool{false, true} {
 		name := "plain"
 		if reduce {
@@ -62,4 +48,16 @@ func BenchmarkProveTagged(b *testing.B) {
 			b.ReportMetric(float64(states), "states")
 		})
 	}
+}
+
+// defaultWith is the default configuration with client v.
+func defaultWith(b *testing.B, v model.ClientVariant) *Config {
+	cfg, err := Load(DefaultConfig)
+	if err == nil {
+		cfg, err = cfg.Override(&v, 0)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cfg
 }
