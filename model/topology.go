@@ -282,6 +282,29 @@ func WindowOf(k FaultKind) (w Window, opens, ok bool) {
 	return 0, false, false
 }
 
+// InputsCommute says whether an actor of kind k handles messages from
+// different senders independently: its step on one sender's message reads
+// and writes only what no other sender's message touches and sends only to
+// that sender, so steps on messages from different senders commute and
+// neither enables nor disables the other. The registry only reads (a
+// transfer is a fault, not a message) and answers its sender. The store
+// writes only the record of the put's device, whose uploads all reach one
+// worker and so come from one sender, answers the put's sender, and
+// judges a view by the message and a flag only faults set; with
+// verify-on-view every view asks the registry, so views from different
+// apps send on one channel. The explorer's partial-order reduction builds
+// on it; a test checks that such steps commute on every state of the
+// small worlds it visits.
+func InputsCommute(p *Params, k Kind) bool {
+	switch k {
+	case KindRegistry:
+		return true
+	case KindStore:
+		return !p.Mitigations.Has(VerifyOnView)
+	}
+	return false
+}
+
 // MaySend says whether actor from may send on its channel to `to` (on lane)
 // before `to` sends it anything more. It is false only where every message
 // on that channel answers one of to's and none is owed: the cache answers

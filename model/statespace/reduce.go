@@ -25,18 +25,20 @@ import (
 //
 // Independence is the actors' own: a step touches its actor's state, the
 // tail of its outgoing channels and the head of the channel it reads, so
-// steps of different actors commute. What the model declares
+// steps of different actors commute. An actor that handles its senders'
+// messages independently (model.InputsCommute) is split into one unit per
+// input channel; any other actor is one unit. What the model declares
 // (model.World.MayCause, MaySend, PrematureDeps) bounds what else
 // must join the set:
-//   - an enabled transition brings every transition of its actor;
+//   - an enabled transition brings every transition of its unit;
 //   - a delivery on an empty channel from Y brings the transitions of Y
 //     that may send on it (MayCause), or none when its receiver's are all
 //     in and Y only answers and owes nothing (MaySend);
 //   - a timer that may not fire brings its actor's transitions (which arm
 //     it), the actors whose steps change whether it would fire early, and
 //     every actor whose early timer spends the same budget;
-//   - an enabled fault aimed at an actor whose transitions are all in
-//     comes in with its targets.
+//   - an enabled fault aimed at a unit whose transitions are all in comes
+//     in with every unit of its targets.
 //
 // Faults that change what the monitor judges by (transfers, logins,
 // windows) are dependent on every step: while one is enabled the state is
@@ -48,10 +50,58 @@ import (
 // of the small worlds, and that every pair of enabled transitions this
 // treats as independent commutes.
 
-// actorSet is a set of actors by their index in layout.actors (at most
-// MaxCameras cameras, MaxAccounts apps, the workers that fit in
-// MaxChannels and the singletons: well under 64).
-type actorSet uint64
+// unitSet is a set of units by their index in units (at most 64).
+type unitSet uint64
+
+// units are the groups of transitions the reduction takes or leaves
+// together. An actor is one unit, unless the model declares that it
+// handles its senders' messages independently (model.InputsCommute):
+// then the deliveries on each of its input channels are a unit of their
+// own, independent of the others.
+type units struct {
+	n       int
+	ofChan  []int     // per channel: the unit its deliveries belong to
+	ofActor []unitSet // per actor (layout.actors): its units
+	first   []int     // per actor: its first unit (its only one if it has timers)
+	chans   [][]int   // per unit: the input channels whose deliveries it holds
+	actor   []int     // per unit: its actor
+}
+
+// inputsCommute is the model's declaration (a variable so that a test can
+// declare a false one and see the reduction's check fail).
+var inputsCommute = model.InputsCommute
+
+// newUnits splits l's actors into units under p. An actor with timers
+// stays whole, and so does every actor if the split would pass 64 units.
+func newUnits(l *layout, p *model.Params) *units {
+	for _, split := range []bool{true, false} {
+		u := &units{ofChan: make([]int, l.nChan), ofActor: make([]unitSet, len(l.actors)), first: make([]int, len(l.actors))}
+		add := func(a int, chans []int) {
+			for _, c := range chans {
+				u.ofChan[c] = u.n
+			}
+			u.ofActor[a] |= 1 << u.n
+			u.chans = append(u.chans, chans)
+			u.actor = append(u.actor, a)
+			u.n++
+		}
+		for i, a := range l.actors {
+			u.first[i] = u.n
+			in := l.inChans[i]
+			if split && len(in) > 1 && l.timerN[a.Kind] == 0 && inputsCommute(p, a.Kind) {
+				for _, c := range in {
+					add(i, []int{c})
+				}
+			} else {
+				add(i, in)
+			}
+		}
+		if u.n <= 64 {
+			return u
+		}
+	}
+	panic("statespace: more than 64 actors") // the world's limits keep them well under
+}
 
 // numberActors numbers the actors of a layout: cameras, then the singletons
 // and workers in the model's kinds order, then apps.
@@ -108,17 +158,17 @@ func localFault(k model.FaultKind) bool {
 // cand is a stubborn set: the enabled transitions of the actors full and
 // the enabled faults aimed at them, n of them.
 type cand struct {
-	full   actorSet
+	full   unitSet
 	n      int
 	faults int // how many of them are faults
 }
 
 // reducer is an expander's scratch for choosing a stubborn set.
 type reducer struct {
-	actorOf  []int      // per enabled transition: its actor, or -1 for a fault
-	targets  []actorSet // per enabled transition: a fault's targets
-	timerKin []uint8    // per actor: the premature kinds of its armed timers
-	cands    []cand     // proper stubborn sets, in the order they are tried
+	unitOf   []int     // per enabled transition: its unit, or -1 for a fault
+	targets  []unitSet // per enabled transition: a fault's targets' units
+	timerKin []uint8   // per unit: the premature kinds of its armed timers
+	cands    []cand    // proper stubborn sets, in the order they are tried
 	sel      []bool
 	done     []bool
 	stack    []int
@@ -134,40 +184,40 @@ type reducer struct {
 // one.
 func (x *Expander) stubborn(trs []trans) bool {
 	r := &x.red
-	l, b := x.l, x.base
+	l, u, b := x.l, x.s.units, x.base
 	if len(trs) < 2 {
 		return false
 	}
-	r.actorOf = r.actorOf[:0]
+	r.unitOf = r.unitOf[:0]
 	r.targets = r.targets[:0]
 	r.kinds = r.kinds[:0]
 	r.firing = 0
 	for _, t := range trs {
-		a, tg, k := -1, actorSet(0), model.FaultKind(0)
+		a, tg, k := -1, unitSet(0), model.FaultKind(0)
 		switch t.kind {
 		case tDeliver:
-			a = l.actorIdx(l.chans[t.idx].to)
+			a = u.ofChan[t.idx]
 		case tTimer:
 			ad, _ := l.timerOf(uint(t.idx))
-			a = l.actorIdx(ad)
+			a = u.first[l.actorIdx(ad)]
 			r.firing |= 1 << t.idx
 		case tFault:
 			f := x.s.faults[t.idx].f
 			if !localFault(f.Kind) {
 				return false
 			}
-			b.w.FaultTargets(f, func(ad model.Addr, _ model.Input) { tg |= 1 << l.actorIdx(ad) })
+			b.w.FaultTargets(f, func(ad model.Addr, _ model.Input) { tg |= u.ofActor[l.actorIdx(ad)] })
 			k = f.Kind
 		}
 		r.kinds = append(r.kinds, k)
-		r.actorOf = append(r.actorOf, a)
+		r.unitOf = append(r.unitOf, a)
 		r.targets = append(r.targets, tg)
 	}
-	// The premature kinds of each actor's armed timers.
-	r.timerKin = append(r.timerKin[:0], make([]uint8, len(l.actors))...)
+	// The premature kinds of each unit's armed timers.
+	r.timerKin = append(r.timerKin[:0], make([]uint8, u.n)...)
 	for t := b.timers; t != 0; t &= t - 1 {
 		a, id := l.timerOf(uint(bits.TrailingZeros64(t)))
-		r.timerKin[l.actorIdx(a)] |= b.w.PrematureDeps(a, id, x.inFlight, func(model.Addr) {}, func(model.FaultKind) {})
+		r.timerKin[u.first[l.actorIdx(a)]] |= b.w.PrematureDeps(a, id, x.inFlight, func(model.Addr) {}, func(model.FaultKind) {})
 	}
 	var spent uint8 // kinds whose budget is spent
 	for k := range b.bud.premature {
@@ -175,12 +225,12 @@ func (x *Expander) stubborn(trs []trans) bool {
 			spent |= 1 << (k + 1)
 		}
 	}
-	// One candidate per actor with an enabled transition: the set its
+	// One candidate per unit with an enabled transition: the set its
 	// closure gives (successors takes them in turn until one reaches a
 	// state not stored yet).
 	r.cands = r.cands[:0]
-	var tried actorSet
-	for _, a := range r.actorOf {
+	var tried unitSet
+	for _, a := range r.unitOf {
 		if a < 0 || tried&(1<<a) != 0 {
 			continue
 		}
@@ -190,7 +240,7 @@ func (x *Expander) stubborn(trs []trans) bool {
 		for i := range trs {
 			if r.in(i, s) {
 				n++
-				if r.actorOf[i] < 0 {
+				if r.unitOf[i] < 0 {
 					nf++
 				}
 			}
@@ -209,21 +259,21 @@ func (x *Expander) stubborn(trs []trans) bool {
 }
 
 // in says whether the i-th enabled transition is in the stubborn set of
-// the actors full.
-func (r *reducer) in(i int, full actorSet) bool {
-	return r.actorOf[i] >= 0 && full&(1<<r.actorOf[i]) != 0 || r.targets[i]&full != 0
+// the units full.
+func (r *reducer) in(i int, full unitSet) bool {
+	return r.unitOf[i] >= 0 && full&(1<<r.unitOf[i]) != 0 || r.targets[i]&full != 0
 }
 
-// closure returns the actors all of whose transitions are in the least
-// stubborn set containing actor a's, by the rules above: an enabled
-// transition brings every transition of its actor; a disabled delivery
+// closure returns the units all of whose transitions are in the least
+// stubborn set containing unit a's, by the rules above: an enabled
+// transition brings every transition of its unit; a disabled delivery
 // from Y brings the transitions of Y that may send on it (model.MayCause),
 // unless its receiver's transitions are all in and Y owes it nothing
 // (model.World.MaySend); a disabled timer brings what may enable it.
-func (x *Expander) closure(a int, spent uint8) actorSet {
+func (x *Expander) closure(a int, spent uint8) unitSet {
 	r := &x.red
-	l, b := x.l, x.base
-	var full actorSet
+	l, u, b := x.l, x.s.units, x.base
+	var full unitSet
 	var chs, tms uint64 // channels and timer bits whose transitions are in
 	r.stack, r.items = r.stack[:0], r.items[:0]
 	makeFull := func(i int) {
@@ -232,13 +282,18 @@ func (x *Expander) closure(a int, spent uint8) actorSet {
 			r.stack = append(r.stack, i)
 		}
 	}
+	makeAllFull := func(m unitSet) {
+		for ; m != 0; m &= m - 1 {
+			makeFull(bits.TrailingZeros64(uint64(m)))
+		}
+	}
 	addCh := func(c int) {
 		if chs&(1<<c) != 0 {
 			return
 		}
 		chs |= 1 << c
 		if len(b.ch[c]) > 0 {
-			makeFull(l.actorIdx(l.chans[c].to))
+			makeFull(u.ofChan[c])
 		} else {
 			r.items = append(r.items, c)
 		}
@@ -250,34 +305,32 @@ func (x *Expander) closure(a int, spent uint8) actorSet {
 		tms |= 1 << bit
 		ta, _ := l.timerOf(uint(bit))
 		if r.firing&(1<<bit) != 0 {
-			makeFull(l.actorIdx(ta))
+			makeFull(u.first[l.actorIdx(ta)])
 		} else {
 			r.items = append(r.items, 64+bit)
 		}
 	}
-	addTimers := func(i int) {
-		ad := l.actors[i]
+	addTimers := func(actor int) {
+		ad := l.actors[actor]
 		for id := 0; id < l.timerN[ad.Kind]; id++ {
 			addTm(int(l.timerBit(ad, uint16(id))))
 		}
 	}
-	addFaultsOn := func(i int) {
+	// addFaultsOn brings the enabled faults aimed at any of the units m,
+	// with all their targets.
+	addFaultsOn := func(m unitSet) {
 		for _, tg := range r.targets {
-			if tg&(1<<i) != 0 {
-				for m := tg; m != 0; m &= m - 1 {
-					makeFull(bits.TrailingZeros64(uint64(m)))
-				}
+			if tg&m != 0 {
+				makeAllFull(tg)
 			}
 		}
 	}
 	// early brings what may change whether timer id of ta would fire early.
 	early := func(ta model.Addr, id uint16) {
-		b.w.PrematureDeps(ta, id, x.inFlight, func(d model.Addr) { makeFull(l.actorIdx(d)) }, func(k model.FaultKind) {
+		b.w.PrematureDeps(ta, id, x.inFlight, func(d model.Addr) { makeAllFull(u.ofActor[l.actorIdx(d)]) }, func(k model.FaultKind) {
 			for i, fk := range r.kinds {
-				if r.actorOf[i] < 0 && fk == k {
-					for m := r.targets[i]; m != 0; m &= m - 1 {
-						makeFull(bits.TrailingZeros64(uint64(m)))
-					}
+				if r.unitOf[i] < 0 && fk == k {
+					makeAllFull(r.targets[i])
 				}
 			}
 		})
@@ -287,14 +340,14 @@ func (x *Expander) closure(a int, spent uint8) actorSet {
 		if n := len(r.stack); n > 0 {
 			i := r.stack[n-1]
 			r.stack = r.stack[:n-1]
-			for _, c := range l.inChans[i] {
+			for _, c := range u.chans[i] {
 				addCh(c)
 			}
-			addTimers(i)
+			addTimers(u.actor[i]) // an actor with timers is one unit
 			if kin := r.timerKin[i]; kin != 0 {
 				for t := b.timers; t != 0; t &= t - 1 {
 					ta, id := l.timerOf(uint(bits.TrailingZeros64(t)))
-					if l.actorIdx(ta) == i {
+					if u.first[l.actorIdx(ta)] == i {
 						early(ta, id)
 					}
 				}
@@ -306,7 +359,7 @@ func (x *Expander) closure(a int, spent uint8) actorSet {
 					}
 				}
 			}
-			addFaultsOn(i)
+			addFaultsOn(1 << i)
 			continue
 		}
 		it := r.items[len(r.items)-1]
@@ -314,7 +367,8 @@ func (x *Expander) closure(a int, spent uint8) actorSet {
 		if it < 64 { // a delivery on an empty channel Y → X
 			d := &l.chans[it]
 			y, xi := l.actorIdx(d.from), l.actorIdx(d.to)
-			if full&(1<<y) != 0 || full&(1<<xi) != 0 && !b.w.MaySend(d.from, d.to, d.lane, x.inFlight) {
+			ys, xs := u.ofActor[y], u.ofActor[xi]
+			if full&ys == ys || full&xs == xs && !b.w.MaySend(d.from, d.to, d.lane, x.inFlight) {
 				continue
 			}
 			for _, c := range l.inChans[y] {
@@ -326,7 +380,7 @@ func (x *Expander) closure(a int, spent uint8) actorSet {
 				addTimers(y)
 			}
 			if b.w.MayCause(d.from, model.EngineAddr, d.to) {
-				addFaultsOn(y)
+				addFaultsOn(ys)
 			}
 			continue
 		}
@@ -344,7 +398,7 @@ func (x *Expander) closure(a int, spent uint8) actorSet {
 			addCh(c)
 		}
 		addTimers(ti)
-		addFaultsOn(ti)
+		addFaultsOn(u.ofActor[ti])
 	}
 	return full
 }

@@ -95,23 +95,32 @@ func (x *Expander) checkState(st []byte, rc *ReductionCheck) ([][]byte, error) {
 			}
 		}
 	}
+	// Which pairs are independent is judged in st (the diamonds below
+	// leave other states loaded).
+	if err := x.load(st); err != nil {
+		return nil, err
+	}
+	var pairs [][2]int
 	for i := range trs {
 		for j := i + 1; j < len(trs); j++ {
-			if !x.independent(trs[i], trs[j]) {
-				continue
+			if x.independent(trs[i], trs[j]) {
+				pairs = append(pairs, [2]int{i, j})
 			}
-			rc.Pairs++
-			a, err := x.diamond(st, trs[i], trs[j])
-			if err != nil {
-				return nil, err
-			}
-			b, err := x.diamond(st, trs[j], trs[i])
-			if err != nil {
-				return nil, err
-			}
-			if !slices.Equal(a, b) {
-				return nil, fmt.Errorf("%+v and %+v do not commute:\n%q\n%q", trs[i], trs[j], a, b)
-			}
+		}
+	}
+	for _, pr := range pairs {
+		t, u := trs[pr[0]], trs[pr[1]]
+		rc.Pairs++
+		a, err := x.diamond(st, t, u)
+		if err != nil {
+			return nil, err
+		}
+		b, err := x.diamond(st, u, t)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Equal(a, b) {
+			return nil, fmt.Errorf("%+v and %+v do not commute:\n%q\n%q", t, u, a, b)
 		}
 	}
 	return succ, nil
@@ -144,6 +153,9 @@ func (x *Expander) outcomes(st []byte, t trans, declare bool) ([]outcome, error)
 	return outs, err
 }
 
+// actorSet is a set of actors by their index in layout.actors.
+type actorSet uint64
+
 // actorsOf is the set of actors transition t steps in the base state.
 func (x *Expander) actorsOf(t trans) actorSet {
 	l := x.l
@@ -156,6 +168,23 @@ func (x *Expander) actorsOf(t trans) actorSet {
 	}
 	var s actorSet
 	x.base.w.FaultTargets(x.s.faults[t.idx].f, func(a model.Addr, _ model.Input) { s |= 1 << l.actorIdx(a) })
+	return s
+}
+
+// unitsOf is the set of units (the reduction's groups of transitions)
+// transition t belongs to in the base state: a delivery's, a timer's
+// actor's, or every unit of a fault's targets.
+func (x *Expander) unitsOf(t trans) unitSet {
+	l, u := x.l, x.s.units
+	switch t.kind {
+	case tDeliver:
+		return 1 << u.ofChan[t.idx]
+	case tTimer:
+		a, _ := l.timerOf(uint(t.idx))
+		return u.ofActor[l.actorIdx(a)]
+	}
+	var s unitSet
+	x.base.w.FaultTargets(x.s.faults[t.idx].f, func(a model.Addr, _ model.Input) { s |= u.ofActor[l.actorIdx(a)] })
 	return s
 }
 
@@ -227,7 +256,7 @@ func (x *Expander) independent(t, u trans) bool {
 	if x.global(t) || x.global(u) {
 		return false
 	}
-	at, au := x.actorsOf(t), x.actorsOf(u)
+	at, au := x.unitsOf(t), x.unitsOf(u)
 	if at&au != 0 {
 		return false
 	}
@@ -252,14 +281,14 @@ func (x *Expander) global(t trans) bool {
 // timerDeps is a timer transition's premature kinds, the actors
 // PrematureDeps names for it, and whether a transition is a fault of a
 // kind it names.
-func (x *Expander) timerDeps(t trans) (uint8, actorSet, func(trans) bool) {
+func (x *Expander) timerDeps(t trans) (uint8, unitSet, func(trans) bool) {
 	if t.kind != tTimer {
 		return 0, 0, func(trans) bool { return false }
 	}
 	a, id := x.l.timerOf(uint(t.idx))
-	var s actorSet
+	var s unitSet
 	var fks []model.FaultKind
-	k := x.base.w.PrematureDeps(a, id, x.inFlight, func(d model.Addr) { s |= 1 << x.l.actorIdx(d) },
+	k := x.base.w.PrematureDeps(a, id, x.inFlight, func(d model.Addr) { s |= x.s.units.ofActor[x.l.actorIdx(d)] },
 		func(k model.FaultKind) { fks = append(fks, k) })
 	return k, s, func(u trans) bool { return u.kind == tFault && slices.Contains(fks, x.s.faults[u.idx].f.Kind) }
 }

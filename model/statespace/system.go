@@ -18,6 +18,7 @@ type System struct {
 	p         *model.Params
 	fleet     *model.Fleet
 	l         *layout
+	units     *units // the partial-order reduction's groups of transitions
 	group     []perm
 	transfers []model.Fault
 	faults    []faultDef
@@ -110,6 +111,7 @@ func New(spec Spec, opt Options) (*System, error) {
 	}
 	s := &System{spec: spec, p: p, fleet: f, l: newLayout(len(f.Devices), f.Accounts, p.Workers, p.PoolSize, partsOf(p)),
 		transfers: spec.Transfers, rule: opt.Rule, reduce: opt.Reduce}
+	s.units = newUnits(s.l, p)
 	for _, inv := range opt.Ignore {
 		s.ignore |= 1 << inv
 	}
