@@ -63,6 +63,9 @@ func TestSmallWorldClaims(t *testing.T) {
 		{config: "four-three-two-warm", client: "tagged", inv: complete, distinct: 19_858_320, large: true},
 		{config: "four-three-two-warm", client: "tagged", reduce: true, inv: complete, distinct: 686_262, long: true},
 		{config: "four-three-two", client: "tagged", reduce: true, inv: complete, distinct: 54_822_979, large: true},
+		{config: "four-three-two", client: "discard-on-timeout", reduce: true, inv: complete, distinct: 23_125_097, large: true},
+		{config: "four-three-two", mit: []string{"key-in-value"}, reduce: true, inv: complete, distinct: 55_682_708, large: true},
+		{config: "four-three-two", mit: []string{"bypass-cache-ownership"}, reduce: true, inv: complete, distinct: 309_970, long: true},
 		{config: "four-cameras", client: "tagged", reduce: true, inv: complete, distinct: 4_693_992, long: true},
 		{config: "three-accounts", client: "tagged", reduce: true, inv: complete, distinct: 225_830},
 		// "Partial-order reduction".

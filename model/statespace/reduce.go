@@ -155,7 +155,7 @@ func localFault(k model.FaultKind) bool {
 	return false
 }
 
-// cand is a stubborn set: the enabled transitions of the actors full and
+// cand is a stubborn set: the enabled transitions of the units full and
 // the enabled faults aimed at them, n of them.
 type cand struct {
 	full   unitSet
